@@ -1,0 +1,1 @@
+//! pipette: the command line over the same cores and router.

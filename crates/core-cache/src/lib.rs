@@ -1,0 +1,1 @@
+//! The one cache interface: in-process (moka) by default, Redis when configured.

@@ -1,0 +1,1 @@
+//! Durable tantivy indexes that agents create, fill, search, optimize and measure.

@@ -1,0 +1,1 @@
+//! UniProt and ChEMBL: resolve a target and discover proteins, compounds and drugs for it.

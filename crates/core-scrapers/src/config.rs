@@ -1,0 +1,1 @@
+//! Configuration of the upstreams: base URLs, timeouts, rate limits, breaker thresholds, from the environment.

@@ -1,0 +1,1 @@
+//! The typed errors of every upstream call, each naming the service and what to do.

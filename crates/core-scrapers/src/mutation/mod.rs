@@ -1,0 +1,1 @@
+//! Mutation parsing (gene + alteration, textual variants) and mutation → trial matching.

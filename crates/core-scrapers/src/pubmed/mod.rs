@@ -1,0 +1,1 @@
+//! PubMed through NCBI E-utilities: esearch (JSON) and efetch (XML, parsed as a stream).

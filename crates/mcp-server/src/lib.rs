@@ -1,0 +1,1 @@
+//! pipette-mcp: the MCP server over stdio and streamable HTTP.

@@ -1,0 +1,1 @@
+//! The #[tool_metadata] attribute: declares a tool once, with its metadata, and registers it.

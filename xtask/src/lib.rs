@@ -1,0 +1,1 @@
+//! cargo xtask: ci, tidy, docs and benchmarks.
