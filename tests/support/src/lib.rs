@@ -1,1 +1,7 @@
 //! Test support: finds the recorded upstream fixtures and serves them from 127.0.0.1, with injectable faults.
+
+mod fixtures;
+mod server;
+
+pub use fixtures::{fixture, fixtures_dir};
+pub use server::{Recorded, Reply, UpstreamServer};
