@@ -12,11 +12,7 @@ use std::path::{Path, PathBuf};
 pub fn fixtures_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PIPETTE_FIXTURES_DIR") {
         let dir = PathBuf::from(dir);
-        assert!(
-            dir.is_dir(),
-            "PIPETTE_FIXTURES_DIR={} is not a directory",
-            dir.display()
-        );
+        assert!(dir.is_dir(), "PIPETTE_FIXTURES_DIR={} is not a directory", dir.display());
         return dir;
     }
     let mut starts: Vec<PathBuf> = Vec::new();
@@ -39,10 +35,7 @@ pub fn fixtures_dir() -> PathBuf {
 }
 
 fn find_up(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|dir| dir.join("shared").join("fixtures"))
-        .find(|candidate| candidate.is_dir())
+    start.ancestors().map(|dir| dir.join("shared").join("fixtures")).find(|candidate| candidate.is_dir())
 }
 
 /// The bytes of one recorded response, by its path relative to [`fixtures_dir`] (e.g. `pubmed/efetch_pubmed_22663011.xml`).

@@ -57,30 +57,15 @@ pub struct Reply {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Body {
-        status: u16,
-        content_type: String,
-        body: Bytes,
-    },
+    Body { status: u16, content_type: String, body: Bytes },
     Hang,
-    Truncated {
-        content_type: String,
-        body: Bytes,
-        send: usize,
-    },
-    Seq {
-        next: Arc<AtomicUsize>,
-        replies: Vec<Reply>,
-    },
+    Truncated { content_type: String, body: Bytes, send: usize },
+    Seq { next: Arc<AtomicUsize>, replies: Vec<Reply> },
 }
 
 impl Reply {
     fn new(kind: Kind) -> Self {
-        Self {
-            kind,
-            headers: Vec::new(),
-            delay: Duration::ZERO,
-        }
+        Self { kind, headers: Vec::new(), delay: Duration::ZERO }
     }
 
     /// A recorded response (status 200), its content type guessed from the extension.
@@ -137,10 +122,7 @@ impl Reply {
     /// When `replies` is empty.
     pub fn seq(replies: Vec<Reply>) -> Self {
         assert!(!replies.is_empty(), "Reply::seq needs at least one reply");
-        Self::new(Kind::Seq {
-            next: Arc::new(AtomicUsize::new(0)),
-            replies,
-        })
+        Self::new(Kind::Seq { next: Arc::new(AtomicUsize::new(0)), replies })
     }
 
     /// Adds a response header (applies to every reply of a sequence too).
@@ -200,9 +182,7 @@ struct Shared {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking test thread must not hide the recorded requests from the others.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A local HTTP upstream on 127.0.0.1 with an ephemeral port. Dropping it stops it.
@@ -215,9 +195,7 @@ pub struct UpstreamServer {
 
 impl std::fmt::Debug for UpstreamServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("UpstreamServer").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
@@ -230,9 +208,7 @@ impl UpstreamServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|err| panic!("cannot bind 127.0.0.1: {err}"));
-        let addr = listener
-            .local_addr()
-            .unwrap_or_else(|err| panic!("no local address: {err}"));
+        let addr = listener.local_addr().unwrap_or_else(|err| panic!("no local address: {err}"));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             routes: Mutex::new(Vec::new()),
@@ -240,20 +216,13 @@ impl UpstreamServer {
             latency: Mutex::new(Duration::ZERO),
             shutdown: shutdown_rx,
         });
-        let app = Router::new()
-            .fallback(handle)
-            .layer(DefaultBodyLimit::disable())
-            .with_state(Arc::clone(&shared));
+        let app =
+            Router::new().fallback(handle).layer(DefaultBodyLimit::disable()).with_state(Arc::clone(&shared));
         let task = tokio::spawn(async move {
             // Serving ends when the task is aborted on drop.
             let _ = axum::serve(listener, app).await;
         });
-        Self {
-            addr,
-            shared,
-            shutdown,
-            task,
-        }
+        Self { addr, shared, shutdown, task }
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -269,10 +238,7 @@ impl UpstreamServer {
     /// Answers `method path` with `reply` only when each `(name, value)` pair is present in the request's
     /// decoded query (or form-encoded POST body) with exactly that value.
     pub fn route_query(&self, method: &str, path: &str, query: &[(&str, &str)], reply: Reply) {
-        let query = query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let query = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         self.push(method, path, Some(query), reply);
     }
 
@@ -309,9 +275,7 @@ impl Drop for UpstreamServer {
 }
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    uri.query()
-        .map(|q| form_pairs(q.as_bytes()))
-        .unwrap_or_default()
+    uri.query().map(|q| form_pairs(q.as_bytes())).unwrap_or_default()
 }
 
 fn form_pairs(raw: &[u8]) -> Vec<(String, String)> {
@@ -349,11 +313,10 @@ async fn handle(
         .find(|route| {
             route.method == recorded.method
                 && route.path == recorded.path
-                && route.query.as_ref().is_none_or(|wanted| {
-                    wanted
-                        .iter()
-                        .all(|pair| params.iter().any(|have| have == pair))
-                })
+                && route
+                    .query
+                    .as_ref()
+                    .is_none_or(|wanted| wanted.iter().all(|pair| params.iter().any(|have| have == pair)))
         })
         .cloned();
 
@@ -368,11 +331,7 @@ async fn handle(
             recorded.method,
             recorded.path,
             uri.query().map(|q| format!("?{q}")).unwrap_or_default(),
-            if recorded.body.is_empty() {
-                String::new()
-            } else {
-                format!(" body={:?}", recorded.body)
-            },
+            if recorded.body.is_empty() { String::new() } else { format!(" body={:?}", recorded.body) },
         );
         return plain(StatusCode::NOT_FOUND, message);
     };
@@ -382,11 +341,7 @@ async fn handle(
         tokio::time::sleep(reply.delay).await;
     }
     let mut response = match reply.kind {
-        Kind::Body {
-            status,
-            content_type,
-            body,
-        } => {
+        Kind::Body { status, content_type, body } => {
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             set_header(&mut response, "content-type", &content_type);
@@ -398,21 +353,14 @@ async fn handle(
             let _ = shutdown.wait_for(|stop| *stop).await;
             return plain(StatusCode::SERVICE_UNAVAILABLE, "server stopped".to_owned());
         }
-        Kind::Truncated {
-            content_type,
-            body,
-            send,
-        } => {
+        Kind::Truncated { content_type, body, send } => {
             let full = body.len();
             let part = body.slice(..send);
             // Send the part, let it reach the client, then fail the body: hyper closes the connection.
             let stream = futures::stream::iter([Ok::<Bytes, std::io::Error>(part)]).chain(
                 futures::stream::once(async {
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionAborted,
-                        "truncated on purpose",
-                    ))
+                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "truncated on purpose"))
                 }),
             );
             let mut response = Response::new(Body::from_stream(stream));
@@ -420,10 +368,9 @@ async fn handle(
             set_header(&mut response, "content-length", &full.to_string());
             response
         }
-        Kind::Seq { .. } => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "pipette-test-support: unresolved sequence".to_owned(),
-        ),
+        Kind::Seq { .. } => {
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "pipette-test-support: unresolved sequence".to_owned())
+        }
     };
     for (name, value) in &reply.headers {
         set_header(&mut response, name, value);
@@ -439,10 +386,7 @@ fn plain(status: StatusCode, message: String) -> Response {
 }
 
 fn set_header(response: &mut Response, name: &str, value: &str) {
-    if let (Ok(name), Ok(value)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_str(value),
-    ) {
+    if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         response.headers_mut().insert(name, value);
     }
 }

@@ -5,10 +5,7 @@ use std::time::Duration;
 use pipette_test_support::{Reply, UpstreamServer, fixture, fixtures_dir};
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("client")
+    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client")
 }
 
 #[test]
@@ -23,12 +20,7 @@ async fn routes_by_path_and_query_and_records() {
     let server = UpstreamServer::start().await;
     assert!(server.url().starts_with("http://127.0.0.1:"));
     server.route("GET", "/a", Reply::text(200, "text/plain", "any"));
-    server.route_query(
-        "GET",
-        "/a",
-        &[("id", "7 8")],
-        Reply::json(201, serde_json::json!({"x": 1})),
-    );
+    server.route_query("GET", "/a", &[("id", "7 8")], Reply::json(201, serde_json::json!({"x": 1})));
     server.route(
         "GET",
         "/fx",
@@ -36,34 +28,17 @@ async fn routes_by_path_and_query_and_records() {
     );
 
     let c = client();
-    let r = c
-        .get(format!("{}/a?id=7%208&other=1", server.url()))
-        .send()
-        .await
-        .expect("send");
+    let r = c.get(format!("{}/a?id=7%208&other=1", server.url())).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 201);
     assert_eq!(r.text().await.expect("body"), r#"{"x":1}"#);
-    let r = c
-        .get(format!("{}/a?id=9", server.url()))
-        .send()
-        .await
-        .expect("send");
+    let r = c.get(format!("{}/a?id=9", server.url())).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.text().await.expect("body"), "any");
-    let r = c
-        .get(format!("{}/fx", server.url()))
-        .send()
-        .await
-        .expect("send");
+    let r = c.get(format!("{}/fx", server.url())).send().await.expect("send");
     assert_eq!(r.headers()["content-type"], "application/json");
     assert_eq!(r.headers()["x-test"], "yes");
 
-    let r = c
-        .post(format!("{}/nowhere", server.url()))
-        .body("q=1")
-        .send()
-        .await
-        .expect("send");
+    let r = c.post(format!("{}/nowhere", server.url())).body("q=1").send().await.expect("send");
     assert_eq!(r.status().as_u16(), 404);
     let text = r.text().await.expect("body");
     assert!(text.contains("POST /nowhere"), "{text}");
@@ -72,10 +47,7 @@ async fn routes_by_path_and_query_and_records() {
     assert_eq!(requests.len(), 4);
     assert_eq!(
         requests[0].query,
-        vec![
-            ("id".to_owned(), "7 8".to_owned()),
-            ("other".to_owned(), "1".to_owned())
-        ]
+        vec![("id".to_owned(), "7 8".to_owned()), ("other".to_owned(), "1".to_owned())]
     );
     assert_eq!(requests[0].param("id").as_deref(), Some("7 8"));
     assert_eq!(requests[3].body, "q=1");
@@ -87,12 +59,7 @@ async fn routes_by_path_and_query_and_records() {
 #[tokio::test]
 async fn form_bodies_match_query_routes() {
     let server = UpstreamServer::start().await;
-    server.route_query(
-        "POST",
-        "/efetch",
-        &[("id", "1,2")],
-        Reply::text(200, "text/xml", "<ok/>"),
-    );
+    server.route_query("POST", "/efetch", &[("id", "1,2")], Reply::text(200, "text/xml", "<ok/>"));
     let r = client()
         .post(format!("{}/efetch", server.url()))
         .form(&[("db", "pubmed"), ("id", "1,2")])
@@ -108,22 +75,12 @@ async fn sequences_advance_and_repeat_the_last() {
     server.route(
         "GET",
         "/s",
-        Reply::seq(vec![
-            Reply::text(500, "text/plain", "boom"),
-            Reply::text(200, "text/plain", "ok"),
-        ]),
+        Reply::seq(vec![Reply::text(500, "text/plain", "boom"), Reply::text(200, "text/plain", "ok")]),
     );
     let c = client();
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(
-            c.get(format!("{}/s", server.url()))
-                .send()
-                .await
-                .expect("send")
-                .status()
-                .as_u16(),
-        );
+        statuses.push(c.get(format!("{}/s", server.url())).send().await.expect("send").status().as_u16());
     }
     assert_eq!(statuses, vec![500, 200, 200]);
 }
@@ -132,21 +89,10 @@ async fn sequences_advance_and_repeat_the_last() {
 async fn hang_and_delay_outlast_a_short_client_timeout() {
     let server = UpstreamServer::start().await;
     server.route("GET", "/hang", Reply::hang());
-    server.route(
-        "GET",
-        "/slow",
-        Reply::text(200, "text/plain", "late").delay(Duration::from_secs(3)),
-    );
-    let c = reqwest::Client::builder()
-        .timeout(Duration::from_millis(200))
-        .build()
-        .expect("client");
+    server.route("GET", "/slow", Reply::text(200, "text/plain", "late").delay(Duration::from_secs(3)));
+    let c = reqwest::Client::builder().timeout(Duration::from_millis(200)).build().expect("client");
     for path in ["/hang", "/slow"] {
-        let err = c
-            .get(format!("{}{path}", server.url()))
-            .send()
-            .await
-            .expect_err("must time out");
+        let err = c.get(format!("{}{path}", server.url())).send().await.expect_err("must time out");
         assert!(err.is_timeout(), "{path}: {err}");
     }
 }
@@ -155,21 +101,10 @@ async fn hang_and_delay_outlast_a_short_client_timeout() {
 async fn truncated_bodies_fail_on_the_client() {
     let server = UpstreamServer::start().await;
     let full = fixture("pubmed/efetch_pubmed_22663011.xml").len();
-    server.route(
-        "GET",
-        "/t",
-        Reply::truncated("pubmed/efetch_pubmed_22663011.xml", 100),
-    );
-    let r = client()
-        .get(format!("{}/t", server.url()))
-        .send()
-        .await
-        .expect("headers arrive");
+    server.route("GET", "/t", Reply::truncated("pubmed/efetch_pubmed_22663011.xml", 100));
+    let r = client().get(format!("{}/t", server.url())).send().await.expect("headers arrive");
     assert_eq!(r.content_length(), Some(full as u64));
-    assert!(
-        r.bytes().await.is_err(),
-        "a truncated body must be an error"
-    );
+    assert!(r.bytes().await.is_err(), "a truncated body must be an error");
 }
 
 #[tokio::test]
@@ -177,21 +112,10 @@ async fn latency_applies_to_every_response() {
     let server = UpstreamServer::start().await;
     server.route("GET", "/x", Reply::text(200, "text/plain", "x"));
     server.latency(Duration::from_millis(300));
-    let c = reqwest::Client::builder()
-        .timeout(Duration::from_millis(100))
-        .build()
-        .expect("client");
-    let err = c
-        .get(format!("{}/x", server.url()))
-        .send()
-        .await
-        .expect_err("latency exceeds timeout");
+    let c = reqwest::Client::builder().timeout(Duration::from_millis(100)).build().expect("client");
+    let err = c.get(format!("{}/x", server.url())).send().await.expect_err("latency exceeds timeout");
     assert!(err.is_timeout());
     server.latency(Duration::ZERO);
-    let ok = c
-        .get(format!("{}/x", server.url()))
-        .send()
-        .await
-        .expect("no latency");
+    let ok = c.get(format!("{}/x", server.url())).send().await.expect("no latency");
     assert_eq!(ok.status().as_u16(), 200);
 }
