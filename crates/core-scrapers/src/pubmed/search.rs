@@ -217,8 +217,10 @@ async fn efetch_all(
     Ok((articles, missing))
 }
 
+type Params = Vec<(&'static str, String)>;
+
 /// Checks the request and builds the esearch term and parameters.
-fn esearch_params(request: &SearchRequest) -> Result<(String, Vec<(&'static str, String)>), ScrapeError> {
+fn esearch_params(request: &SearchRequest) -> Result<(String, Params), ScrapeError> {
     let query = request.query.trim();
     if query.is_empty() {
         return Err(ScrapeError::invalid(
@@ -374,7 +376,7 @@ mod tests {
         }
     }
 
-    fn params(req: &SearchRequest) -> Result<Vec<(&'static str, String)>, ScrapeError> {
+    fn params(req: &SearchRequest) -> Result<Params, ScrapeError> {
         esearch_params(req).map(|(_, p)| p)
     }
 
