@@ -232,10 +232,10 @@ fn doc_of(item: &ItemFn) -> String {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let Meta::NameValue(nv) = &attr.meta {
-            if let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value {
-                lines.push(s.value());
-            }
+        if let Meta::NameValue(nv) = &attr.meta
+            && let Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) = &nv.value
+        {
+            lines.push(s.value());
         }
     }
     let text: Vec<String> = lines.iter().map(|l| l.strip_prefix(' ').unwrap_or(l).to_owned()).collect();
