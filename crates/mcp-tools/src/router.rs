@@ -97,6 +97,7 @@ struct ProgressState {
     pending_output: String,
     job_id: Option<String>,
     last_flush: Option<Instant>,
+    dirty: bool,
 }
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -112,11 +113,21 @@ impl CallProgress {
         if !force && st.last_flush.is_some_and(|t| t.elapsed() < FLUSH_EVERY) {
             return;
         }
+        if !st.dirty {
+            return;
+        }
         let progress = st.latest.as_ref().map(jobs::ProgressJson::from);
         if let Some(p) = progress {
             self.jobs.progress(&job_id, &p, &std::mem::take(&mut st.pending_output));
+            st.last_flush = Some(Instant::now());
+            st.dirty = false;
         }
-        st.last_flush = Some(Instant::now());
+    }
+
+    /// Writes what the throttle held back (called periodically while the job runs).
+    fn flush_pending(&self) {
+        let mut st = self.lock();
+        self.flush(&mut st, true);
     }
 
     fn become_job(&self, job_id: &str) {
@@ -137,6 +148,7 @@ impl ProgressSink for CallProgress {
         }
         let mut st = self.lock();
         st.latest = Some(update);
+        st.dirty = true;
         self.flush(&mut st, false);
     }
 
@@ -149,6 +161,7 @@ impl ProgressSink for CallProgress {
         if st.latest.is_none() {
             st.latest = Some(ProgressUpdate { current: 0, total: None, message: None });
         }
+        st.dirty = true;
         self.flush(&mut st, false);
     }
 }
@@ -346,9 +359,14 @@ impl Router {
         let jobs = inner.jobs.clone();
         let job_id = ticket.job_id.clone();
         tokio::spawn(async move {
-            let out = rx
-                .await
-                .unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
+            let out = loop {
+                tokio::select! {
+                    out = &mut rx => break out,
+                    _ = tokio::time::sleep(FLUSH_EVERY) => progress.flush_pending(),
+                }
+            };
+            let out =
+                out.unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
             let output = progress.take_output();
             jobs.finish(&job_id, &out, &output);
         });
