@@ -223,7 +223,8 @@ async fn the_circuit_opens_after_its_threshold_and_closes_after_its_cooldown() {
     let mut c = config(&server);
     c.retry.attempts = 1;
     c.breaker.threshold = 3;
-    c.breaker.cooldown = Duration::from_millis(400);
+    // Long enough that a loaded machine cannot outlast it between two statements.
+    c.breaker.cooldown = Duration::from_millis(1500);
     let u = upstreams(&c);
     for _ in 0..3 {
         let err = u.chembl.get("/target.json", &[]).await.expect_err("503");
@@ -238,7 +239,7 @@ async fn the_circuit_opens_after_its_threshold_and_closes_after_its_cooldown() {
     assert_eq!(server.requests().len(), 3, "an open circuit sends nothing");
     assert_eq!(u.uniprot.circuit().state, CircuitState::Closed, "circuits are per upstream");
 
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     assert_eq!(u.chembl.circuit().state, CircuitState::HalfOpen);
     server.route("GET", "/chembl/target.json", Reply::text(200, "application/json", "{}"));
     u.chembl.get("/target.json", &[]).await.expect("probe succeeds");
