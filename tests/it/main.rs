@@ -2,5 +2,6 @@
 
 mod cli;
 mod mcp;
+mod research;
 mod router;
 mod support;

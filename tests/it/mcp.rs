@@ -10,8 +10,23 @@ use serde_json::json;
 use crate::support::*;
 
 /// The production tool set: a new tool must be added here on purpose.
-const PRODUCTION_TOOLS: &[&str] =
-    &["health", "job_cancel", "job_list", "job_prune", "job_status", "metrics", "metrics_prometheus"];
+const PRODUCTION_TOOLS: &[&str] = &[
+    "cache_analytics",
+    "cache_report",
+    "circuit_status",
+    "discover_biomolecules",
+    "health",
+    "invalidate_cache",
+    "job_cancel",
+    "job_list",
+    "job_prune",
+    "job_status",
+    "metrics",
+    "metrics_prometheus",
+    "protein_get",
+    "pubmed_fetch",
+    "pubmed_search",
+];
 
 async fn scenario(conn: &Conn, client: &Client) {
     // initialize happened in `serve`; the server says who it is.

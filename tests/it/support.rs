@@ -142,3 +142,20 @@ pub(crate) async fn wait_job(conn: &Conn, job_id: &str) -> serde_json::Value {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Calls a tool with a progress token and returns its result and the progress notifications received for it
+/// (rmcp's client numbers the tokens itself, so the client's log is cleared before the call).
+pub(crate) async fn call_with_progress(
+    conn: &Conn,
+    client: &Client,
+    tool: &str,
+    args: serde_json::Value,
+) -> (CallToolResult, Vec<ProgressNotificationParam>) {
+    use rmcp::model::{NumberOrString, ProgressToken, RequestMetaObject};
+    client.progress.lock().unwrap().clear();
+    let mut p = params(tool, args);
+    p.meta = Some(RequestMetaObject::with_progress_token(ProgressToken(NumberOrString::String(tool.into()))));
+    let result = conn.call_tool(p).await.expect("tools/call answered");
+    let seen = std::mem::take(&mut *client.progress.lock().unwrap());
+    (result, seen)
+}

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 #[derive(Default)]
@@ -43,6 +45,42 @@ pub struct CacheAnalytics {
     /// Why the backend could not be measured, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl CacheAnalytics {
+    /// The same figures as readable markdown: a summary line, then one table row per scope.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from("## Cache\n\n");
+        let known = |v: Option<u64>| v.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        let size = match self.backend.as_str() {
+            "redis" => format!("keys: {}, server memory: {} bytes", known(self.entries), known(self.bytes)),
+            _ => format!("entries: {}, size: {} bytes", known(self.entries), known(self.bytes)),
+        };
+        let _ = writeln!(out, "Backend **{}** ({size}).", self.backend);
+        let _ = writeln!(
+            out,
+            "Lookups: {} hits, {} misses (hit rate {}).",
+            self.hits,
+            self.misses,
+            percent(self.hit_rate)
+        );
+        if let Some(err) = &self.error {
+            let _ = writeln!(out, "\nThe backend could not be measured: {err}");
+        }
+        if self.scopes.is_empty() {
+            out.push_str("\nNo lookups yet.\n");
+            return out;
+        }
+        out.push_str("\n| scope | hits | misses | hit rate |\n|---|---:|---:|---:|\n");
+        for s in &self.scopes {
+            let _ = writeln!(out, "| `{}` | {} | {} | {} |", s.scope, s.hits, s.misses, percent(s.hit_rate));
+        }
+        out
+    }
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
 }
 
 fn rate(hits: u64, misses: u64) -> f64 {

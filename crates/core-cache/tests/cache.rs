@@ -63,3 +63,19 @@ async fn redis_backend_shares_entries_between_instances() {
     let other = Cache::redis(redis.url(), "other-namespace").await.expect("connect");
     assert_eq!(other.get("ctgov", "a").await, None, "namespaces do not see each other");
 }
+
+#[tokio::test]
+async fn analytics_render_as_markdown_with_one_row_per_scope() {
+    let cache = Cache::in_process(1024 * 1024);
+    assert!(cache.analytics().await.to_markdown().contains("No lookups yet."));
+    cache.set("pubmed", "a", Bytes::from_static(b"x"), Duration::from_secs(60)).await;
+    let _ = cache.get("pubmed", "a").await;
+    let _ = cache.get("pubmed", "b").await;
+    let _ = cache.get("ctgov", "c").await;
+    let md = cache.analytics().await.to_markdown();
+    assert!(md.contains("Backend **memory** (entries: 1, size: "), "{md}");
+    assert!(md.contains("Lookups: 1 hits, 2 misses (hit rate 33.3%)."), "{md}");
+    assert!(md.contains("| `ctgov` | 0 | 1 | 0.0% |"), "{md}");
+    assert!(md.contains("| `pubmed` | 1 | 1 | 50.0% |"), "{md}");
+    assert!(md.find("`ctgov`") < md.find("`pubmed`"), "scopes sorted by name: {md}");
+}

@@ -1,4 +1,7 @@
 //! The tools, one file per family; each is a thin wrapper over a core crate or the router's services.
 
+mod cache;
 mod jobs;
+mod molecules;
 mod ops;
+mod pubmed;

@@ -1,4 +1,4 @@
-//! Ops tools: the health of every subsystem and the router's metrics (JSON and Prometheus text).
+//! Ops tools: the health of every subsystem, the upstreams' circuit breakers and the router's metrics.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::services::{HealthReport, health_report};
 use crate::telemetry::Series;
-use core_scrapers::http::Upstreams;
+use core_scrapers::http::{CircuitStatus, Upstreams};
 
 use crate::{Error, JobManager, MetricsExporter, Registry};
 
@@ -21,6 +21,19 @@ async fn health(ctx: ToolContext, _p: NoParams) -> Result<HealthReport, Error> {
         (ctx.service::<Registry>()?, ctx.service::<JobManager>()?, ctx.service::<core_cache::Cache>()?);
     let upstreams = ctx.service::<Upstreams>()?;
     Ok(health_report(&registry, &jobs, &cache, &upstreams).await)
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct Circuits {
+    /// One per upstream: pubmed, ctgov, uniprot, chembl.
+    circuits: Vec<CircuitStatus>,
+}
+
+/// The circuit breaker of each upstream (PubMed, ClinicalTrials.gov, UniProt, ChEMBL): closed, open or
+/// half-open, consecutive failures, and when an open circuit lets a probe through.
+#[tool_metadata(category = ops, runtime = Async, priority = 10, timeout_seconds = 10, retry = none, read_only)]
+async fn circuit_status(ctx: ToolContext, _p: NoParams) -> Result<Circuits, Error> {
+    Ok(Circuits { circuits: ctx.service::<Upstreams>()?.circuits() })
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

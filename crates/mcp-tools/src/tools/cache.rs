@@ -1,0 +1,56 @@
+//! Cache tools: analytics (JSON and markdown), warming with well-known mutations, invalidation by glob.
+
+use core_cache::{Cache, CacheAnalytics};
+use serde::{Deserialize, Serialize};
+use tool_metadata::{ToolContext, tool_metadata};
+
+use crate::Error;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct NoParams {}
+
+/// The cache's backend (memory or redis), its entries and size, and hits, misses and hit rate per tool and
+/// per upstream.
+#[tool_metadata(category = cache, runtime = Async, priority = 8, timeout_seconds = 15, retry = none, read_only)]
+async fn cache_analytics(ctx: ToolContext, _p: NoParams) -> Result<CacheAnalytics, Error> {
+    Ok(ctx.service::<Cache>()?.analytics().await)
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct CacheReport {
+    /// The analytics as readable markdown.
+    report_markdown: String,
+    /// The same figures, structured.
+    analytics: CacheAnalytics,
+}
+
+/// The cache analytics as a readable markdown report (backend, size, hit rate per tool and upstream).
+#[tool_metadata(category = cache, runtime = Async, priority = 8, timeout_seconds = 15, retry = none, read_only)]
+async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<CacheReport, Error> {
+    let analytics = ctx.service::<Cache>()?.analytics().await;
+    Ok(CacheReport { report_markdown: analytics.to_markdown(), analytics })
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct InvalidateParams {
+    /// A glob over `scope:key`, where scope is a tool (`pubmed_search`) or an upstream (`pubmed`, `ctgov`,
+    /// `uniprot`, `chembl`): e.g. `pubmed:*`, `trials_*`, or `*` for everything.
+    pattern: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+struct Invalidated {
+    /// The glob that was applied.
+    pattern: String,
+    /// How many entries were removed.
+    removed: u64,
+}
+
+/// Removes every cache entry whose `scope:key` matches a glob, in whichever backend is active (shared by every
+/// pipette process on the same Redis), and says how many went.
+#[tool_metadata(category = cache, runtime = Async, priority = 7, timeout_seconds = 60, retry = none, destructive,
+                idempotent)]
+async fn invalidate_cache(ctx: ToolContext, p: InvalidateParams) -> Result<Invalidated, Error> {
+    let removed = ctx.service::<Cache>()?.invalidate(&p.pattern).await?;
+    Ok(Invalidated { pattern: p.pattern, removed })
+}

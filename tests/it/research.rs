@@ -1,0 +1,270 @@
+//! The research tools end to end: the real `pipette-mcp` over stdio against the local upstream serving the
+//! recorded responses of /work/shared/fixtures (PubMed, ClinicalTrials.gov, UniProt), with faults, the
+//! circuit breakers, the cache tools, and two processes sharing one Redis.
+
+use std::collections::BTreeSet;
+
+use pipette_test_support::{RedisServer, Reply, UpstreamServer};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// The PMID of the recorded efetch answer, and the title it records.
+const PMID: &str = "22663011";
+const PMID_TITLE: &str = "Improved survival with MEK inhibition in BRAF-mutated melanoma.";
+
+/// A local upstream and a data dir; every `pipette-mcp` started from here talks only to that upstream.
+struct Lab {
+    server: UpstreamServer,
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    async fn start() -> Lab {
+        Lab { server: UpstreamServer::start().await, dir: tempfile::tempdir().unwrap() }
+    }
+
+    /// A `pipette-mcp` over stdio pointed at the local upstream (no rate limits, quick retries), plus `extra`.
+    async fn connect(&self, extra: &[(&str, &str)]) -> (Conn, Client) {
+        let url = self.server.url();
+        let bases = [
+            ("PIPETTE_PUBMED_BASE", format!("{url}/eutils")),
+            ("PIPETTE_CTGOV_BASE", format!("{url}/ctgov")),
+            ("PIPETTE_UNIPROT_BASE", format!("{url}/uniprot")),
+            ("PIPETTE_CHEMBL_BASE", format!("{url}/chembl")),
+        ];
+        let mut env: Vec<(&str, &str)> = bases.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend([
+            ("PIPETTE_PUBMED_RATE", "0"),
+            ("PIPETTE_CTGOV_RATE", "0"),
+            ("PIPETTE_UNIPROT_RATE", "0"),
+            ("PIPETTE_CHEMBL_RATE", "0"),
+            ("PIPETTE_HTTP_RETRY_BASE_MS", "10"),
+            ("PIPETTE_HTTP_RETRY_MAX_DELAY_MS", "40"),
+        ]);
+        env.extend_from_slice(extra);
+        stdio_with("pipette-mcp", self.dir.path(), &env).await
+    }
+
+    fn route_pubmed(&self) {
+        let s = &self.server;
+        s.route(
+            "GET",
+            "/eutils/esearch.fcgi",
+            Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+        );
+        s.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    }
+
+    /// How many requests the upstream received under `path`.
+    fn hits(&self, path: &str) -> usize {
+        self.server.requests().iter().filter(|r| r.path == path).count()
+    }
+
+    /// Distinct requests (path and query) under `prefix`: what the upstream layer caches, one entry each.
+    fn distinct(&self, prefix: &str) -> usize {
+        let reqs = self.server.requests();
+        reqs.iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .map(|r| format!("{}?{:?}", r.path, r.query))
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+}
+
+fn scope<'a>(analytics: &'a Value, name: &str) -> &'a Value {
+    analytics["scopes"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["scope"] == name))
+        .unwrap_or_else(|| panic!("no scope {name} in {analytics}"))
+}
+
+#[tokio::test]
+async fn pubmed_tools_and_the_cache_tools() {
+    let lab = Lab::start().await;
+    lab.route_pubmed();
+    let (conn, client) = lab.connect(&[]).await;
+
+    // pubmed_fetch: the recorded article, field by field.
+    let fetched = call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID, "PMID:1"] })).await;
+    let article = &fetched["articles"][0];
+    assert_eq!(article["pmid"], PMID);
+    assert_eq!(article["title"], PMID_TITLE);
+    assert_eq!(article["doi"], "10.1056/NEJMoa1203421");
+    assert_eq!(article["journal"]["title"], "The New England journal of medicine");
+    assert_eq!(fetched["not_found"], json!(["1"]), "the PMID the recorded answer lacks is named");
+    let efetch = lab.server.requests().into_iter().find(|r| r.path == "/eutils/efetch.fcgi").unwrap();
+    assert_eq!(efetch.param("id").as_deref(), Some("22663011,1"));
+
+    // pubmed_search: esearch's recorded count and page, then one efetch of the page's ids, with progress.
+    let query = "APC p.E1317Q NOT retracted publication[pt]";
+    let (r, steps) =
+        call_with_progress(&conn, &client, "pubmed_search", json!({ "query": query, "max_results": 100 }))
+            .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let found = r.structured_content.clone().unwrap();
+    assert_eq!((found["total"].as_u64(), found["next_offset"].as_u64()), (Some(40362), Some(100)));
+    assert_eq!(found["term"], query);
+    let esearch = lab.server.requests().into_iter().find(|r| r.path == "/eutils/esearch.fcgi").unwrap();
+    assert_eq!(esearch.param("term").as_deref(), Some(query));
+    let page_fetch = lab.server.requests().into_iter().rfind(|r| r.path == "/eutils/efetch.fcgi").unwrap();
+    let ids = page_fetch.param("id").unwrap();
+    assert_eq!(ids.split(',').count(), 100);
+    assert!(ids.starts_with("42555032,42553597,"), "the recorded idlist, in order: {ids}");
+
+    let last = steps.last().expect("progress notifications");
+    assert!(steps.len() >= 2 && Some(last.progress) == last.total, "{steps:?}");
+
+    // A repeated call is served by the cache: no new upstream request, and a hit in cache_analytics.
+    let efetches = lab.hits("/eutils/efetch.fcgi");
+    let again = call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID, "PMID:1"] })).await;
+    assert_eq!(again, fetched);
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), efetches);
+    let analytics = call_ok(&conn, "cache_analytics", json!({})).await;
+    assert_eq!(analytics["backend"], "memory");
+    let tool = scope(&analytics, "pubmed_fetch");
+    assert_eq!((tool["hits"].as_u64(), tool["misses"].as_u64()), (Some(1), Some(1)), "{analytics}");
+    let upstream_entries = lab.distinct("/eutils/");
+    assert_eq!(scope(&analytics, "pubmed")["misses"].as_u64(), Some(upstream_entries as u64));
+    assert_eq!(analytics["entries"].as_u64(), Some(upstream_entries as u64 + 2), "two tool results too");
+
+    // cache_report: the same figures as markdown, which is also the text the client sees.
+    let report = call(&conn, "cache_report", json!({})).await;
+    let md = text(&report);
+    assert!(md.contains("Backend **memory**") && md.contains("| `pubmed_fetch` | 1 | 1 | 50.0% |"), "{md}");
+    assert_eq!(report.structured_content.unwrap()["report_markdown"], md);
+
+    // invalidate_cache: counts per glob, and the next call goes upstream again.
+    let tools = call_ok(&conn, "invalidate_cache", json!({ "pattern": "pubmed_*" })).await;
+    assert_eq!(tools["removed"], 2, "pubmed_fetch and pubmed_search results");
+    let upstream = call_ok(&conn, "invalidate_cache", json!({ "pattern": "pubmed:*" })).await;
+    assert_eq!(upstream["removed"].as_u64(), Some(upstream_entries as u64));
+    assert_eq!(call_ok(&conn, "invalidate_cache", json!({ "pattern": "*" })).await["removed"], 0);
+    assert_eq!(call_ok(&conn, "cache_analytics", json!({})).await["entries"], 0);
+    call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID, "PMID:1"] })).await;
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), efetches + 1);
+
+    // Bad arguments are named, and nothing is sent.
+    let before = lab.server.requests().len();
+    let bad = call(&conn, "pubmed_search", json!({ "query": "braf", "date_from": "2020-13" })).await;
+    assert_eq!(bad.is_error, Some(true));
+    assert!(text(&bad).contains("`date_from`"), "{}", text(&bad));
+    let bad = call(&conn, "invalidate_cache", json!({ "pattern": "[" })).await;
+    assert!(text(&bad).contains("`pattern`"), "{}", text(&bad));
+    assert_eq!(lab.server.requests().len(), before);
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn biomolecule_tools_read_uniprot() {
+    let lab = Lab::start().await;
+    lab.server.route(
+        "GET",
+        "/uniprot/uniprotkb/P15056.json",
+        Reply::fixture("uniprot/get_P15056_BRAF_20260812.json"),
+    );
+    lab.server.route(
+        "GET",
+        "/uniprot/uniprotkb/search",
+        Reply::fixture("uniprot/search_BRAF_human_reviewed_20260812.json"),
+    );
+    let (conn, _) = lab.connect(&[]).await;
+
+    let protein = call_ok(&conn, "protein_get", json!({ "accession": "p15056" })).await;
+    assert_eq!(protein["accession"], "P15056");
+    assert_eq!(protein["name"], "Serine/threonine-protein kinase B-raf");
+    assert_eq!((protein["gene"].as_str(), protein["length"].as_u64()), (Some("BRAF"), Some(766)));
+
+    let found =
+        call_ok(&conn, "discover_biomolecules", json!({ "target": "BRAF", "kinds": ["proteins"] })).await;
+    assert_eq!(found["protein"]["accession"], "P15056");
+    assert_eq!(found["proteins"][0]["ids"]["uniprot"], "P15056");
+    assert_eq!(found["proteins"][0]["name"], "Serine/threonine-protein kinase B-raf");
+    let search = lab.server.requests().into_iter().find(|r| r.path == "/uniprot/uniprotkb/search").unwrap();
+    assert_eq!(search.param("query").as_deref(), Some("(BRAF) AND organism_id:9606 AND reviewed:true"));
+    assert!(lab.server.requests().iter().all(|r| !r.path.starts_with("/chembl")), "proteins only");
+
+    let bad = call(&conn, "protein_get", json!({ "accession": "not an accession" })).await;
+    assert!(text(&bad).contains("invalid_argument") && text(&bad).contains("`accession`"), "{}", text(&bad));
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn upstream_faults_reach_the_client_named_and_open_the_circuit() {
+    let lab = Lab::start().await;
+    lab.server.route(
+        "GET",
+        "/uniprot/uniprotkb/P15056.json",
+        Reply::text(200, "text/html; charset=UTF-8", "<!DOCTYPE html><html><body>Maintenance</body></html>"),
+    );
+    lab.server.route(
+        "GET",
+        "/eutils/efetch.fcgi",
+        Reply::text(500, "text/html", "<html>Internal error</html>"),
+    );
+    let (conn, _) =
+        lab.connect(&[("PIPETTE_BREAKER_THRESHOLD", "2"), ("PIPETTE_HTTP_RETRY_ATTEMPTS", "1")]).await;
+
+    // An HTML page where JSON was asked: an error naming the service.
+    let page = call(&conn, "protein_get", json!({ "accession": "P15056" })).await;
+    assert_eq!(page.is_error, Some(true));
+    assert!(
+        text(&page).starts_with("upstream error: UniProt sent an unexpected answer: an HTML page"),
+        "{}",
+        text(&page)
+    );
+
+    // A 500, twice: the error names PubMed and the status, and the circuit opens.
+    for _ in 0..2 {
+        let failed = call(&conn, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+        assert_eq!(failed.is_error, Some(true));
+        assert!(text(&failed).contains("PubMed (NCBI E-utilities) answered HTTP 500"), "{}", text(&failed));
+    }
+    let circuits = call_ok(&conn, "circuit_status", json!({})).await;
+    let services: Vec<&str> =
+        circuits["circuits"].as_array().unwrap().iter().map(|c| c["service"].as_str().unwrap()).collect();
+    assert_eq!(services, ["pubmed", "ctgov", "uniprot", "chembl"]);
+    let pubmed = &circuits["circuits"][0];
+    assert_eq!((pubmed["state"].as_str(), pubmed["consecutive_failures"].as_u64()), (Some("open"), Some(2)));
+    assert!(pubmed["retry_in_ms"].as_u64().is_some_and(|ms| ms > 0), "{pubmed}");
+    assert_eq!(circuits["circuits"][1]["state"], "closed");
+    assert_eq!(call_ok(&conn, "health", json!({})).await["status"], "degraded");
+
+    // While open, calls fail fast without reaching the upstream.
+    let sent = lab.hits("/eutils/efetch.fcgi");
+    assert_eq!(sent, 2);
+    let fast = call(&conn, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+    assert!(text(&fast).starts_with("circuit_open error: PubMed"), "{}", text(&fast));
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), sent);
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_processes_share_the_redis_cache_and_its_invalidation() {
+    let redis = RedisServer::start();
+    let lab = Lab::start().await;
+    lab.route_pubmed();
+    let namespace = format!("research-{}", std::process::id());
+    let env = [("REDIS_URL", redis.url()), ("PIPETTE_CACHE_NAMESPACE", namespace.as_str())];
+    let (a, _) = lab.connect(&env).await;
+    let (b, _) = lab.connect(&env).await;
+
+    let first = call_ok(&a, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+    assert_eq!(first["articles"][0]["title"], PMID_TITLE);
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), 1);
+    let second = call_ok(&b, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+    assert_eq!(second, first);
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), 1, "the second process answered from Redis");
+    let analytics = call_ok(&b, "cache_analytics", json!({})).await;
+    assert_eq!(analytics["backend"], "redis");
+    assert_eq!(scope(&analytics, "pubmed_fetch")["hits"], 1);
+    assert_eq!(analytics["entries"], 2, "one tool result and one upstream answer in this namespace");
+
+    // An invalidation in one process is seen by the other.
+    assert_eq!(call_ok(&b, "invalidate_cache", json!({ "pattern": "*" })).await["removed"], 2);
+    let third = call_ok(&a, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+    assert_eq!(third, first);
+    assert_eq!(lab.hits("/eutils/efetch.fcgi"), 2, "the first process had to go upstream again");
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+}
