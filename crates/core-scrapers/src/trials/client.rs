@@ -1,7 +1,11 @@
 //! The fetching layer of ClinicalTrials.gov: a thin loop over the pure request builders and parsers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +37,66 @@ impl TrialGetParams {
     }
 }
 
-fn check_upstream(ctgov: &Upstream) -> Result<(), ScrapeError> {
+type SharedGet = Shared<BoxFuture<'static, Result<Bytes, ScrapeError>>>;
+
+/// Where ClinicalTrials.gov answers come from: the upstream itself, or (in a batch) through a memo that
+/// shares identical requests, in flight or done, for as long as the batch runs. The upstream already
+/// caches and shares in-flight requests; the memo keeps a batch consistent and cheap even with caching off.
+#[derive(Clone)]
+pub(crate) struct Source {
+    ctgov: Upstream,
+    memo: Option<Arc<Mutex<HashMap<String, SharedGet>>>>,
+}
+
+impl Source {
+    /// Straight to the upstream.
+    pub(crate) fn direct(ctgov: &Upstream) -> Self {
+        Self { ctgov: ctgov.clone(), memo: None }
+    }
+
+    /// Through a memo shared by every clone of this source.
+    pub(crate) fn memoised(ctgov: &Upstream) -> Self {
+        Self { ctgov: ctgov.clone(), memo: Some(Arc::new(Mutex::new(HashMap::new()))) }
+    }
+
+    /// How many distinct requests went through the memo (0 without one).
+    pub(crate) fn distinct_requests(&self) -> usize {
+        self.memo.as_ref().map_or(0, |memo| memo.lock().unwrap_or_else(PoisonError::into_inner).len())
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, ScrapeError> {
+        let Some(memo) = &self.memo else {
+            return self.ctgov.get(path, query).await;
+        };
+        let key = format!(
+            "{path}?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())))
+                .finish()
+        );
+        let fetch = {
+            let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+            memo.entry(key)
+                .or_insert_with(|| {
+                    let ctgov = self.ctgov.clone();
+                    let path = path.to_owned();
+                    let query: Vec<(String, String)> =
+                        query.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+                    async move {
+                        let pairs: Vec<(&str, String)> =
+                            query.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                        ctgov.get(&path, &pairs).await
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        fetch.await
+    }
+}
+
+pub(crate) fn check_upstream(ctgov: &Upstream) -> Result<(), ScrapeError> {
     if ctgov.service() != Service::ClinicalTrials {
         return Err(ScrapeError::invalid(
             "upstream",
@@ -53,6 +116,14 @@ pub async fn trials_search(
     params: &TrialSearchParams,
 ) -> Result<TrialSearchResult, ScrapeError> {
     check_upstream(ctgov)?;
+    search_with(&Source::direct(ctgov), params).await
+}
+
+/// `trials_search` through `source`.
+pub(crate) async fn search_with(
+    source: &Source,
+    params: &TrialSearchParams,
+) -> Result<TrialSearchResult, ScrapeError> {
     let request = query::search_request(params)?;
     let max = request.max_results as usize;
     let mut seen_tokens: HashSet<String> = request.page_token.iter().cloned().collect();
@@ -62,7 +133,7 @@ pub async fn trials_search(
     loop {
         let want = max - result.trials.len();
         let size = request.page_size.min(want as u32);
-        let bytes = ctgov.get("/studies", &request.page(size, token.as_deref())).await?;
+        let bytes = source.get("/studies", &request.page(size, token.as_deref())).await?;
         let page = parse_search(&bytes)?;
         result.pages += 1;
         if result.pages == 1 {
@@ -97,21 +168,21 @@ pub async fn trial_get(ctgov: &Upstream, params: &TrialGetParams) -> Result<Tria
     params.caps.validate()?;
     let sections: Vec<TrialSection> =
         if params.sections.is_empty() { TrialSection::ALL.to_vec() } else { params.sections.clone() };
-    let mut trial = fetch_study(ctgov, &params.nct_id, &sections).await?;
+    let mut trial = fetch_study(&Source::direct(ctgov), &params.nct_id, &sections).await?;
     caps::apply(&mut trial, &params.caps);
     Ok(trial)
 }
 
 /// Fetches and parses one study (uncapped), restricted to `sections`.
 pub(crate) async fn fetch_study(
-    ctgov: &Upstream,
+    source: &Source,
     nct_id: &str,
     sections: &[TrialSection],
 ) -> Result<Trial, ScrapeError> {
     let nct = normalize_nct(nct_id)?;
     let fields = query::study_fields(sections);
     let bytes =
-        ctgov.get(&format!("/studies/{nct}"), &[("fields", fields)]).await.map_err(|err| match err {
+        source.get(&format!("/studies/{nct}"), &[("fields", fields)]).await.map_err(|err| match err {
             ScrapeError::NotFound { service, .. } => {
                 ScrapeError::NotFound { service, what: format!("study {nct} (check the NCT number)") }
             }

@@ -37,7 +37,7 @@ pub const MAX_RESULTS: u32 = 1000;
 /// `max_results` when not given.
 pub const DEFAULT_MAX_RESULTS: u32 = 50;
 /// `page_size` when not given is `min(max_results, DEFAULT_PAGE_SIZE)`.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
+const DEFAULT_PAGE_SIZE: u32 = 100;
 
 const MAX_TEXT_CHARS: usize = 1000;
 const MAX_TERM_CHARS: usize = 8000;
