@@ -216,7 +216,7 @@ fn amino_acid_run(run: &str) -> Option<String> {
     if run.is_empty() {
         return Some(String::new());
     }
-    if run.len() % 3 == 0 && run.is_ascii() {
+    if run.len().is_multiple_of(3) && run.is_ascii() {
         let three: Option<String> = (0..run.len()).step_by(3).map(|i| amino_acid(&run[i..i + 3])).collect();
         if let Some(three) = three {
             return Some(three);
