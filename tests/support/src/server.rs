@@ -125,6 +125,14 @@ impl Reply {
         Self::new(Kind::Seq { next: Arc::new(AtomicUsize::new(0)), replies })
     }
 
+    /// Changes the status of a body reply (e.g. a recorded error body served with 429).
+    pub fn status(mut self, status: u16) -> Self {
+        if let Kind::Body { status: slot, .. } = &mut self.kind {
+            *slot = status;
+        }
+        self
+    }
+
     /// Adds a response header (applies to every reply of a sequence too).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));

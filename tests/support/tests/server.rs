@@ -116,6 +116,6 @@ async fn latency_applies_to_every_response() {
     let err = c.get(format!("{}/x", server.url())).send().await.expect_err("latency exceeds timeout");
     assert!(err.is_timeout());
     server.latency(Duration::ZERO);
-    let ok = c.get(format!("{}/x", server.url())).send().await.expect("no latency");
+    let ok = client().get(format!("{}/x", server.url())).send().await.expect("no latency");
     assert_eq!(ok.status().as_u16(), 200);
 }

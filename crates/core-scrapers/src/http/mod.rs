@@ -1,7 +1,7 @@
 //! One resilient HTTP layer for every upstream: pooling, timeouts, retries, rate limits, circuit breakers, caching.
 
 mod circuit;
-mod content;
+pub(crate) mod content;
 mod retry_after;
 mod service;
 mod upstream;
