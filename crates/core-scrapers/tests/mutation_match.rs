@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use core_cache::Cache;
 use core_scrapers::ScrapersConfig;
-use core_scrapers::http::{Upstream, Upstreams};
+use core_scrapers::http::Upstreams;
 use core_scrapers::mutation::{
     EvidenceSection, MatchFilters, MatchLimits, match_query, parse_mutation, trials_match, trials_match_batch,
 };
@@ -14,14 +14,14 @@ use pipette_test_support::{Reply, UpstreamServer};
 
 const NSCLC: &str = "non-small cell lung cancer";
 
-fn ctgov(server: &UpstreamServer, cache_ttl: Duration) -> Upstream {
+fn ctgov(server: &UpstreamServer, cache_ttl: Duration) -> Upstreams {
     let url = server.url();
     let mut config = ScrapersConfig::default().with_base_urls(&url, &url, &url, &url);
     config.ctgov.rate_per_second = 0.0;
     config.ctgov.cache_ttl = cache_ttl;
     config.retry.attempts = 1;
     match Upstreams::new(&config, Cache::in_process(16 << 20)) {
-        Ok(upstreams) => upstreams.ctgov,
+        Ok(upstreams) => upstreams,
         Err(err) => panic!("upstreams: {err}"),
     }
 }

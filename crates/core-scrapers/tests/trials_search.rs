@@ -3,7 +3,7 @@
 
 use core_cache::Cache;
 use core_scrapers::ScrapersConfig;
-use core_scrapers::http::{Upstream, Upstreams};
+use core_scrapers::http::Upstreams;
 use core_scrapers::trials::{
     TrialCaps, TrialGetParams, TrialSearchParams, TrialSection, trial_get, trials_search,
 };
@@ -12,13 +12,13 @@ use pipette_test_support::{Reply, UpstreamServer};
 const PAGE2: &str = "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw";
 const PAGE3: &str = "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4bmjeauvk_IQ";
 
-fn ctgov(server: &UpstreamServer) -> Upstream {
+fn ctgov(server: &UpstreamServer) -> Upstreams {
     let url = server.url();
     let mut config = ScrapersConfig::default().with_base_urls(&url, &url, &url, &url);
     config.ctgov.rate_per_second = 0.0;
     config.retry.attempts = 1;
     match Upstreams::new(&config, Cache::in_process(16 << 20)) {
-        Ok(upstreams) => upstreams.ctgov,
+        Ok(upstreams) => upstreams,
         Err(err) => panic!("upstreams: {err}"),
     }
 }

@@ -10,9 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScrapeError;
-use crate::http::Upstream;
+use crate::http::Upstreams;
 use crate::mutation::matching::{MatchFilters, MatchLimits, MutationTrials, match_with, validate_filters};
-use crate::trials::{self, Source};
+use crate::trials::Source;
 
 /// The most mutations in one batch.
 pub const MAX_BATCH: usize = 50;
@@ -69,13 +69,12 @@ pub struct MatchBatch {
 /// Fails as a whole only on arguments shared by all (the list's size, the filters, the limits).
 /// Progress: `(done, Some(mutations))` after each mutation, with its label and number of matches.
 pub async fn trials_match_batch(
-    ctgov: &Upstream,
+    upstreams: &Upstreams,
     mutations: &[String],
     filters: &MatchFilters,
     limits: &MatchLimits,
     progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
 ) -> Result<MatchBatch, ScrapeError> {
-    trials::check_upstream(ctgov)?;
     if mutations.is_empty() || mutations.len() > MAX_BATCH {
         return Err(ScrapeError::invalid(
             "mutations",
@@ -85,7 +84,7 @@ pub async fn trials_match_batch(
     limits.validate()?;
     validate_filters(filters)?;
 
-    let source = Source::memoised(ctgov);
+    let source = Source::memoised(&upstreams.ctgov);
     let total = mutations.len() as u64;
     progress(0, Some(total), &format!("matching {total} mutations"));
     let done = AtomicU64::new(0);

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScrapeError;
-use crate::http::Upstream;
+use crate::http::Upstreams;
 use crate::mutation::parse::{Mutation, parse_mutation};
 use crate::mutation::summary;
 use crate::mutation::text::{Hit, Matcher};
@@ -264,14 +264,13 @@ pub(crate) fn validate_filters(filters: &MatchFilters) -> Result<(), ScrapeError
 ///
 /// Progress: `(0, None)` while searching, then `(done, Some(candidates))` as eligibility arrives.
 pub async fn trials_match(
-    ctgov: &Upstream,
+    upstreams: &Upstreams,
     mutation: &str,
     filters: &MatchFilters,
     limits: &MatchLimits,
     progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
 ) -> Result<MutationTrials, ScrapeError> {
-    trials::check_upstream(ctgov)?;
-    match_with(&Source::direct(ctgov), mutation, filters, limits, progress).await
+    match_with(&Source::direct(&upstreams.ctgov), mutation, filters, limits, progress).await
 }
 
 /// `trials_match` through `source` (a batch shares one memoised source).

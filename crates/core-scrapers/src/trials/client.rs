@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ScrapeError;
-use crate::http::{Service, Upstream};
+use crate::http::{Upstream, Upstreams};
 use crate::trials::caps::{self, TrialCaps};
 use crate::trials::model::{Trial, TrialSearchResult};
 use crate::trials::parse::{parse_search, parse_study};
@@ -96,27 +96,16 @@ impl Source {
     }
 }
 
-pub(crate) fn check_upstream(ctgov: &Upstream) -> Result<(), ScrapeError> {
-    if ctgov.service() != Service::ClinicalTrials {
-        return Err(ScrapeError::invalid(
-            "upstream",
-            format!("expected the ClinicalTrials.gov upstream, got {}", ctgov.service()),
-        ));
-    }
-    Ok(())
-}
-
 /// Searches studies, following `nextPageToken` up to `max_results`.
 ///
 /// Stops at the last page, on an empty page, or on a token already seen (the API hands out a token when a
 /// page is exactly full and nothing follows). Studies seen twice are kept once. `total_count` comes from
 /// the first page; `next_page_token` is set only when more may follow.
 pub async fn trials_search(
-    ctgov: &Upstream,
+    upstreams: &Upstreams,
     params: &TrialSearchParams,
 ) -> Result<TrialSearchResult, ScrapeError> {
-    check_upstream(ctgov)?;
-    search_with(&Source::direct(ctgov), params).await
+    search_with(&Source::direct(&upstreams.ctgov), params).await
 }
 
 /// `trials_search` through `source`.
@@ -163,12 +152,11 @@ pub(crate) async fn search_with(
 }
 
 /// Fetches one study with the requested sections, criteria split, lists capped.
-pub async fn trial_get(ctgov: &Upstream, params: &TrialGetParams) -> Result<Trial, ScrapeError> {
-    check_upstream(ctgov)?;
+pub async fn trial_get(upstreams: &Upstreams, params: &TrialGetParams) -> Result<Trial, ScrapeError> {
     params.caps.validate()?;
     let sections: Vec<TrialSection> =
         if params.sections.is_empty() { TrialSection::ALL.to_vec() } else { params.sections.clone() };
-    let mut trial = fetch_study(&Source::direct(ctgov), &params.nct_id, &sections).await?;
+    let mut trial = fetch_study(&Source::direct(&upstreams.ctgov), &params.nct_id, &sections).await?;
     caps::apply(&mut trial, &params.caps);
     Ok(trial)
 }

@@ -22,5 +22,5 @@ pub use query::{
     TrialSection, TrialStatus, normalize_nct,
 };
 
-pub(crate) use client::{Source, check_upstream, fetch_study, search_with};
+pub(crate) use client::{Source, fetch_study, search_with};
 pub(crate) use query::{geo_param, phases, statuses, text_param};
