@@ -15,7 +15,7 @@ use crate::error::ScrapeError;
 use crate::http::Upstreams;
 use crate::mutation::parse::{Mutation, parse_mutation};
 use crate::mutation::summary;
-use crate::mutation::text::{Hit, Matcher};
+use crate::mutation::text::{self, Hit, Matcher};
 use crate::trials::{
     self, Eligibility, GeoFilter, Source, Trial, TrialSearchParams, TrialSection, TrialStatus, Truncation,
 };
@@ -284,7 +284,7 @@ pub(crate) async fn match_with(
     let mutation = parse_mutation(input)?;
     limits.validate()?;
     validate_filters(filters)?;
-    let matcher = Matcher::new(&mutation)
+    let matcher = text::matcher_for(&mutation)
         .map_err(|err| ScrapeError::invalid("mutation", format!("cannot build its text patterns: {err}")))?;
     let params = match_search(&mutation, filters, limits);
     progress(0, None, &format!("searching ClinicalTrials.gov for {}", mutation.label));

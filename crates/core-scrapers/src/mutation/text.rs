@@ -3,7 +3,8 @@
 //! negations that turn a mention into exclusion evidence (`without EGFR L858R`, `L858R-negative`,
 //! `EGFR wild-type`).
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
@@ -84,9 +85,34 @@ const NOT_GENES: &[&str] = &[
 const ABBREVIATIONS: &[&str] =
     &["vs", "dr", "mr", "mrs", "ms", "approx", "etc", "al", "fig", "no", "st", "incl", "ca", "cf", "resp"];
 
+/// Compiles `pattern` with ASCII word boundaries: Unicode ones are costly to build and make the regex
+/// engine fall back to its slow paths on non-ASCII text (criteria are full of `≥`, `µ`, `–`).
+fn ascii_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&pattern.replace(r"\b", r"(?-u:\b)"))
+}
+
 #[allow(clippy::expect_used)] // constant patterns, checked by the tests
 fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid constant regex")
+    ascii_regex(pattern).expect("valid constant regex")
+}
+
+/// Compiled matchers by mutation, so that repeated calls (a warm cache, a batch) do not rebuild them.
+static MATCHERS: LazyLock<Mutex<HashMap<String, Arc<Matcher>>>> = LazyLock::new(Mutex::default);
+const MAX_CACHED_MATCHERS: usize = 256;
+
+/// The matcher of `m`, built once per process (up to a few hundred distinct mutations).
+pub(crate) fn matcher_for(m: &Mutation) -> Result<Arc<Matcher>, regex::Error> {
+    let key = format!("{}|{:?}", m.gene, m.alteration);
+    if let Some(found) = MATCHERS.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(Arc::clone(found));
+    }
+    let built = Arc::new(Matcher::new(m)?);
+    let mut cache = MATCHERS.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() >= MAX_CACHED_MATCHERS {
+        cache.clear();
+    }
+    cache.insert(key, Arc::clone(&built));
+    Ok(built)
 }
 
 /// A negation ending right before a mention: `without (the) (EGFR) `, `other than `, `non-`.
@@ -177,7 +203,7 @@ impl Matcher {
                         r"(?i)\b(?:{ex}[\s-]?(?:in[\s-]?frame[\s-]?)?ins(?:ertion)?s?|ins(?:ertion)?s?[\s-]?(?:(?:in|of|within)[\s-])?(?:ex(?:on)?[\s-]?)?{n}|{n}[\s-]?ins(?:ertion)?s?)\b"
                     ),
                     ExonEvent::Skipping => format!(
-                        r"(?i)\b(?:{ex}[\s-]?skip(?:ping|ped)?|(?:{g})[\s-]?(?:ex|exon|Δex|delta[\s-]?ex)[\s-]?{n})\b"
+                        r"(?i)\b(?:{ex}[\s-]?skip(?:ping|ped)?|(?:{g})[\s-]?(?:ex|exon|delta[\s-]?ex)[\s-]?{n})\b"
                     ),
                     ExonEvent::Mutation => format!(
                         r"(?i)\b(?:{ex}[\s-]?(?:mutations?|mutated|alterations?|variants?)|(?:mutations?|alterations?)\s+(?:in|of)\s+exon[\s-]?{n})\b"
@@ -212,10 +238,10 @@ impl Matcher {
             r"(?i)\b(?:{g})(?:[\s-]+(?:gene|mutation|mutational|status|sensiti[sz]ing|activating))*[\s-]*{negative_words}|\b(?:wild[\s-]?type|negative\s+for|non[\s-]?mutated)\s+(?:{g})\b"
         );
         Ok(Self {
-            mention: Regex::new(&mention)?,
+            mention: ascii_regex(&mention)?,
             gene_in_pattern,
-            gene_negative: Regex::new(&gene_negative)?,
-            gene: Regex::new(&format!(r"(?i)\b(?:{g})\b"))?,
+            gene_negative: ascii_regex(&gene_negative)?,
+            gene: ascii_regex(&format!(r"(?i)\b(?:{g})\b"))?,
             own: std::iter::once(&m.gene)
                 .chain(m.gene_aliases.iter())
                 .map(|s| s.to_ascii_uppercase())

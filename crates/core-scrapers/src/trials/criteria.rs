@@ -36,7 +36,8 @@ enum Bullet {
 
 #[allow(clippy::expect_used)] // constant patterns, checked by the tests
 fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid constant regex")
+    // ASCII word boundaries: Unicode ones push the engine to its slow paths on non-ASCII text.
+    Regex::new(&pattern.replace(r"\b", r"(?-u:\b)")).expect("valid constant regex")
 }
 
 static SYMBOL: LazyLock<Regex> = LazyLock::new(|| regex(r"^(?:[*+\-]\s+|[•·▪◦‣●○■□➢►–—]\s*)"));
