@@ -89,11 +89,11 @@ pub async fn trials_match_batch(
     progress(0, Some(total), &format!("matching {total} mutations"));
     let done = AtomicU64::new(0);
     let quiet = |_: u64, _: Option<u64>, _: &str| {};
-    let mut entries: Vec<(usize, BatchEntry)> = futures::stream::iter(mutations.iter().enumerate())
+    let mut entries: Vec<(usize, BatchEntry)> = futures::stream::iter(mutations.iter().cloned().enumerate())
         .map(|(index, mutation)| {
             let (source, done, quiet) = (&source, &done, &quiet);
             async move {
-                let outcome = match_with(source, mutation, filters, limits, quiet).await;
+                let outcome = match_with(source, &mutation, filters, limits, quiet).await;
                 let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                 let message = match &outcome {
                     Ok(r) => format!("{}: {} matches", r.mutation.label, r.matches.len()),
