@@ -367,6 +367,7 @@ impl Router {
             };
             let out =
                 out.unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
+            progress.flush_pending(); // the last report may still be held back by the throttle
             let output = progress.take_output();
             jobs.finish(&job_id, &out, &output);
         });
