@@ -8,6 +8,7 @@ pub mod http;
 pub mod mutation;
 pub mod pubmed;
 pub mod trials;
+pub mod warm;
 
 pub use config::{BreakerConfig, RetryConfig, ScrapersConfig, Secret, Timeouts, UpstreamConfig};
 pub use error::ScrapeError;

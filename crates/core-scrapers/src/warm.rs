@@ -1,0 +1,184 @@
+//! Cache warming: match a list of well-known mutations (configurable) so that their ClinicalTrials.gov
+//! searches and eligibility records are in the cache before anyone asks.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PIPETTE_WARM_MUTATIONS` | [`DEFAULT_WARM_MUTATIONS`] | comma-separated mutations `warm` uses when given none |
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ScrapeError;
+use crate::http::Upstreams;
+use crate::mutation::{EntryError, MatchFilters, MatchLimits, trials_match_batch};
+
+/// Well-known actionable alterations, one per common trial population.
+pub const DEFAULT_WARM_MUTATIONS: [&str; 12] = [
+    "EGFR L858R",
+    "EGFR exon 19 deletion",
+    "EGFR T790M",
+    "EGFR exon 20 insertion",
+    "KRAS G12C",
+    "KRAS G12D",
+    "BRAF V600E",
+    "ALK fusion",
+    "ROS1 fusion",
+    "MET exon 14 skipping",
+    "ERBB2 amplification",
+    "PIK3CA H1047R",
+];
+
+const ENV: &str = "PIPETTE_WARM_MUTATIONS";
+
+/// Which mutations `warm` uses by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarmConfig {
+    pub mutations: Vec<String>,
+}
+
+impl Default for WarmConfig {
+    fn default() -> Self {
+        Self { mutations: DEFAULT_WARM_MUTATIONS.iter().map(|m| (*m).to_owned()).collect() }
+    }
+}
+
+impl WarmConfig {
+    /// The defaults, or `PIPETTE_WARM_MUTATIONS` (comma-separated) when set; a list with no mutation in it
+    /// is an `InvalidArgument` naming the variable.
+    pub fn from_env() -> Result<Self, ScrapeError> {
+        match std::env::var(ENV) {
+            Ok(raw) => Self::parse(&raw),
+            Err(_) => Ok(Self::default()),
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, ScrapeError> {
+        let mutations: Vec<String> =
+            raw.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect();
+        if mutations.is_empty() {
+            return Err(ScrapeError::invalid(
+                ENV,
+                "lists no mutation: give comma-separated mutations such as `EGFR L858R, BRAF V600E`, or unset it",
+            ));
+        }
+        Ok(Self { mutations })
+    }
+}
+
+/// What to warm.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WarmRequest {
+    /// Mutations to match (1–50), e.g. `["EGFR L858R", "BRAF V600E"]`. Absent: the configured list
+    /// (`PIPETTE_WARM_MUTATIONS`, else a dozen well-known alterations such as EGFR L858R, KRAS G12C).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutations: Option<Vec<String>>,
+}
+
+/// How warming went for one mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WarmEntry {
+    /// The mutation as given.
+    pub mutation: String,
+    /// Matching trials now cached.
+    pub matches: u32,
+    /// Trials that exclude it, now cached.
+    pub excluded: u32,
+    /// Candidate studies whose eligibility was fetched.
+    pub candidates: u32,
+    /// Why this mutation could not be warmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<EntryError>,
+}
+
+/// The result of `warm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct WarmReport {
+    /// One entry per mutation, in the order given.
+    pub mutations: Vec<WarmEntry>,
+    pub succeeded: u32,
+    pub failed: u32,
+    /// Distinct upstream requests made or served from the cache.
+    pub distinct_requests: u32,
+    /// A short markdown summary.
+    pub summary_markdown: String,
+}
+
+/// Matches each mutation (default filters and limits, as `trials_match` uses them), which leaves its
+/// ClinicalTrials.gov answers in the cache. One mutation failing never fails the rest.
+/// Progress: `(done, Some(mutations))` after each mutation.
+pub async fn warm(
+    upstreams: &Upstreams,
+    request: &WarmRequest,
+    progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
+) -> Result<WarmReport, ScrapeError> {
+    let mutations = match &request.mutations {
+        Some(list) => list.clone(),
+        None => WarmConfig::from_env()?.mutations,
+    };
+    let batch = trials_match_batch(
+        upstreams,
+        &mutations,
+        &MatchFilters::default(),
+        &MatchLimits::default(),
+        progress,
+    )
+    .await?;
+    let entries: Vec<WarmEntry> = batch
+        .results
+        .into_iter()
+        .map(|e| {
+            let (matches, excluded, candidates) = e
+                .result
+                .as_ref()
+                .map_or((0, 0, 0), |r| (r.matches.len() as u32, r.excluded.len() as u32, r.total_candidates));
+            WarmEntry { mutation: e.mutation, matches, excluded, candidates, error: e.error }
+        })
+        .collect();
+    metrics::counter!("pipette_cache_warm_mutations_total").increment(entries.len() as u64);
+    Ok(WarmReport {
+        summary_markdown: summary(&entries),
+        succeeded: batch.succeeded,
+        failed: batch.failed,
+        distinct_requests: batch.distinct_requests,
+        mutations: entries,
+    })
+}
+
+fn summary(entries: &[WarmEntry]) -> String {
+    let ok = entries.iter().filter(|e| e.error.is_none()).count();
+    let mut out = format!("## Cache warmed: {ok} of {} mutations\n\n", entries.len());
+    out.push_str("| mutation | matches | excluded | candidates |\n|---|---:|---:|---:|\n");
+    for e in entries {
+        match &e.error {
+            None => {
+                let _ =
+                    writeln!(out, "| {} | {} | {} | {} |", e.mutation, e.matches, e.excluded, e.candidates);
+            }
+            Some(err) => {
+                let _ = writeln!(out, "| {} | error: {} | | |", e.mutation, err.message.replace('|', "/"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_mutation_parses() {
+        for m in DEFAULT_WARM_MUTATIONS {
+            assert!(crate::mutation::parse_mutation(m).is_ok(), "{m} does not parse");
+        }
+    }
+
+    #[test]
+    fn the_env_list_is_comma_separated_and_never_empty() {
+        let c = WarmConfig::parse(" EGFR L858R, BRAF V600E ,,").expect("list");
+        assert_eq!(c.mutations, ["EGFR L858R", "BRAF V600E"]);
+        let err = WarmConfig::parse(" , ").expect_err("empty");
+        assert!(err.to_string().contains("PIPETTE_WARM_MUTATIONS"), "{err}");
+    }
+}
