@@ -26,6 +26,11 @@ const PRODUCTION_TOOLS: &[&str] = &[
     "protein_get",
     "pubmed_fetch",
     "pubmed_search",
+    "trial_get",
+    "trials_match",
+    "trials_match_batch",
+    "trials_search",
+    "warm_cache",
 ];
 
 async fn scenario(conn: &Conn, client: &Client) {

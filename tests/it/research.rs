@@ -13,6 +13,11 @@ use crate::support::*;
 const PMID: &str = "22663011";
 const PMID_TITLE: &str = "Improved survival with MEK inhibition in BRAF-mutated melanoma.";
 
+/// The recorded EGFR L858R study that names it among its inclusion criteria, and the one that excludes it.
+const MATCHED: &str = "NCT06604689";
+const EXCLUDED: &str = "NCT06382129";
+const NSCLC: &str = "non-small cell lung cancer";
+
 /// A local upstream and a data dir; every `pipette-mcp` started from here talks only to that upstream.
 struct Lab {
     server: UpstreamServer,
@@ -54,6 +59,27 @@ impl Lab {
             Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
         );
         s.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    }
+
+    /// The recorded ClinicalTrials.gov answers: the EGFR L858R search answers any search but the melanoma
+    /// one, and the two studies it lists answer by NCT id.
+    fn route_trials(&self) {
+        let s = &self.server;
+        s.route(
+            "GET",
+            "/ctgov/studies",
+            Reply::fixture("clinicaltrials/search_nsclc_egfr_l858r_20260811.json"),
+        );
+        s.route_query(
+            "GET",
+            "/ctgov/studies",
+            &[("query.cond", "melanoma"), ("filter.overallStatus", "RECRUITING"), ("pageSize", "3")],
+            Reply::fixture("clinicaltrials/search_melanoma_recruiting_limit3_20260811.json"),
+        );
+        for id in [MATCHED, EXCLUDED] {
+            let file = format!("clinicaltrials/get_{}_20260811.json", id.to_ascii_lowercase());
+            s.route("GET", &format!("/ctgov/studies/{id}"), Reply::fixture(&file));
+        }
     }
 
     /// How many requests the upstream received under `path`.
@@ -267,4 +293,119 @@ async fn two_processes_share_the_redis_cache_and_its_invalidation() {
     assert_eq!(lab.hits("/eutils/efetch.fcgi"), 2, "the first process had to go upstream again");
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
+}
+
+fn nct_ids(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|t| t["nct_id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn trials_tools_search_get_and_match() {
+    let lab = Lab::start().await;
+    lab.route_trials();
+    let (conn, client) = lab.connect(&[]).await;
+
+    // trials_search: the recorded melanoma page, its total and the token to continue.
+    let args = json!({ "condition": "melanoma", "status": ["recruiting"], "max_results": 3 });
+    let found = call_ok(&conn, "trials_search", args).await;
+    assert_eq!(nct_ids(&found["trials"]), ["NCT06970236", "NCT04114136", "NCT04318717"]);
+    assert_eq!(found["total_count"], 480);
+    assert!(found["next_page_token"].as_str().is_some_and(|t| !t.is_empty()), "{found}");
+
+    // trial_get: the recorded study, eligibility split into inclusion and exclusion.
+    let trial = call_ok(&conn, "trial_get", json!({ "nct_id": MATCHED.to_lowercase() })).await;
+    assert_eq!(trial["nct_id"], MATCHED);
+    assert!(
+        trial["brief_title"]
+            .as_str()
+            .unwrap()
+            .starts_with("AI-guided Prognostication and Cranial Radiotherapy")
+    );
+    let inclusion = trial["eligibility"]["inclusion"].as_array().unwrap();
+    assert!(inclusion.iter().any(|c| c.as_str().unwrap().contains("EGFR sensitive mutations: EGFR L858R")));
+    let missing = call(&conn, "trial_get", json!({ "nct_id": "NCT00000000" })).await;
+    assert!(text(&missing).starts_with("not_found error:") && text(&missing).contains("NCT00000000"));
+
+    // trials_match: the study naming L858R for inclusion matches; the one naming it to exclude is apart.
+    let args = json!({ "mutation": "EGFR p.Leu858Arg", "condition": NSCLC, "status": [] });
+    let (r, steps) = call_with_progress(&conn, &client, "trials_match", args).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let matched = r.structured_content.clone().unwrap();
+    assert_eq!(nct_ids(&matched["matches"]), [MATCHED]);
+    assert_eq!(matched["matches"][0]["evidence"][0]["section"], "inclusion");
+    assert_eq!(
+        matched["matches"][0]["evidence"][0]["sentence"],
+        "EGFR sensitive mutations: EGFR L858R, EGFR exon 19 deletion"
+    );
+    assert_eq!(nct_ids(&matched["excluded"]), [EXCLUDED]);
+    assert_eq!(matched["excluded"][0]["evidence"][0]["section"], "exclusion");
+    assert_eq!(
+        matched["excluded"][0]["evidence"][0]["sentence"],
+        "Patients with EGFR L858R mutation, EGFR 19DEL mutation or EGFR T790M positive"
+    );
+    assert_eq!(text(&r), matched["summary_markdown"], "the text is the markdown summary");
+    assert!(text(&r).contains(MATCHED));
+    let search = lab
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/ctgov/studies" && r.param("query.cond").as_deref() == Some(NSCLC))
+        .unwrap();
+    assert!(search.param("query.term").unwrap().contains("AREA[EligibilityCriteria](\"L858R\")"));
+    assert_eq!(search.param("filter.overallStatus"), None, "status [] asks for any status");
+    let last = steps.last().expect("progress notifications");
+    assert_eq!((last.progress, last.total), (2.0, Some(2.0)), "{steps:?}");
+
+    // trials_match_batch: one result per mutation; a bad mutation is an entry's error, not the batch's.
+    let args = json!({ "mutations": ["EGFR L858R", "L858R"], "condition": NSCLC, "status": [] });
+    let (r, steps) = call_with_progress(&conn, &client, "trials_match_batch", args).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let batch = r.structured_content.clone().unwrap();
+    assert_eq!((batch["succeeded"].as_u64(), batch["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(nct_ids(&batch["results"][0]["result"]["matches"]), [MATCHED]);
+    assert_eq!(nct_ids(&batch["results"][0]["result"]["excluded"]), [EXCLUDED]);
+    assert_eq!(batch["results"][1]["mutation"], "L858R");
+    assert_eq!(batch["results"][1]["error"]["kind"], "invalid_argument");
+    assert!(text(&r).contains("### Errors") && text(&r).contains(MATCHED), "{}", text(&r));
+    let last = steps.last().expect("progress notifications");
+    assert_eq!((last.progress, last.total), (2.0, Some(2.0)), "{steps:?}");
+
+    let bad = call(&conn, "trials_match", json!({ "mutation": "EGFR L858R", "max_candidates": 0 })).await;
+    assert!(text(&bad).contains("`max_candidates`"), "{}", text(&bad));
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn warm_cache_runs_as_a_job_with_progress_and_later_matches_are_cached() {
+    let lab = Lab::start().await;
+    lab.route_trials();
+    let (conn, _) = lab.connect(&[("PIPETTE_WARM_MUTATIONS", "EGFR L858R, KRAS G12C, BRAF V600E")]).await;
+
+    // Every upstream answer takes 300 ms: a search then the studies cannot fit warm_cache's inline budget.
+    lab.server.latency(std::time::Duration::from_millis(300));
+    let ticket = call_ok(&conn, "warm_cache", json!({})).await;
+    assert_eq!((ticket["status"].as_str(), ticket["tool"].as_str()), (Some("running"), Some("warm_cache")));
+    let job = wait_job(&conn, ticket["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!((job["progress"]["current"].as_u64(), job["progress"]["total"].as_u64()), (Some(3), Some(3)));
+    let warmed = &job["result"]["mutations"];
+    let names: Vec<&str> =
+        warmed.as_array().unwrap().iter().map(|m| m["mutation"].as_str().unwrap()).collect();
+    assert_eq!(names, ["EGFR L858R", "KRAS G12C", "BRAF V600E"], "the configured list, in order");
+    assert_eq!((warmed[0]["matches"].as_u64(), warmed[0]["excluded"].as_u64()), (Some(1), Some(1)));
+    lab.server.latency(std::time::Duration::ZERO);
+
+    // The same match later (default filters, as warming uses them) needs no upstream request.
+    let before = lab.server.requests().len();
+    let matched = call_ok(&conn, "trials_match", json!({ "mutation": "EGFR L858R" })).await;
+    assert_eq!(nct_ids(&matched["matches"]), [MATCHED]);
+    assert_eq!(lab.server.requests().len(), before, "answered from the warmed cache");
+    let search = lab.server.requests().into_iter().find(|r| r.path == "/ctgov/studies").unwrap();
+    assert_eq!(search.param("filter.overallStatus").as_deref(), Some("RECRUITING,NOT_YET_RECRUITING"));
+
+    // An explicit list is used as given.
+    let one = call_ok(&conn, "warm_cache", json!({ "mutations": ["ALK fusion"], "async_mode": true })).await;
+    let job = wait_job(&conn, one["job_id"].as_str().unwrap()).await;
+    assert_eq!(job["result"]["mutations"][0]["mutation"], "ALK fusion", "{job}");
+    conn.cancel().await.unwrap();
 }

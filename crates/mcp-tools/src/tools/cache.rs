@@ -1,6 +1,8 @@
 //! Cache tools: analytics (JSON and markdown), warming with well-known mutations, invalidation by glob.
 
 use core_cache::{Cache, CacheAnalytics};
+use core_scrapers::http::Upstreams;
+use core_scrapers::warm::{self, WarmReport, WarmRequest};
 use serde::{Deserialize, Serialize};
 use tool_metadata::{ToolContext, tool_metadata};
 
@@ -29,6 +31,16 @@ struct CacheReport {
 async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<CacheReport, Error> {
     let analytics = ctx.service::<Cache>()?.analytics().await;
     Ok(CacheReport { report_markdown: analytics.to_markdown(), analytics })
+}
+
+/// Warms the cache by matching well-known mutations to trials (by default the configured list,
+/// `PIPETTE_WARM_MUTATIONS`, else a dozen such as EGFR L858R, BRAF V600E, KRAS G12C), so that later
+/// `trials_match` calls are answered from the cache. Runs as a background job with progress.
+#[tool_metadata(category = cache, runtime = Async, priority = 2, timeout_seconds = 900, inline_ms = 500,
+                retry = none, open_world)]
+async fn warm_cache(ctx: ToolContext, p: WarmRequest) -> Result<WarmReport, Error> {
+    let upstreams = ctx.service::<Upstreams>()?;
+    Ok(warm::warm(&upstreams, &p, &ctx.progress().callback()).await?)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -5,3 +5,4 @@ mod jobs;
 mod molecules;
 mod ops;
 mod pubmed;
+mod trials;
