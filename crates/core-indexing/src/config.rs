@@ -188,10 +188,16 @@ impl IndexOptions {
             ));
         }
         if self.writer_memory_mb > 64 * 1024 {
-            return Err(IndexError::invalid("writer_memory_mb", "must be at most 65536 (64 GiB)"));
+            return Err(IndexError::invalid(
+                "writer_memory_mb",
+                "must be at most 65536 (64 GiB)",
+            ));
         }
         if self.writer_threads > 8 {
-            return Err(IndexError::invalid("writer_threads", "must be between 0 (auto) and 8"));
+            return Err(IndexError::invalid(
+                "writer_threads",
+                "must be between 0 (auto) and 8",
+            ));
         }
         if self.commit_batch_size == 0 || self.commit_batch_size > 10_000_000 {
             return Err(IndexError::invalid(

@@ -15,7 +15,9 @@ pub enum IndexError {
         reason: String,
     },
     /// No index with this id exists in the data directory.
-    #[error("index `{id}` not found: create it first (index_create) or check the id with index_list")]
+    #[error(
+        "index `{id}` not found: create it first (index_create) or check the id with index_list"
+    )]
     NotFound {
         /// The index id asked for.
         id: String,
@@ -117,11 +119,16 @@ impl IndexError {
     }
 
     /// Maps a tantivy error, recognising the writer lock.
-    pub(crate) fn engine(id: &str, context: impl Into<String>, err: tantivy::TantivyError) -> IndexError {
+    pub(crate) fn engine(
+        id: &str,
+        context: impl Into<String>,
+        err: tantivy::TantivyError,
+    ) -> IndexError {
         match err {
-            tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => {
-                IndexError::WriterBusy { id: id.to_string() }
-            }
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ) => IndexError::WriterBusy { id: id.to_string() },
             other => IndexError::Engine {
                 context: context.into(),
                 source: other,

@@ -70,10 +70,15 @@ impl Batch {
     }
 }
 
-fn commit_all(idx: &LoadedIndex, writers: &mut [IndexWriter], dirty: &mut [bool]) -> Result<(), IndexError> {
+fn commit_all(
+    idx: &LoadedIndex,
+    writers: &mut [IndexWriter],
+    dirty: &mut [bool],
+) -> Result<(), IndexError> {
     for (n, w) in writers.iter_mut().enumerate() {
         if dirty[n] {
-            w.commit().map_err(|e| IndexError::engine(&idx.id, "committing", e))?;
+            w.commit()
+                .map_err(|e| IndexError::engine(&idx.id, "committing", e))?;
             dirty[n] = false;
         }
     }
@@ -102,7 +107,12 @@ fn ingest(
     let mut seen: HashSet<String> = HashSet::new();
     let mut dirty = vec![false; writers.len()];
     let mut pending = 0usize;
-    for Item { position, line, parsed } in items {
+    for Item {
+        position,
+        line,
+        parsed,
+    } in items
+    {
         batch.processed += 1;
         let (value, raw) = match parsed {
             Ok(v) => v,
@@ -111,7 +121,10 @@ fn ingest(
                 continue;
             }
         };
-        let (doc_id, doc) = match idx.schema.to_document(&value, options.strict, raw.as_deref()) {
+        let (doc_id, doc) = match idx
+            .schema
+            .to_document(&value, options.strict, raw.as_deref())
+        {
             Ok(d) => d,
             Err(reason) => {
                 let doc_id = value.get(&idx.schema.def.id_field).and_then(|v| match v {
@@ -125,9 +138,15 @@ fn ingest(
         };
         let shard = idx.shard_for(&doc_id);
         let term = idx.id_term(&doc_id);
-        let exists = seen.contains(&doc_id) || (!committed_empty && idx.exists_in(&searchers[shard], &term)?);
+        let exists = seen.contains(&doc_id)
+            || (!committed_empty && idx.exists_in(&searchers[shard], &term)?);
         if exists && !upsert {
-            batch.reject(position, line, Some(doc_id), "a document with this id exists (upsert=false)".into());
+            batch.reject(
+                position,
+                line,
+                Some(doc_id),
+                "a document with this id exists (upsert=false)".into(),
+            );
             continue;
         }
         if exists {
@@ -149,14 +168,22 @@ fn ingest(
             seen.clear();
             searchers = idx.searchers();
             committed_empty = false;
-            progress(batch.processed, total, &format!("committed {} documents", batch.added + batch.updated));
+            progress(
+                batch.processed,
+                total,
+                &format!("committed {} documents", batch.added + batch.updated),
+            );
         }
     }
     if dirty.iter().any(|d| *d) {
         commit_all(idx, writers, &mut dirty)?;
         batch.commits += 1;
     }
-    progress(batch.processed, total, &format!("done: {} documents indexed", batch.added + batch.updated));
+    progress(
+        batch.processed,
+        total,
+        &format!("done: {} documents indexed", batch.added + batch.updated),
+    );
     Ok(batch)
 }
 
@@ -177,66 +204,79 @@ impl IndexManager {
                 ));
             }
         };
-        let batch = self.write_op(&req.id, |idx, writers| {
-            match (&req.documents, &path) {
-                (Some(docs), _) => {
-                    let mut items = docs.iter().enumerate().map(|(i, v)| Item {
-                        position: i as u64,
-                        line: None,
-                        parsed: Ok((Cow::Borrowed(v), None)),
-                    });
-                    ingest(idx, writers, &mut items, upsert, Some(docs.len() as u64), progress)
-                }
-                (None, Some(path)) => {
-                    let file = std::fs::File::open(path)
-                        .map_err(|e| IndexError::io(format!("opening {}", path.display()), e))?;
-                    let total = count_lines(path);
-                    let mut read_error = None;
-                    let mut position = 0u64;
-                    let mut items = BufReader::with_capacity(1 << 20, file)
-                        .lines()
-                        .enumerate()
-                        .map_while(|(n, line)| match line {
-                            Ok(l) => Some((n as u64 + 1, l)),
-                            Err(e) => {
-                                read_error = Some(e);
-                                None
-                            }
-                        })
-                        .filter(|(_, l)| !l.trim().is_empty())
-                        .map(|(line, text)| {
-                            let parsed = serde_json::from_str::<Value>(&text)
-                                .map(|v| (Cow::Owned(v), Some(text)))
-                                .map_err(|e| format!("invalid JSON: {e}"));
-                            let item = Item {
-                                position,
-                                line: Some(line),
-                                parsed,
-                            };
-                            position += 1;
-                            item
-                        });
-                    let batch = ingest(idx, writers, &mut items, upsert, total, progress)?;
-                    drop(items);
-                    match read_error {
-                        Some(e) => Err(IndexError::io(format!("reading {}", path.display()), e)),
-                        None => Ok(batch),
-                    }
-                }
-                (None, None) => Err(IndexError::invalid("documents", "nothing to add")),
+        let batch = self.write_op(&req.id, |idx, writers| match (&req.documents, &path) {
+            (Some(docs), _) => {
+                let mut items = docs.iter().enumerate().map(|(i, v)| Item {
+                    position: i as u64,
+                    line: None,
+                    parsed: Ok((Cow::Borrowed(v), None)),
+                });
+                ingest(
+                    idx,
+                    writers,
+                    &mut items,
+                    upsert,
+                    Some(docs.len() as u64),
+                    progress,
+                )
             }
+            (None, Some(path)) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| IndexError::io(format!("opening {}", path.display()), e))?;
+                let total = count_lines(path);
+                let mut read_error = None;
+                let mut position = 0u64;
+                let mut items = BufReader::with_capacity(1 << 20, file)
+                    .lines()
+                    .enumerate()
+                    .map_while(|(n, line)| match line {
+                        Ok(l) => Some((n as u64 + 1, l)),
+                        Err(e) => {
+                            read_error = Some(e);
+                            None
+                        }
+                    })
+                    .filter(|(_, l)| !l.trim().is_empty())
+                    .map(|(line, text)| {
+                        let parsed = serde_json::from_str::<Value>(&text)
+                            .map(|v| (Cow::Owned(v), Some(text)))
+                            .map_err(|e| format!("invalid JSON: {e}"));
+                        let item = Item {
+                            position,
+                            line: Some(line),
+                            parsed,
+                        };
+                        position += 1;
+                        item
+                    });
+                let batch = ingest(idx, writers, &mut items, upsert, total, progress)?;
+                drop(items);
+                match read_error {
+                    Some(e) => Err(IndexError::io(format!("reading {}", path.display()), e)),
+                    None => Ok(batch),
+                }
+            }
+            (None, None) => Err(IndexError::invalid("documents", "nothing to add")),
         });
         let micros = started.elapsed().as_micros() as u64;
         let batch = batch?;
         let idx = self.loaded(&req.id)?;
         {
             let mut store = idx.metrics.lock();
-            store.record_ingest(now_secs(), batch.added + batch.updated, batch.rejected, micros);
+            store.record_ingest(
+                now_secs(),
+                batch.added + batch.updated,
+                batch.rejected,
+                micros,
+            );
             store.flush();
         }
-        metrics::counter!("pipette_index_docs_ingested_total", "index" => req.id.clone()).increment(batch.added + batch.updated);
-        metrics::counter!("pipette_index_docs_rejected_total", "index" => req.id.clone()).increment(batch.rejected);
-        metrics::histogram!("pipette_index_ingest_seconds", "index" => req.id.clone()).record(micros as f64 / 1e6);
+        metrics::counter!("pipette_index_docs_ingested_total", "index" => req.id.clone())
+            .increment(batch.added + batch.updated);
+        metrics::counter!("pipette_index_docs_rejected_total", "index" => req.id.clone())
+            .increment(batch.rejected);
+        metrics::histogram!("pipette_index_ingest_seconds", "index" => req.id.clone())
+            .record(micros as f64 / 1e6);
         tracing::info!(index = %req.id, added = batch.added, updated = batch.updated, rejected = batch.rejected, micros, "ingest done");
         Ok(AddResponse {
             id: req.id.clone(),
@@ -290,7 +330,10 @@ impl IndexManager {
                 Ok(deleted)
             })?,
             _ => {
-                return Err(IndexError::invalid("doc_ids", "give exactly one of `doc_ids` and `query`"));
+                return Err(IndexError::invalid(
+                    "doc_ids",
+                    "give exactly one of `doc_ids` and `query`",
+                ));
             }
         };
         tracing::info!(index = %req.id, deleted, "delete done");

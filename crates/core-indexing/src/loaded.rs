@@ -45,7 +45,8 @@ pub(crate) fn shard_of(doc_id: &str, shards: usize) -> usize {
 }
 
 pub(crate) fn open_shard(id: &str, dir: &Path) -> Result<Shard, IndexError> {
-    let index = Index::open_in_dir(dir).map_err(|e| IndexError::engine(id, format!("opening {}", dir.display()), e))?;
+    let index = Index::open_in_dir(dir)
+        .map_err(|e| IndexError::engine(id, format!("opening {}", dir.display()), e))?;
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::OnCommitWithDelay)
@@ -58,7 +59,12 @@ pub(crate) fn open_shard(id: &str, dir: &Path) -> Result<Shard, IndexError> {
     })
 }
 
-pub(crate) fn open_writer(id: &str, index: &Index, options: &IndexOptions, shards: usize) -> Result<IndexWriter, IndexError> {
+pub(crate) fn open_writer(
+    id: &str,
+    index: &Index,
+    options: &IndexOptions,
+    shards: usize,
+) -> Result<IndexWriter, IndexError> {
     let (threads, per_thread) = options.writer_layout(shards);
     let writer_options = tantivy::indexer::IndexWriterOptions::builder()
         .num_worker_threads(threads)
@@ -73,11 +79,16 @@ pub(crate) fn open_writer(id: &str, index: &Index, options: &IndexOptions, shard
 }
 
 impl LoadedIndex {
-    pub(crate) fn open(dir: PathBuf, manifest: Manifest, metrics: Arc<Mutex<MetricsStore>>) -> Result<LoadedIndex, IndexError> {
-        let schema = CompiledSchema::compile(&manifest.schema).map_err(|e| IndexError::Corrupt {
-            id: manifest.id.clone(),
-            reason: format!("stored schema is invalid: {e}"),
-        })?;
+    pub(crate) fn open(
+        dir: PathBuf,
+        manifest: Manifest,
+        metrics: Arc<Mutex<MetricsStore>>,
+    ) -> Result<LoadedIndex, IndexError> {
+        let schema =
+            CompiledSchema::compile(&manifest.schema).map_err(|e| IndexError::Corrupt {
+                id: manifest.id.clone(),
+                reason: format!("stored schema is invalid: {e}"),
+            })?;
         let shards = (0..manifest.shards)
             .map(|n| open_shard(&manifest.id, &shard_dir(&dir, manifest.generation, n)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -103,7 +114,10 @@ impl LoadedIndex {
 
     pub(crate) fn reload_readers(&self) -> Result<(), IndexError> {
         for shard in &self.shards {
-            shard.reader.reload().map_err(|e| IndexError::engine(&self.id, "reloading a reader", e))?;
+            shard
+                .reader
+                .reload()
+                .map_err(|e| IndexError::engine(&self.id, "reloading a reader", e))?;
         }
         Ok(())
     }
@@ -191,7 +205,10 @@ impl LoadedIndex {
     /// Documents and segments over all shards, as the readers see them.
     pub(crate) fn counts(&self) -> (u64, u64) {
         self.searchers().iter().fold((0, 0), |(d, s), searcher| {
-            (d + searcher.num_docs(), s + searcher.segment_readers().len() as u64)
+            (
+                d + searcher.num_docs(),
+                s + searcher.segment_readers().len() as u64,
+            )
         })
     }
 

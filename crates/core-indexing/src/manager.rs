@@ -144,9 +144,15 @@ impl IndexManager {
         validate_index_id(&req.id)?;
         let shards = req.shards.unwrap_or(1);
         if shards == 0 || shards > MAX_SHARDS {
-            return Err(IndexError::invalid("shards", format!("must be between 1 and {MAX_SHARDS}")));
+            return Err(IndexError::invalid(
+                "shards",
+                format!("must be between 1 and {MAX_SHARDS}"),
+            ));
         }
-        let options = req.options.clone().unwrap_or_else(|| self.config.default_options.clone());
+        let options = req
+            .options
+            .clone()
+            .unwrap_or_else(|| self.config.default_options.clone());
         options.validate()?;
         let schema_def = req.schema.resolve()?;
         let compiled = CompiledSchema::compile(&schema_def)?;
@@ -167,7 +173,11 @@ impl IndexManager {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let tmp = self.config.data_dir.join(format!(".creating-{}-{}-{nanos}", req.id, std::process::id()));
+        let tmp = self.config.data_dir.join(format!(
+            ".creating-{}-{}-{nanos}",
+            req.id,
+            std::process::id()
+        ));
         let manifest = Manifest {
             version: 1,
             id: req.id.clone(),
@@ -181,19 +191,25 @@ impl IndexManager {
         let build = || -> Result<(), IndexError> {
             for n in 0..shards {
                 let sdir = shard_dir(&tmp, 1, n);
-                std::fs::create_dir_all(&sdir).map_err(|e| IndexError::io(format!("creating {}", sdir.display()), e))?;
+                std::fs::create_dir_all(&sdir)
+                    .map_err(|e| IndexError::io(format!("creating {}", sdir.display()), e))?;
                 tantivy::Index::create_in_dir(&sdir, compiled.schema.clone())
                     .map_err(|e| IndexError::engine(&req.id, "creating a shard", e))?;
             }
             manifest.write(&tmp)?;
             if dir.exists() {
                 // A directory without a manifest: leftovers of something else; refuse to touch it.
-                if std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+                if std::fs::read_dir(&dir)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(true)
+                {
                     return Err(IndexError::AlreadyExists { id: req.id.clone() });
                 }
                 let _ = std::fs::remove_dir(&dir);
             }
-            std::fs::rename(&tmp, &dir).map_err(|e| IndexError::io(format!("moving the new index to {}", dir.display()), e))
+            std::fs::rename(&tmp, &dir).map_err(|e| {
+                IndexError::io(format!("moving the new index to {}", dir.display()), e)
+            })
         };
         if let Err(e) = build() {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -230,8 +246,9 @@ impl IndexManager {
         let mut segments = 0;
         for n in 0..manifest.shards {
             let sdir = shard_dir(dir, manifest.generation, n);
-            let index = tantivy::Index::open_in_dir(&sdir)
-                .map_err(|e| IndexError::engine(&manifest.id, format!("opening {}", sdir.display()), e))?;
+            let index = tantivy::Index::open_in_dir(&sdir).map_err(|e| {
+                IndexError::engine(&manifest.id, format!("opening {}", sdir.display()), e)
+            })?;
             let metas = index
                 .searchable_segment_metas()
                 .map_err(|e| IndexError::engine(&manifest.id, "reading segment metadata", e))?;
@@ -259,7 +276,9 @@ impl IndexManager {
             bytes_on_disk: dir_size(&dir),
             memory_estimate_bytes: 0,
             shards: manifest.shards,
-            last_commit: last_commit((0..manifest.shards).map(|n| shard_dir(&dir, manifest.generation, n))),
+            last_commit: last_commit(
+                (0..manifest.shards).map(|n| shard_dir(&dir, manifest.generation, n)),
+            ),
             created_at: manifest.created_at,
             builtin: manifest.builtin,
             schema: manifest.schema,
@@ -292,8 +311,9 @@ impl IndexManager {
 
     /// Lists the indexes of the data directory.
     pub fn list(&self) -> Result<ListResponse, IndexError> {
-        let entries = std::fs::read_dir(&self.config.data_dir)
-            .map_err(|e| IndexError::io(format!("listing {}", self.config.data_dir.display()), e))?;
+        let entries = std::fs::read_dir(&self.config.data_dir).map_err(|e| {
+            IndexError::io(format!("listing {}", self.config.data_dir.display()), e)
+        })?;
         let mut indexes = Vec::new();
         for entry in entries.flatten() {
             let id = entry.file_name().to_string_lossy().into_owned();
@@ -314,7 +334,9 @@ impl IndexManager {
                     Ok(manifest) => IndexSummary {
                         id: id.clone(),
                         loaded: false,
-                        docs: self.cold_counts(&entry.path(), &manifest).map_or(0, |c| c.0),
+                        docs: self
+                            .cold_counts(&entry.path(), &manifest)
+                            .map_or(0, |c| c.0),
                         shards: manifest.shards,
                         bytes_on_disk: dir_size(&entry.path()),
                         builtin: manifest.builtin,
@@ -353,7 +375,12 @@ impl IndexManager {
                     let sdir = shard_dir(&dir, manifest.generation, n);
                     let index = tantivy::Index::open_in_dir(&sdir)
                         .map_err(|e| IndexError::engine(&req.id, "opening a shard", e))?;
-                    writers.push(crate::loaded::open_writer(&req.id, &index, &manifest.options, manifest.shards)?);
+                    writers.push(crate::loaded::open_writer(
+                        &req.id,
+                        &index,
+                        &manifest.options,
+                        manifest.shards,
+                    )?);
                 }
                 Some(writers)
             }
@@ -365,7 +392,8 @@ impl IndexManager {
         drop(held);
         self.metric_stores.lock().remove(&req.id);
         let bytes_freed = dir_size(&dir);
-        std::fs::remove_dir_all(&dir).map_err(|e| IndexError::io(format!("removing {}", dir.display()), e))?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| IndexError::io(format!("removing {}", dir.display()), e))?;
         tracing::info!(index = %req.id, bytes_freed, "index dropped");
         Ok(DropResponse {
             id: req.id.clone(),
@@ -496,7 +524,12 @@ impl IndexManager {
 
     /// Upserts research results (PubMed articles or trials/trial matches, as core-scrapers
     /// serializes them) into index `id`, creating it with the built-in schema if missing.
-    pub fn upsert_research(&self, id: &str, kind: BuiltinSchema, items: &[Value]) -> Result<AddResponse, IndexError> {
+    pub fn upsert_research(
+        &self,
+        id: &str,
+        kind: BuiltinSchema,
+        items: &[Value],
+    ) -> Result<AddResponse, IndexError> {
         self.upsert_research_with_progress(id, kind, items, &crate::types::no_progress)
     }
 
@@ -553,9 +586,13 @@ impl IndexManager {
 }
 
 fn last_commit(dirs: impl Iterator<Item = PathBuf>) -> Option<String> {
-    dirs.filter_map(|d| std::fs::metadata(d.join("meta.json")).and_then(|m| m.modified()).ok())
-        .max()
-        .map(rfc3339)
+    dirs.filter_map(|d| {
+        std::fs::metadata(d.join("meta.json"))
+            .and_then(|m| m.modified())
+            .ok()
+    })
+    .max()
+    .map(rfc3339)
 }
 
 impl Drop for IndexManager {

@@ -43,8 +43,9 @@ pub enum FieldType {
 
 impl FieldType {
     /// Every accepted type name, in the order of the documentation.
-    pub const NAMES: &'static [&'static str] =
-        &["text", "string", "i64", "u64", "f64", "bool", "date", "json"];
+    pub const NAMES: &'static [&'static str] = &[
+        "text", "string", "i64", "u64", "f64", "bool", "date", "json",
+    ];
 
     /// The type's name as written in a schema.
     pub fn name(self) -> &'static str {
@@ -250,7 +251,9 @@ impl FromStr for BuiltinSchema {
         match s {
             "pubmed" => Ok(BuiltinSchema::Pubmed),
             "trials" => Ok(BuiltinSchema::Trials),
-            other => Err(format!("unknown built-in schema `{other}`; built-in schemas: pubmed, trials")),
+            other => Err(format!(
+                "unknown built-in schema `{other}`; built-in schemas: pubmed, trials"
+            )),
         }
     }
 }
@@ -329,7 +332,10 @@ fn valid_field_name(name: &str) -> bool {
 impl SchemaDef {
     fn validate(&self) -> Result<(), IndexError> {
         if self.fields.is_empty() {
-            return Err(IndexError::invalid("schema", "a schema needs at least one field"));
+            return Err(IndexError::invalid(
+                "schema",
+                "a schema needs at least one field",
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for f in &self.fields {
@@ -344,12 +350,18 @@ impl SchemaDef {
                 ));
             }
             if !seen.insert(f.name.as_str()) {
-                return Err(IndexError::invalid("schema", format!("field `{}` is listed twice", f.name)));
+                return Err(IndexError::invalid(
+                    "schema",
+                    format!("field `{}` is listed twice", f.name),
+                ));
             }
             if f.tokenizer.is_some() && f.kind != FieldType::Text && f.kind != FieldType::Json {
                 return Err(IndexError::invalid(
                     "schema",
-                    format!("field `{}`: a tokenizer applies to text and json fields only", f.name),
+                    format!(
+                        "field `{}`: a tokenizer applies to text and json fields only",
+                        f.name
+                    ),
                 ));
             }
         }
@@ -357,11 +369,19 @@ impl SchemaDef {
             .fields
             .iter()
             .find(|f| f.name == self.id_field)
-            .ok_or_else(|| IndexError::invalid("schema", format!("id field `{}` is not among the fields", self.id_field)))?;
+            .ok_or_else(|| {
+                IndexError::invalid(
+                    "schema",
+                    format!("id field `{}` is not among the fields", self.id_field),
+                )
+            })?;
         if id.kind != FieldType::String {
             return Err(IndexError::invalid(
                 "schema",
-                format!("id field `{}` must have type string, not {}", id.name, id.kind),
+                format!(
+                    "id field `{}` must have type string, not {}",
+                    id.name, id.kind
+                ),
             ));
         }
         if !id.indexed {
@@ -569,14 +589,15 @@ impl CompiledSchema {
                         }
                     }
                 }
-                _ => add_value(&mut doc, def, *field, v).map_err(|r| format!("field `{name}`: {r}"))?,
+                _ => add_value(&mut doc, def, *field, v)
+                    .map_err(|r| format!("field `{name}`: {r}"))?,
             }
         }
         match raw {
             Some(raw) => doc.add_bytes(self.source_field, raw.trim().as_bytes()),
             None => {
-                let source =
-                    serde_json::to_vec(value).map_err(|e| format!("cannot serialize document: {e}"))?;
+                let source = serde_json::to_vec(value)
+                    .map_err(|e| format!("cannot serialize document: {e}"))?;
                 doc.add_bytes(self.source_field, &source);
             }
         }
@@ -606,8 +627,19 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn add_value(doc: &mut TantivyDocument, def: &FieldDef, field: Field, v: &Value) -> Result<(), String> {
-    let expected = |what: &str| format!("expected {what} for a {} field, got {}", def.kind, json_kind(v));
+fn add_value(
+    doc: &mut TantivyDocument,
+    def: &FieldDef,
+    field: Field,
+    v: &Value,
+) -> Result<(), String> {
+    let expected = |what: &str| {
+        format!(
+            "expected {what} for a {} field, got {}",
+            def.kind,
+            json_kind(v)
+        )
+    };
     match def.kind {
         FieldType::Text => match v {
             Value::String(s) => doc.add_text(field, s),
@@ -645,8 +677,10 @@ fn add_value(doc: &mut TantivyDocument, def: &FieldDef, field: Field, v: &Value)
         },
         FieldType::Json => match v {
             Value::Object(map) => {
-                let obj: BTreeMap<String, OwnedValue> =
-                    map.iter().map(|(k, v)| (k.clone(), OwnedValue::from(v.clone()))).collect();
+                let obj: BTreeMap<String, OwnedValue> = map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), OwnedValue::from(v.clone())))
+                    .collect();
                 doc.add_object(field, obj);
             }
             _ => return Err(expected("an object")),
@@ -691,9 +725,15 @@ pub fn validate_index_id(id: &str) -> Result<(), IndexError> {
         return Err(IndexError::invalid("id", "must not contain NUL bytes"));
     }
     if id.contains('/') || id.contains('\\') || id.contains("..") {
-        return Err(IndexError::invalid("id", "must not be a path (no `/`, `\\` or `..`)"));
+        return Err(IndexError::invalid(
+            "id",
+            "must not be a path (no `/`, `\\` or `..`)",
+        ));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(IndexError::invalid(
             "id",
             "may contain only letters, digits, `-` and `_`",
@@ -712,22 +752,40 @@ mod tests {
         for good in ["a", "pubmed_2024", "A-b_9", &"x".repeat(64)] {
             assert!(validate_index_id(good).is_ok(), "{good}");
         }
-        for bad in ["", "a/b", "..", "../etc", "a\0b", "a b", "é", &"x".repeat(65), "a.b", "/abs"] {
+        for bad in [
+            "",
+            "a/b",
+            "..",
+            "../etc",
+            "a\0b",
+            "a b",
+            "é",
+            &"x".repeat(65),
+            "a.b",
+            "/abs",
+        ] {
             let err = validate_index_id(bad).unwrap_err();
-            assert!(matches!(&err, IndexError::InvalidArgument { name, .. } if name == "id"), "{bad:?}: {err}");
+            assert!(
+                matches!(&err, IndexError::InvalidArgument { name, .. } if name == "id"),
+                "{bad:?}: {err}"
+            );
         }
     }
 
     #[test]
     fn unknown_type_lists_accepted_types() {
-        let err = SchemaSpec::from_json(&json!({"fields": [{"name": "n", "type": "integer"}]})).unwrap_err();
+        let err = SchemaSpec::from_json(&json!({"fields": [{"name": "n", "type": "integer"}]}))
+            .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("`schema`"), "{msg}");
         assert!(msg.contains("unknown field type `integer`"), "{msg}");
         for t in FieldType::NAMES {
             assert!(msg.contains(t), "{msg} lacks {t}");
         }
-        let err = SchemaSpec::from_json(&json!({"fields": [{"name": "n", "type": "text", "tokenizer": "klingon"}]})).unwrap_err();
+        let err = SchemaSpec::from_json(
+            &json!({"fields": [{"name": "n", "type": "text", "tokenizer": "klingon"}]}),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("en_stem"));
     }
 
@@ -739,9 +797,16 @@ mod tests {
         assert_eq!(def.fields[0].name, "id");
         assert!(spec(json!({"id_field": "n", "fields": [{"name": "n", "type": "i64"}]})).is_err());
         assert!(spec(json!({"fields": [{"name": "_x", "type": "text"}]})).is_err());
-        assert!(spec(json!({"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "i64"}]})).is_err());
-        assert!(spec(json!({"fields": [{"name": "a", "type": "i64", "tokenizer": "raw"}]})).is_err());
-        assert!(spec(json!({"builtin": "pubmed", "fields": [{"name": "a", "type": "i64"}]})).is_err());
+        assert!(
+            spec(json!({"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "i64"}]}))
+                .is_err()
+        );
+        assert!(
+            spec(json!({"fields": [{"name": "a", "type": "i64", "tokenizer": "raw"}]})).is_err()
+        );
+        assert!(
+            spec(json!({"builtin": "pubmed", "fields": [{"name": "a", "type": "i64"}]})).is_err()
+        );
         assert!(spec(json!({"builtin": "pubmed"})).is_ok());
         assert!(spec(json!({"builtin": "trials"})).is_ok());
     }
@@ -781,7 +846,11 @@ mod tests {
         check(json!({"id": "a", "meta": 3}), "an object");
         check(json!({"id": "a", "title": 3}), "a string");
         check(json!({"id": "a", "other": 3}), "unknown field `other`");
-        assert!(schema.to_document(&json!({"id": "a", "other": 3}), false, None).is_ok());
+        assert!(
+            schema
+                .to_document(&json!({"id": "a", "other": 3}), false, None)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -793,6 +862,9 @@ mod tests {
         assert_eq!(secs("1970-01-01T00:01:00Z"), Some(60));
         assert_eq!(secs("2024-13"), None);
         assert_eq!(secs("soon"), None);
-        assert_eq!(parse_date_value(&json!(5)).map(|d| d.into_timestamp_secs()), Some(5));
+        assert_eq!(
+            parse_date_value(&json!(5)).map(|d| d.into_timestamp_secs()),
+            Some(5)
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -30,10 +32,9 @@ fn fields_of(idx: &LoadedIndex, names: &[String], param: &str) -> Result<Vec<Fie
     names
         .iter()
         .map(|n| {
-            idx.schema
-                .field(n)
-                .map(|(_, f)| *f)
-                .ok_or_else(|| IndexError::invalid(param, format!("field `{n}` is not in the schema")))
+            idx.schema.field(n).map(|(_, f)| *f).ok_or_else(|| {
+                IndexError::invalid(param, format!("field `{n}` is not in the schema"))
+            })
         })
         .collect()
 }
@@ -50,11 +51,15 @@ pub(crate) fn parse_query(
         return Ok(Box::new(AllQuery));
     }
     let default_fields = if fields.is_empty() {
-        idx.schema.default_search_fields(&idx.options().default_search_fields)
+        idx.schema
+            .default_search_fields(&idx.options().default_search_fields)
     } else {
         for name in fields {
             if idx.schema.field(name).is_some_and(|(d, _)| !d.indexed) {
-                return Err(IndexError::invalid("fields", format!("field `{name}` is not indexed")));
+                return Err(IndexError::invalid(
+                    "fields",
+                    format!("field `{name}` is not indexed"),
+                ));
             }
         }
         fields_of(idx, fields, "fields")?
@@ -62,7 +67,10 @@ pub(crate) fn parse_query(
     let mut parser = QueryParser::for_index(&idx.shards[0].index, default_fields);
     for (name, boost) in boosts {
         if !boost.is_finite() || *boost < 0.0 {
-            return Err(IndexError::invalid("boosts", format!("boost of `{name}` must be a finite number ≥ 0")));
+            return Err(IndexError::invalid(
+                "boosts",
+                format!("boost of `{name}` must be a finite number ≥ 0"),
+            ));
         }
         let field = fields_of(idx, std::slice::from_ref(name), "boosts")?[0];
         parser.set_field_boost(field, *boost);
@@ -84,13 +92,22 @@ fn value_term(kind: FieldType, field: Field, v: &Value) -> Result<Term, String> 
         FieldType::U64 => Term::from_field_u64(field, v.as_u64().ok_or_else(bad)?),
         FieldType::F64 => Term::from_field_f64(field, v.as_f64().ok_or_else(bad)?),
         FieldType::Bool => Term::from_field_bool(field, v.as_bool().ok_or_else(bad)?),
-        FieldType::Date => Term::from_field_date_for_search(field, parse_date_value(v).ok_or_else(bad)?),
-        FieldType::Json => return Err("filters on json fields are not supported; use `field.path:value` in the query".into()),
+        FieldType::Date => {
+            Term::from_field_date_for_search(field, parse_date_value(v).ok_or_else(bad)?)
+        }
+        FieldType::Json => {
+            return Err(
+                "filters on json fields are not supported; use `field.path:value` in the query"
+                    .into(),
+            );
+        }
     })
 }
 
 fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, IndexError> {
-    let invalid = |reason: String| IndexError::invalid("filters", format!("field `{}`: {reason}", filter.field));
+    let invalid = |reason: String| {
+        IndexError::invalid("filters", format!("field `{}`: {reason}", filter.field))
+    };
     let (def, field) = idx
         .schema
         .field(&filter.field)
@@ -111,28 +128,38 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
         for v in values {
             let q: Box<dyn Query> = match def.kind {
                 FieldType::Text => {
-                    let text = v.as_str().ok_or_else(|| invalid(format!("value {v} is not a string")))?;
+                    let text = v
+                        .as_str()
+                        .ok_or_else(|| invalid(format!("value {v} is not a string")))?;
                     let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
                     let parser = QueryParser::for_index(&idx.shards[0].index, vec![*field]);
                     parser
                         .parse_query(&format!("\"{escaped}\""))
                         .map_err(|e| invalid(e.to_string()))?
                 }
-                FieldType::String if def.indexed => {
-                    Box::new(TermQuery::new(value_term(def.kind, *field, v).map_err(invalid)?, IndexRecordOption::Basic))
-                }
-                FieldType::Bool if def.indexed => {
-                    Box::new(TermQuery::new(value_term(def.kind, *field, v).map_err(invalid)?, IndexRecordOption::Basic))
-                }
+                FieldType::String if def.indexed => Box::new(TermQuery::new(
+                    value_term(def.kind, *field, v).map_err(invalid)?,
+                    IndexRecordOption::Basic,
+                )),
+                FieldType::Bool if def.indexed => Box::new(TermQuery::new(
+                    value_term(def.kind, *field, v).map_err(invalid)?,
+                    IndexRecordOption::Basic,
+                )),
                 _ => {
                     let t = value_term(def.kind, *field, v).map_err(invalid)?;
-                    Box::new(RangeQuery::new(Bound::Included(t.clone()), Bound::Included(t)))
+                    Box::new(RangeQuery::new(
+                        Bound::Included(t.clone()),
+                        Bound::Included(t),
+                    ))
                 }
             };
             alternatives.push((Occur::Should, q));
         }
         let q: Box<dyn Query> = if alternatives.len() == 1 {
-            alternatives.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery))
+            alternatives
+                .pop()
+                .map(|(_, q)| q)
+                .unwrap_or_else(|| Box::new(AllQuery))
         } else {
             Box::new(BooleanQuery::new(alternatives))
         };
@@ -142,11 +169,21 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
         match v {
             None => Ok(None),
             Some(v) => {
-                if matches!(def.kind, FieldType::Text | FieldType::Json | FieldType::Bool) {
-                    return Err(invalid(format!("ranges apply to numbers, dates and strings, not {}", def.kind)));
+                if matches!(
+                    def.kind,
+                    FieldType::Text | FieldType::Json | FieldType::Bool
+                ) {
+                    return Err(invalid(format!(
+                        "ranges apply to numbers, dates and strings, not {}",
+                        def.kind
+                    )));
                 }
                 let t = value_term(def.kind, *field, v).map_err(invalid)?;
-                Ok(Some(if inclusive { Bound::Included(t) } else { Bound::Excluded(t) }))
+                Ok(Some(if inclusive {
+                    Bound::Included(t)
+                } else {
+                    Bound::Excluded(t)
+                }))
             }
         }
     };
@@ -161,11 +198,16 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
     if lower.is_some() || upper.is_some() {
         parts.push((
             Occur::Must,
-            Box::new(RangeQuery::new(lower.unwrap_or(Bound::Unbounded), upper.unwrap_or(Bound::Unbounded))),
+            Box::new(RangeQuery::new(
+                lower.unwrap_or(Bound::Unbounded),
+                upper.unwrap_or(Bound::Unbounded),
+            )),
         ));
     }
     if parts.is_empty() {
-        return Err(invalid("give `eq` or a range (`gt`, `gte`, `lt`, `lte`)".into()));
+        return Err(invalid(
+            "give `eq` or a range (`gt`, `gte`, `lt`, `lte`)".into(),
+        ));
     }
     Ok(Box::new(BooleanQuery::new(parts)))
 }
@@ -178,7 +220,10 @@ fn build_query(idx: &LoadedIndex, req: &SearchRequest) -> Result<Box<dyn Query>,
     }
     let mut clauses = vec![(Occur::Must, main)];
     for f in &req.filters {
-        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter_query(idx, f)?, 0.0)) as Box<dyn Query>));
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(filter_query(idx, f)?, 0.0)) as Box<dyn Query>,
+        ));
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
@@ -192,7 +237,9 @@ fn owned_to_json(v: &OwnedValue) -> Value {
         OwnedValue::F64(n) => Value::from(*n),
         OwnedValue::Bool(b) => Value::Bool(*b),
         OwnedValue::Date(d) => chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)
-            .map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
+            .map_or(Value::Null, |t| {
+                Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            }),
         other => Value::String(format!("{other:?}")),
     }
 }
@@ -227,11 +274,17 @@ struct Candidate {
 fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), IndexError> {
     let limit = req.limit.unwrap_or(10);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(IndexError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        return Err(IndexError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let offset = req.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
-        return Err(IndexError::invalid("offset", format!("must be at most {MAX_OFFSET}")));
+        return Err(IndexError::invalid(
+            "offset",
+            format!("must be at most {MAX_OFFSET}"),
+        ));
     }
     if let Some(fields) = &req.return_fields {
         fields_of(idx, fields, "return_fields")?;
@@ -240,21 +293,42 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         Vec::new()
     } else if req.highlight_fields.is_empty() {
         let names: Vec<String> = if req.fields.is_empty() {
-            let defaults = idx.schema.default_search_fields(&idx.options().default_search_fields);
-            idx.schema.fields.iter().filter(|(_, f)| defaults.contains(f)).map(|(d, _)| d.name.clone()).collect()
+            let defaults = idx
+                .schema
+                .default_search_fields(&idx.options().default_search_fields);
+            idx.schema
+                .fields
+                .iter()
+                .filter(|(_, f)| defaults.contains(f))
+                .map(|(d, _)| d.name.clone())
+                .collect()
         } else {
             req.fields.clone()
         };
         names
             .into_iter()
-            .filter(|n| idx.schema.field(n).is_some_and(|(d, _)| d.kind == FieldType::Text && d.stored))
+            .filter(|n| {
+                idx.schema
+                    .field(n)
+                    .is_some_and(|(d, _)| d.kind == FieldType::Text && d.stored)
+            })
             .collect()
     } else {
         for n in &req.highlight_fields {
             match idx.schema.field(n) {
                 Some((d, _)) if d.kind == FieldType::Text && d.indexed => {}
-                Some(_) => return Err(IndexError::invalid("highlight_fields", format!("field `{n}` is not an indexed text field"))),
-                None => return Err(IndexError::invalid("highlight_fields", format!("field `{n}` is not in the schema"))),
+                Some(_) => {
+                    return Err(IndexError::invalid(
+                        "highlight_fields",
+                        format!("field `{n}` is not an indexed text field"),
+                    ));
+                }
+                None => {
+                    return Err(IndexError::invalid(
+                        "highlight_fields",
+                        format!("field `{n}` is not in the schema"),
+                    ));
+                }
             }
         }
         req.highlight_fields.clone()
@@ -263,8 +337,21 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
     if let Some(s) = sort {
         match idx.schema.field(&s.field) {
             Some((d, _)) if d.fast => {}
-            Some(_) => return Err(IndexError::invalid("sort", format!("field `{}` is not a fast field; only fast fields sort", s.field))),
-            None => return Err(IndexError::invalid("sort", format!("field `{}` is not in the schema", s.field))),
+            Some(_) => {
+                return Err(IndexError::invalid(
+                    "sort",
+                    format!(
+                        "field `{}` is not a fast field; only fast fields sort",
+                        s.field
+                    ),
+                ));
+            }
+            None => {
+                return Err(IndexError::invalid(
+                    "sort",
+                    format!("field `{}` is not in the schema", s.field),
+                ));
+            }
         }
     }
     let query = build_query(idx, req)?;
@@ -277,21 +364,36 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         match sort {
             None => {
                 let (count, top) = searcher
-                    .search(&*query, &(Count, TopDocs::with_limit(wanted).order_by_score()))
+                    .search(
+                        &*query,
+                        &(Count, TopDocs::with_limit(wanted).order_by_score()),
+                    )
                     .map_err(engine)?;
                 total += count as u64;
-                candidates.extend(top.into_iter().map(|(score, address)| Candidate { shard, address, key: Key::Score(score) }));
+                candidates.extend(top.into_iter().map(|(score, address)| Candidate {
+                    shard,
+                    address,
+                    key: Key::Score(score),
+                }));
             }
             Some(s) => {
                 let order = match s.order {
                     SortOrder::Asc => Order::Asc,
                     SortOrder::Desc => Order::Desc,
                 };
-                let collector = TopDocs::with_limit(wanted)
-                    .order_by((tantivy::collector::sort_key::SortByErasedType::for_field(&s.field), order));
-                let (count, top) = searcher.search(&*query, &(Count, collector)).map_err(engine)?;
+                let collector = TopDocs::with_limit(wanted).order_by((
+                    tantivy::collector::sort_key::SortByErasedType::for_field(&s.field),
+                    order,
+                ));
+                let (count, top) = searcher
+                    .search(&*query, &(Count, collector))
+                    .map_err(engine)?;
                 total += count as u64;
-                candidates.extend(top.into_iter().map(|(v, address)| Candidate { shard, address, key: Key::Field(v) }));
+                candidates.extend(top.into_iter().map(|(v, address)| Candidate {
+                    shard,
+                    address,
+                    key: Key::Field(v),
+                }));
             }
         }
     }
@@ -302,14 +404,22 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
             (Key::Field(x), Key::Field(y)) => cmp_owned(x, y),
             _ => Ordering::Equal,
         };
-        let primary = if descending { primary.reverse() } else { primary };
-        primary.then(a.shard.cmp(&b.shard)).then(a.address.cmp(&b.address))
+        let primary = if descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary
+            .then(a.shard.cmp(&b.shard))
+            .then(a.address.cmp(&b.address))
     });
     let mut generators: HashMap<(usize, String), SnippetGenerator> = HashMap::new();
     let mut hits = Vec::new();
     for c in candidates.into_iter().skip(offset).take(limit) {
         let searcher = &searchers[c.shard];
-        let doc: TantivyDocument = searcher.doc(c.address).map_err(|e| IndexError::engine(&idx.id, "reading a hit", e))?;
+        let doc: TantivyDocument = searcher
+            .doc(c.address)
+            .map_err(|e| IndexError::engine(&idx.id, "reading a hit", e))?;
         let source = source_of(idx, &doc)?;
         let doc_id = match source.get(&idx.schema.def.id_field) {
             Some(Value::String(s)) => s.clone(),
@@ -320,7 +430,11 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         for name in &highlight_fields {
             let text = match source.get(name) {
                 Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" … "),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" … "),
                 _ => continue,
             };
             let key = (c.shard, name.clone());
@@ -331,7 +445,9 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
                 generator.set_max_num_chars(SNIPPET_CHARS);
                 generators.insert(key.clone(), generator);
             }
-            let Some(generator) = generators.get(&key) else { continue };
+            let Some(generator) = generators.get(&key) else {
+                continue;
+            };
             let snippet = generator.snippet(&text);
             if snippet.is_empty() || snippet.highlighted().is_empty() {
                 continue;
@@ -339,7 +455,11 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
             snippets.push(Snippet {
                 field: name.clone(),
                 fragment: snippet.fragment().to_string(),
-                highlights: snippet.highlighted().iter().map(|r| [r.start, r.end]).collect(),
+                highlights: snippet
+                    .highlighted()
+                    .iter()
+                    .map(|r| [r.start, r.end])
+                    .collect(),
                 html: snippet.to_html(),
             });
         }
@@ -371,9 +491,11 @@ impl IndexManager {
             store.maybe_flush(self.config.metrics_flush_interval);
         }
         metrics::counter!("pipette_index_queries_total", "index" => req.id.clone()).increment(1);
-        metrics::histogram!("pipette_index_query_seconds", "index" => req.id.clone()).record(micros as f64 / 1e6);
+        metrics::histogram!("pipette_index_query_seconds", "index" => req.id.clone())
+            .record(micros as f64 / 1e6);
         if result.is_err() {
-            metrics::counter!("pipette_index_query_errors_total", "index" => req.id.clone()).increment(1);
+            metrics::counter!("pipette_index_query_errors_total", "index" => req.id.clone())
+                .increment(1);
         }
         let (total_hits, hits) = result?;
         Ok(SearchResponse {

@@ -55,7 +55,8 @@ impl Manifest {
             reason: format!("cannot serialize manifest: {e}"),
         })?;
         let path = dir.join(MANIFEST_FILE);
-        write_atomic(&path, &bytes).map_err(|e| IndexError::io(format!("writing {}", path.display()), e))
+        write_atomic(&path, &bytes)
+            .map_err(|e| IndexError::io(format!("writing {}", path.display()), e))
     }
 }
 
@@ -70,7 +71,10 @@ pub(crate) fn shard_dir(index_dir: &Path, generation: u64, shard: usize) -> Path
 /// Writes a file so that readers see either the old or the new content, never a mix.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     {
         let mut file = std::fs::File::create(&tmp)?;
@@ -107,11 +111,15 @@ pub(crate) fn remove_stale_generations(index_dir: &Path, keep: u64) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_generation = name.strip_prefix('g').is_some_and(|n| n.parse::<u64>().is_ok());
-        if is_generation && name != format!("g{keep}") && entry.path().is_dir() {
-            if let Err(e) = std::fs::remove_dir_all(entry.path()) {
-                tracing::warn!(dir = %entry.path().display(), error = %e, "cannot remove stale generation");
-            }
+        let is_generation = name
+            .strip_prefix('g')
+            .is_some_and(|n| n.parse::<u64>().is_ok());
+        if is_generation
+            && name != format!("g{keep}")
+            && entry.path().is_dir()
+            && let Err(e) = std::fs::remove_dir_all(entry.path())
+        {
+            tracing::warn!(dir = %entry.path().display(), error = %e, "cannot remove stale generation");
         }
     }
 }
@@ -134,8 +142,14 @@ mod tests {
         remove_stale_generations(dir.path(), 2);
         assert!(!dir.path().join("g1").exists());
         assert!(dir.path().join("g2").exists());
-        assert!(matches!(Manifest::read(dir.path(), "x"), Err(IndexError::NotFound { .. })));
+        assert!(matches!(
+            Manifest::read(dir.path(), "x"),
+            Err(IndexError::NotFound { .. })
+        ));
         std::fs::write(dir.path().join(MANIFEST_FILE), b"{").unwrap();
-        assert!(matches!(Manifest::read(dir.path(), "x"), Err(IndexError::Corrupt { .. })));
+        assert!(matches!(
+            Manifest::read(dir.path(), "x"),
+            Err(IndexError::Corrupt { .. })
+        ));
     }
 }
