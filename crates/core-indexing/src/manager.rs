@@ -124,6 +124,23 @@ impl IndexManager {
         Ok(idx)
     }
 
+    /// If another process resharded the index, drops this process's stale view of it.
+    fn follow_generation(&self, idx: &Arc<LoadedIndex>) -> Result<(), IndexError> {
+        let on_disk = Manifest::read(&idx.dir, &idx.id)?;
+        let current = idx.manifest.read().generation;
+        if on_disk.generation != current {
+            tracing::info!(index = %idx.id, from = current, to = on_disk.generation, "index changed on disk; reloading");
+            let _life = self.lifecycle.lock();
+            let mut loaded = self.loaded.write();
+            if loaded.get(&idx.id).is_some_and(|l| Arc::ptr_eq(l, idx)) {
+                loaded.remove(&idx.id);
+            }
+            drop(loaded);
+            idx.retire();
+        }
+        Ok(())
+    }
+
     /// Runs a write operation, looking the index up again if it was replaced meanwhile.
     pub(crate) fn write_op<R>(
         &self,
@@ -132,6 +149,7 @@ impl IndexManager {
     ) -> Result<R, IndexError> {
         for _ in 0..5 {
             let idx = self.loaded(id)?;
+            self.follow_generation(&idx)?;
             if let Some(r) = idx.with_writers(|w| f(&idx, w))? {
                 return Ok(r);
             }

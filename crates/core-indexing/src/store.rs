@@ -103,19 +103,20 @@ pub(crate) fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
-/// Removes every generation directory of `index_dir` except `keep` (leftovers of an
-/// interrupted reshard, or of the previous generation).
+/// Removes the generation directories of `index_dir` older than `keep`. Newer ones are left
+/// alone: they may be a reshard in progress in another process (an interrupted one is
+/// replaced by the next reshard).
 pub(crate) fn remove_stale_generations(index_dir: &Path, keep: u64) {
     let Ok(entries) = std::fs::read_dir(index_dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_generation = name
+        let older = name
             .strip_prefix('g')
-            .is_some_and(|n| n.parse::<u64>().is_ok());
-        if is_generation
-            && name != format!("g{keep}")
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|g| g < keep);
+        if older
             && entry.path().is_dir()
             && let Err(e) = std::fs::remove_dir_all(entry.path())
         {
@@ -138,10 +139,15 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("g1/shard-000")).unwrap();
         std::fs::write(dir.path().join("g1/shard-000/x"), b"12345").unwrap();
         std::fs::create_dir_all(dir.path().join("g2")).unwrap();
+        std::fs::create_dir_all(dir.path().join("g3")).unwrap();
         assert_eq!(dir_size(dir.path()), 9);
         remove_stale_generations(dir.path(), 2);
         assert!(!dir.path().join("g1").exists());
         assert!(dir.path().join("g2").exists());
+        assert!(
+            dir.path().join("g3").exists(),
+            "a newer generation may be in progress"
+        );
         assert!(matches!(
             Manifest::read(dir.path(), "x"),
             Err(IndexError::NotFound { .. })
