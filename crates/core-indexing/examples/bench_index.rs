@@ -118,6 +118,7 @@ fn collect_strings(v: &Value, keys: &[&str], out: &mut Vec<String>) {
 
 struct Pools {
     sentences: Vec<String>,
+    vocabulary: Vec<String>,
     titles: Vec<String>,
     terms: Vec<String>,
     names: Vec<String>,
@@ -168,12 +169,15 @@ fn pools(fixtures: &Path) -> anyhow::Result<Pools> {
     if names.is_empty() {
         names.push("Smith".into());
     }
-    Ok(Pools {
+    let mut pools = Pools {
         sentences,
+        vocabulary: Vec::new(),
         titles,
         terms,
         names,
-    })
+    };
+    pools.vocabulary = words(&pools);
+    Ok(pools)
 }
 
 /// splitmix64: small, deterministic.
@@ -201,7 +205,18 @@ fn document(i: usize, p: &Pools, rng: &mut Rng) -> Value {
         if !abstract_text.is_empty() {
             abstract_text.push_str(". ");
         }
-        abstract_text.push_str(rng.pick(&p.sentences));
+        // vary each recorded sentence: about one word in five is swapped for another word of
+        // the corpus vocabulary, so that phrases and term statistics are not all alike
+        for (n, word) in rng.pick(&p.sentences).split(' ').enumerate() {
+            if n > 0 {
+                abstract_text.push(' ');
+            }
+            if rng.below(5) == 0 {
+                abstract_text.push_str(rng.pick(&p.vocabulary));
+            } else {
+                abstract_text.push_str(word);
+            }
+        }
     }
     // vary: a study number and a rare token make documents distinct
     abstract_text.push_str(&format!(
@@ -348,7 +363,7 @@ fn main() -> anyhow::Result<()> {
     );
     let status = mgr.status(&IndexRef::new("bench"))?;
 
-    let vocabulary = words(&pools);
+    let vocabulary = pools.vocabulary.clone();
     let phrase_pool = phrases(&pools);
     let mut qrng = Rng(7);
     let term: Vec<String> = (0..args.queries)
