@@ -22,18 +22,11 @@ struct Args {
 }
 
 fn args() -> anyhow::Result<Args> {
-    let mut out = Args {
-        docs: 200_000,
-        shards: 1,
-        queries: 300,
-    };
+    let mut out = Args { docs: 200_000, shards: 1, queries: 300 };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = || -> anyhow::Result<usize> {
-            Ok(it
-                .next()
-                .ok_or_else(|| anyhow::anyhow!("{a} needs a value"))?
-                .parse()?)
+            Ok(it.next().ok_or_else(|| anyhow::anyhow!("{a} needs a value"))?.parse()?)
         };
         match a.as_str() {
             "--docs" => out.docs = value()?,
@@ -51,10 +44,7 @@ fn fixtures_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PIPETTE_FIXTURES_DIR") {
         return Ok(PathBuf::from(dir));
     }
-    let starts = [
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-        std::env::current_dir()?,
-    ];
+    let starts = [PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::env::current_dir()?];
     for start in starts {
         for dir in start.ancestors() {
             let candidate = dir.join("shared/fixtures");
@@ -143,11 +133,7 @@ fn pools(fixtures: &Path) -> anyhow::Result<Pools> {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "json") {
             let v: Value = serde_json::from_slice(&std::fs::read(&path)?)?;
-            collect_strings(
-                &v,
-                &["briefSummary", "eligibilityCriteria", "detailedDescription"],
-                &mut texts,
-            );
+            collect_strings(&v, &["briefSummary", "eligibilityCriteria", "detailedDescription"], &mut texts);
             collect_strings(&v, &["briefTitle", "officialTitle"], &mut titles);
             collect_strings(&v, &["conditions", "name"], &mut terms);
         }
@@ -162,20 +148,11 @@ fn pools(fixtures: &Path) -> anyhow::Result<Pools> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    anyhow::ensure!(
-        sentences.len() > 20 && !titles.is_empty(),
-        "fixtures yielded too little text"
-    );
+    anyhow::ensure!(sentences.len() > 20 && !titles.is_empty(), "fixtures yielded too little text");
     if names.is_empty() {
         names.push("Smith".into());
     }
-    let mut pools = Pools {
-        sentences,
-        vocabulary: Vec::new(),
-        titles,
-        terms,
-        names,
-    };
+    let mut pools = Pools { sentences, vocabulary: Vec::new(), titles, terms, names };
     pools.vocabulary = words(&pools);
     Ok(pools)
 }
@@ -226,13 +203,7 @@ fn document(i: usize, p: &Pools, rng: &mut Rng) -> Value {
     ));
     let title = format!("{} ({})", rng.pick(&p.titles), rng.pick(&p.terms));
     let year = 1990 + rng.below(36) as i64;
-    let journal = [
-        "N Engl J Med",
-        "Lancet Oncol",
-        "J Clin Oncol",
-        "Nature",
-        "Cancer Cell",
-    ][rng.below(5)];
+    let journal = ["N Engl J Med", "Lancet Oncol", "J Clin Oncol", "Nature", "Cancer Cell"][rng.below(5)];
     json!({
         "pmid": (10_000_000 + i).to_string(),
         "title": title,
@@ -250,11 +221,7 @@ fn words(p: &Pools) -> Vec<String> {
     let mut w: Vec<String> = p
         .sentences
         .iter()
-        .flat_map(|s| {
-            s.split(|c: char| !c.is_alphanumeric())
-                .map(str::to_lowercase)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|s| s.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>())
         .filter(|w| w.len() >= 5 && w.chars().all(|c| c.is_ascii_alphabetic()))
         .collect();
     w.sort();
@@ -266,13 +233,9 @@ fn phrases(p: &Pools) -> Vec<String> {
     p.sentences
         .iter()
         .filter_map(|s| {
-            let ws: Vec<&str> = s
-                .split_whitespace()
-                .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
-                .collect();
-            ws.windows(2)
-                .find(|w| w[0].len() > 3 && w[1].len() > 3)
-                .map(|w| format!("\"{} {}\"", w[0], w[1]))
+            let ws: Vec<&str> =
+                s.split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_alphabetic())).collect();
+            ws.windows(2).find(|w| w[0].len() > 3 && w[1].len() > 3).map(|w| format!("\"{} {}\"", w[0], w[1]))
         })
         .collect()
 }
@@ -289,11 +252,9 @@ fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -308,11 +269,7 @@ fn run_queries(mgr: &IndexManager, queries: &[String]) -> anyhow::Result<(f64, f
         hits += r.total_hits;
     }
     times.sort_by(f64::total_cmp);
-    Ok((
-        percentile(&times, 0.5),
-        percentile(&times, 0.99),
-        hits / queries.len().max(1) as u64,
-    ))
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99), hits / queries.len().max(1) as u64))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -366,49 +323,24 @@ fn main() -> anyhow::Result<()> {
     let vocabulary = pools.vocabulary.clone();
     let phrase_pool = phrases(&pools);
     let mut qrng = Rng(7);
-    let term: Vec<String> = (0..args.queries)
-        .map(|_| qrng.pick(&vocabulary).to_string())
-        .collect();
-    let phrase: Vec<String> = (0..args.queries)
-        .map(|_| qrng.pick(&phrase_pool).to_string())
-        .collect();
+    let term: Vec<String> = (0..args.queries).map(|_| qrng.pick(&vocabulary).to_string()).collect();
+    let phrase: Vec<String> = (0..args.queries).map(|_| qrng.pick(&phrase_pool).to_string()).collect();
     let boolean: Vec<String> = (0..args.queries)
         .map(|i| {
-            let (a, b, c) = (
-                qrng.pick(&vocabulary),
-                qrng.pick(&vocabulary),
-                qrng.pick(&vocabulary),
-            );
-            if i % 2 == 0 {
-                format!("{a} AND {b}")
-            } else {
-                format!("({a} OR {b}) AND -{c}")
-            }
+            let (a, b, c) = (qrng.pick(&vocabulary), qrng.pick(&vocabulary), qrng.pick(&vocabulary));
+            if i % 2 == 0 { format!("{a} AND {b}") } else { format!("({a} OR {b}) AND -{c}") }
         })
         .collect();
     // warm up
     run_queries(&mgr, &term[..term.len().min(20)])?;
-    let before = [
-        run_queries(&mgr, &term)?,
-        run_queries(&mgr, &phrase)?,
-        run_queries(&mgr, &boolean)?,
-    ];
+    let before = [run_queries(&mgr, &term)?, run_queries(&mgr, &phrase)?, run_queries(&mgr, &boolean)?];
 
     let started = Instant::now();
-    let optimized = mgr.optimize(
-        &OptimizeRequest {
-            id: "bench".into(),
-            target_segments: None,
-        },
-        &no_progress,
-    )?;
+    let optimized =
+        mgr.optimize(&OptimizeRequest { id: "bench".into(), target_segments: None }, &no_progress)?;
     let optimize_secs = started.elapsed().as_secs_f64();
     run_queries(&mgr, &term[..term.len().min(20)])?;
-    let after = [
-        run_queries(&mgr, &term)?,
-        run_queries(&mgr, &phrase)?,
-        run_queries(&mgr, &boolean)?,
-    ];
+    let after = [run_queries(&mgr, &term)?, run_queries(&mgr, &phrase)?, run_queries(&mgr, &boolean)?];
 
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = std::io::stdout().lock();

@@ -24,10 +24,8 @@ impl Default for IndexConfig {
     /// Production defaults: the platform data directory (`<data_dir>/pipette/indexes`), and the
     /// current directory as the only allowed root.
     fn default() -> Self {
-        let data_dir = dirs::data_dir()
-            .unwrap_or_else(|| PathBuf::from(".pipette"))
-            .join("pipette")
-            .join("indexes");
+        let data_dir =
+            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".pipette")).join("pipette").join("indexes");
         let allowed_roots = std::env::current_dir().map(|d| vec![d]).unwrap_or_default();
         IndexConfig {
             data_dir,
@@ -47,11 +45,7 @@ impl IndexConfig {
             config.data_dir = PathBuf::from(dir).join("indexes");
         }
         if let Ok(roots) = std::env::var("PIPETTE_ALLOWED_ROOTS") {
-            let roots: Vec<PathBuf> = roots
-                .split(':')
-                .filter(|r| !r.is_empty())
-                .map(PathBuf::from)
-                .collect();
+            let roots: Vec<PathBuf> = roots.split(':').filter(|r| !r.is_empty()).map(PathBuf::from).collect();
             if !roots.is_empty() {
                 config.allowed_roots = roots;
             }
@@ -72,25 +66,16 @@ impl IndexConfig {
     /// checks that it lies under an allowed root.
     pub(crate) fn resolve_input(&self, path: &str) -> Result<PathBuf, IndexError> {
         if path.is_empty() || path.contains('\0') {
-            return Err(IndexError::invalid(
-                "jsonl_path",
-                "must be a non-empty path without NUL bytes",
-            ));
+            return Err(IndexError::invalid("jsonl_path", "must be a non-empty path without NUL bytes"));
         }
         let resolved = std::fs::canonicalize(Path::new(path))
             .map_err(|e| IndexError::io(format!("resolving jsonl_path `{path}`"), e))?;
-        let roots: Vec<PathBuf> = self
-            .allowed_roots
-            .iter()
-            .filter_map(|r| std::fs::canonicalize(r).ok())
-            .collect();
+        let roots: Vec<PathBuf> =
+            self.allowed_roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
         if roots.iter().any(|root| resolved.starts_with(root)) {
             Ok(resolved)
         } else {
-            Err(IndexError::PathNotAllowed {
-                path: resolved,
-                roots: self.allowed_roots.clone(),
-            })
+            Err(IndexError::PathNotAllowed { path: resolved, roots: self.allowed_roots.clone() })
         }
     }
 }
@@ -165,10 +150,7 @@ impl Default for MergePolicySetting {
 impl MergePolicySetting {
     pub(crate) fn to_tantivy(&self) -> Box<dyn tantivy::indexer::MergePolicy> {
         match self {
-            MergePolicySetting::Log {
-                min_merge_segments,
-                max_docs_before_merge,
-            } => {
+            MergePolicySetting::Log { min_merge_segments, max_docs_before_merge } => {
                 let mut policy = tantivy::indexer::LogMergePolicy::default();
                 policy.set_min_num_segments((*min_merge_segments).max(2));
                 policy.set_max_docs_before_merge((*max_docs_before_merge).max(1));
@@ -188,22 +170,13 @@ impl IndexOptions {
             ));
         }
         if self.writer_memory_mb > 64 * 1024 {
-            return Err(IndexError::invalid(
-                "writer_memory_mb",
-                "must be at most 65536 (64 GiB)",
-            ));
+            return Err(IndexError::invalid("writer_memory_mb", "must be at most 65536 (64 GiB)"));
         }
         if self.writer_threads > 8 {
-            return Err(IndexError::invalid(
-                "writer_threads",
-                "must be between 0 (auto) and 8",
-            ));
+            return Err(IndexError::invalid("writer_threads", "must be between 0 (auto) and 8"));
         }
         if self.commit_batch_size == 0 || self.commit_batch_size > 10_000_000 {
-            return Err(IndexError::invalid(
-                "commit_batch_size",
-                "must be between 1 and 10000000",
-            ));
+            return Err(IndexError::invalid("commit_batch_size", "must be between 1 and 10000000"));
         }
         Ok(())
     }
@@ -214,11 +187,8 @@ impl IndexOptions {
         let shards = shards.max(1) as u64;
         let per_shard = (self.writer_memory_mb * 1024 * 1024 / shards).max(MIN_PER_THREAD);
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-        let wanted = if self.writer_threads == 0 {
-            (cpus / shards).clamp(1, 8)
-        } else {
-            self.writer_threads as u64
-        };
+        let wanted =
+            if self.writer_threads == 0 { (cpus / shards).clamp(1, 8) } else { self.writer_threads as u64 };
         let threads = wanted.min(per_shard / MIN_PER_THREAD).max(1);
         let per_thread = (per_shard / threads).min(u64::from(u32::MAX) - 2_000_000);
         (threads as usize, per_thread as usize)

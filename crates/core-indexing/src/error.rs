@@ -15,9 +15,7 @@ pub enum IndexError {
         reason: String,
     },
     /// No index with this id exists in the data directory.
-    #[error(
-        "index `{id}` not found: create it first (index_create) or check the id with index_list"
-    )]
+    #[error("index `{id}` not found: create it first (index_create) or check the id with index_list")]
     NotFound {
         /// The index id asked for.
         id: String,
@@ -80,9 +78,7 @@ impl IndexError {
     /// A short snake_case kind for the tool layer and logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            IndexError::InvalidArgument { .. } | IndexError::PathNotAllowed { .. } => {
-                "invalid_argument"
-            }
+            IndexError::InvalidArgument { .. } | IndexError::PathNotAllowed { .. } => "invalid_argument",
             IndexError::NotFound { .. } => "not_found",
             IndexError::AlreadyExists { .. } | IndexError::WriterBusy { .. } => "conflict",
             IndexError::Io { .. } => "io",
@@ -105,34 +101,20 @@ impl IndexError {
     }
 
     pub(crate) fn invalid(name: &str, reason: impl Into<String>) -> IndexError {
-        IndexError::InvalidArgument {
-            name: name.to_string(),
-            reason: reason.into(),
-        }
+        IndexError::InvalidArgument { name: name.to_string(), reason: reason.into() }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> IndexError {
-        IndexError::Io {
-            context: context.into(),
-            source,
-        }
+        IndexError::Io { context: context.into(), source }
     }
 
     /// Maps a tantivy error, recognising the writer lock.
-    pub(crate) fn engine(
-        id: &str,
-        context: impl Into<String>,
-        err: tantivy::TantivyError,
-    ) -> IndexError {
+    pub(crate) fn engine(id: &str, context: impl Into<String>, err: tantivy::TantivyError) -> IndexError {
         match err {
-            tantivy::TantivyError::LockFailure(
-                tantivy::directory::error::LockError::LockBusy,
-                _,
-            ) => IndexError::WriterBusy { id: id.to_string() },
-            other => IndexError::Engine {
-                context: context.into(),
-                source: other,
-            },
+            tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => {
+                IndexError::WriterBusy { id: id.to_string() }
+            }
+            other => IndexError::Engine { context: context.into(), source: other },
         }
     }
 }
@@ -152,13 +134,7 @@ mod tests {
         assert!(inv.to_string().contains("`id`"));
         let nf = IndexError::NotFound { id: "x".into() };
         assert_eq!(nf.kind(), "not_found");
-        let lock = tantivy::TantivyError::LockFailure(
-            tantivy::directory::error::LockError::LockBusy,
-            None,
-        );
-        assert!(matches!(
-            IndexError::engine("x", "opening writer", lock),
-            IndexError::WriterBusy { .. }
-        ));
+        let lock = tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, None);
+        assert!(matches!(IndexError::engine("x", "opening writer", lock), IndexError::WriterBusy { .. }));
     }
 }

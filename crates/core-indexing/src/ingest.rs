@@ -17,8 +17,7 @@ use crate::loaded::LoadedIndex;
 use crate::manager::IndexManager;
 use crate::metrics::now_secs;
 use crate::types::{
-    AddRequest, AddResponse, DeleteRequest, DeleteResponse, GetRequest, GetResponse, Progress,
-    RejectedDoc,
+    AddRequest, AddResponse, DeleteRequest, DeleteResponse, GetRequest, GetResponse, Progress, RejectedDoc,
 };
 
 const MAX_REPORTED_REJECTIONS: usize = 1000;
@@ -60,25 +59,15 @@ impl Batch {
     fn reject(&mut self, position: u64, line: Option<u64>, doc_id: Option<String>, reason: String) {
         self.rejected += 1;
         if self.rejections.len() < MAX_REPORTED_REJECTIONS {
-            self.rejections.push(RejectedDoc {
-                position,
-                line,
-                doc_id,
-                reason,
-            });
+            self.rejections.push(RejectedDoc { position, line, doc_id, reason });
         }
     }
 }
 
-fn commit_all(
-    idx: &LoadedIndex,
-    writers: &mut [IndexWriter],
-    dirty: &mut [bool],
-) -> Result<(), IndexError> {
+fn commit_all(idx: &LoadedIndex, writers: &mut [IndexWriter], dirty: &mut [bool]) -> Result<(), IndexError> {
     for (n, w) in writers.iter_mut().enumerate() {
         if dirty[n] {
-            w.commit()
-                .map_err(|e| IndexError::engine(&idx.id, "committing", e))?;
+            w.commit().map_err(|e| IndexError::engine(&idx.id, "committing", e))?;
             dirty[n] = false;
         }
     }
@@ -94,25 +83,14 @@ fn ingest(
     progress: Progress<'_>,
 ) -> Result<Batch, IndexError> {
     let options = idx.options();
-    let mut batch = Batch {
-        added: 0,
-        updated: 0,
-        rejected: 0,
-        rejections: Vec::new(),
-        commits: 0,
-        processed: 0,
-    };
+    let mut batch =
+        Batch { added: 0, updated: 0, rejected: 0, rejections: Vec::new(), commits: 0, processed: 0 };
     let mut searchers = idx.searchers();
     let mut committed_empty = searchers.iter().all(|s| s.num_docs() == 0);
     let mut seen: HashSet<String> = HashSet::new();
     let mut dirty = vec![false; writers.len()];
     let mut pending = 0usize;
-    for Item {
-        position,
-        line,
-        parsed,
-    } in items
-    {
+    for Item { position, line, parsed } in items {
         batch.processed += 1;
         let (value, raw) = match parsed {
             Ok(v) => v,
@@ -121,10 +99,7 @@ fn ingest(
                 continue;
             }
         };
-        let (doc_id, doc) = match idx
-            .schema
-            .to_document(&value, options.strict, raw.as_deref())
-        {
+        let (doc_id, doc) = match idx.schema.to_document(&value, options.strict, raw.as_deref()) {
             Ok(d) => d,
             Err(reason) => {
                 let doc_id = value.get(&idx.schema.def.id_field).and_then(|v| match v {
@@ -138,8 +113,8 @@ fn ingest(
         };
         let shard = idx.shard_for(&doc_id);
         let term = idx.id_term(&doc_id);
-        let exists = seen.contains(&doc_id)
-            || (!committed_empty && idx.exists_in(&searchers[shard], &term)?);
+        let exists =
+            seen.contains(&doc_id) || (!committed_empty && idx.exists_in(&searchers[shard], &term)?);
         if exists && !upsert {
             batch.reject(
                 position,
@@ -155,9 +130,7 @@ fn ingest(
         } else {
             batch.added += 1;
         }
-        writers[shard]
-            .add_document(doc)
-            .map_err(|e| IndexError::engine(&idx.id, "adding a document", e))?;
+        writers[shard].add_document(doc).map_err(|e| IndexError::engine(&idx.id, "adding a document", e))?;
         seen.insert(doc_id);
         dirty[shard] = true;
         pending += 1;
@@ -168,22 +141,14 @@ fn ingest(
             seen.clear();
             searchers = idx.searchers();
             committed_empty = false;
-            progress(
-                batch.processed,
-                total,
-                &format!("committed {} documents", batch.added + batch.updated),
-            );
+            progress(batch.processed, total, &format!("committed {} documents", batch.added + batch.updated));
         }
     }
     if dirty.iter().any(|d| *d) {
         commit_all(idx, writers, &mut dirty)?;
         batch.commits += 1;
     }
-    progress(
-        batch.processed,
-        total,
-        &format!("done: {} documents indexed", batch.added + batch.updated),
-    );
+    progress(batch.processed, total, &format!("done: {} documents indexed", batch.added + batch.updated));
     Ok(batch)
 }
 
@@ -211,14 +176,7 @@ impl IndexManager {
                     line: None,
                     parsed: Ok((Cow::Borrowed(v), None)),
                 });
-                ingest(
-                    idx,
-                    writers,
-                    &mut items,
-                    upsert,
-                    Some(docs.len() as u64),
-                    progress,
-                )
+                ingest(idx, writers, &mut items, upsert, Some(docs.len() as u64), progress)
             }
             (None, Some(path)) => {
                 let file = std::fs::File::open(path)
@@ -241,11 +199,7 @@ impl IndexManager {
                         let parsed = serde_json::from_str::<Value>(&text)
                             .map(|v| (Cow::Owned(v), Some(text)))
                             .map_err(|e| format!("invalid JSON: {e}"));
-                        let item = Item {
-                            position,
-                            line: Some(line),
-                            parsed,
-                        };
+                        let item = Item { position, line: Some(line), parsed };
                         position += 1;
                         item
                     });
@@ -263,12 +217,7 @@ impl IndexManager {
         let idx = self.loaded(&req.id)?;
         {
             let mut store = idx.metrics.lock();
-            store.record_ingest(
-                now_secs(),
-                batch.added + batch.updated,
-                batch.rejected,
-                micros,
-            );
+            store.record_ingest(now_secs(), batch.added + batch.updated, batch.rejected, micros);
             store.flush();
         }
         metrics::counter!("pipette_index_docs_ingested_total", "index" => req.id.clone())
@@ -330,17 +279,11 @@ impl IndexManager {
                 Ok(deleted)
             })?,
             _ => {
-                return Err(IndexError::invalid(
-                    "doc_ids",
-                    "give exactly one of `doc_ids` and `query`",
-                ));
+                return Err(IndexError::invalid("doc_ids", "give exactly one of `doc_ids` and `query`"));
             }
         };
         tracing::info!(index = %req.id, deleted, "delete done");
-        Ok(DeleteResponse {
-            id: req.id.clone(),
-            deleted,
-        })
+        Ok(DeleteResponse { id: req.id.clone(), deleted })
     }
 
     /// Fetches one document by id.
@@ -366,9 +309,8 @@ pub(crate) fn get_document(idx: &LoadedIndex, doc_id: &str) -> Result<Option<Val
         .map_err(|e| IndexError::engine(&idx.id, "looking a document up", e))?;
     match top.first() {
         Some((_, address)) => {
-            let doc: TantivyDocument = searcher
-                .doc(*address)
-                .map_err(|e| IndexError::engine(&idx.id, "reading a document", e))?;
+            let doc: TantivyDocument =
+                searcher.doc(*address).map_err(|e| IndexError::engine(&idx.id, "reading a document", e))?;
             Ok(Some(source_of(idx, &doc)?))
         }
         None => Ok(None),
@@ -378,13 +320,9 @@ pub(crate) fn get_document(idx: &LoadedIndex, doc_id: &str) -> Result<Option<Val
 /// The original JSON of a stored document.
 pub(crate) fn source_of(idx: &LoadedIndex, doc: &TantivyDocument) -> Result<Value, IndexError> {
     use tantivy::schema::Value as _;
-    let bytes = doc
-        .get_first(idx.schema.source_field)
-        .and_then(|v| v.as_bytes())
-        .ok_or_else(|| IndexError::Corrupt {
-            id: idx.id.clone(),
-            reason: "a stored document has no source".into(),
-        })?;
+    let bytes = doc.get_first(idx.schema.source_field).and_then(|v| v.as_bytes()).ok_or_else(|| {
+        IndexError::Corrupt { id: idx.id.clone(), reason: "a stored document has no source".into() }
+    })?;
     serde_json::from_slice(bytes).map_err(|e| IndexError::Corrupt {
         id: idx.id.clone(),
         reason: format!("a stored document is not valid JSON: {e}"),

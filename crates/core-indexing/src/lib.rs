@@ -18,15 +18,13 @@ pub use error::IndexError;
 pub use manager::IndexManager;
 pub use metrics::{LatencyStats, MetricsReport, Window};
 pub use research::{pubmed_document, trial_document};
-pub use schema::{
-    BuiltinSchema, FieldDef, FieldType, SchemaDef, SchemaSpec, Tokenizer, validate_index_id,
-};
+pub use schema::{BuiltinSchema, FieldDef, FieldType, SchemaDef, SchemaSpec, Tokenizer, validate_index_id};
 pub use types::{
     AddRequest, AddResponse, ConfigResponse, ConfigUpdateRequest, CreateRequest, DeleteRequest,
-    DeleteResponse, DropResponse, Filter, GetRequest, GetResponse, IndexRef, IndexStatus,
-    IndexSummary, ListResponse, MetricsRequest, OptimizeRequest, OptimizeResponse, Progress,
-    RejectedDoc, ReshardRequest, ReshardResponse, SearchHit, SearchRequest, SearchResponse,
-    Snippet, SortOrder, SortSpec, UnloadResponse, no_progress,
+    DeleteResponse, DropResponse, Filter, GetRequest, GetResponse, IndexRef, IndexStatus, IndexSummary,
+    ListResponse, MetricsRequest, OptimizeRequest, OptimizeResponse, Progress, RejectedDoc, ReshardRequest,
+    ReshardResponse, SearchHit, SearchRequest, SearchResponse, Snippet, SortOrder, SortSpec, UnloadResponse,
+    no_progress,
 };
 
 #[cfg(test)]

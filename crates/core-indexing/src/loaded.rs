@@ -52,11 +52,7 @@ pub(crate) fn open_shard(id: &str, dir: &Path) -> Result<Shard, IndexError> {
         .reload_policy(ReloadPolicy::OnCommitWithDelay)
         .try_into()
         .map_err(|e| IndexError::engine(id, "opening a reader", e))?;
-    Ok(Shard {
-        index,
-        reader,
-        dir: dir.to_path_buf(),
-    })
+    Ok(Shard { index, reader, dir: dir.to_path_buf() })
 }
 
 pub(crate) fn open_writer(
@@ -84,11 +80,10 @@ impl LoadedIndex {
         manifest: Manifest,
         metrics: Arc<Mutex<MetricsStore>>,
     ) -> Result<LoadedIndex, IndexError> {
-        let schema =
-            CompiledSchema::compile(&manifest.schema).map_err(|e| IndexError::Corrupt {
-                id: manifest.id.clone(),
-                reason: format!("stored schema is invalid: {e}"),
-            })?;
+        let schema = CompiledSchema::compile(&manifest.schema).map_err(|e| IndexError::Corrupt {
+            id: manifest.id.clone(),
+            reason: format!("stored schema is invalid: {e}"),
+        })?;
         let shards = (0..manifest.shards)
             .map(|n| open_shard(&manifest.id, &shard_dir(&dir, manifest.generation, n)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -114,10 +109,7 @@ impl LoadedIndex {
 
     pub(crate) fn reload_readers(&self) -> Result<(), IndexError> {
         for shard in &self.shards {
-            shard
-                .reader
-                .reload()
-                .map_err(|e| IndexError::engine(&self.id, "reloading a reader", e))?;
+            shard.reader.reload().map_err(|e| IndexError::engine(&self.id, "reloading a reader", e))?;
         }
         Ok(())
     }
@@ -205,10 +197,7 @@ impl LoadedIndex {
     /// Documents and segments over all shards, as the readers see them.
     pub(crate) fn counts(&self) -> (u64, u64) {
         self.searchers().iter().fold((0, 0), |(d, s), searcher| {
-            (
-                d + searcher.num_docs(),
-                s + searcher.segment_readers().len() as u64,
-            )
+            (d + searcher.num_docs(), s + searcher.segment_readers().len() as u64)
         })
     }
 

@@ -21,36 +21,21 @@ fn optimize_shard(
     target: usize,
 ) -> Result<(), IndexError> {
     let engine = |what: &str, e| IndexError::engine(&idx.id, what.to_string(), e);
-    let mut metas = idx.shards[n]
-        .index
-        .searchable_segment_metas()
-        .map_err(|e| engine("listing segments", e))?;
+    let mut metas =
+        idx.shards[n].index.searchable_segment_metas().map_err(|e| engine("listing segments", e))?;
     if metas.len() > target {
         // Merge the smallest segments into one, leaving `target` segments.
         metas.sort_by_key(|m| m.num_docs());
-        let ids: Vec<_> = metas
-            .iter()
-            .take(metas.len() - target + 1)
-            .map(|m| m.id())
-            .collect();
-        writer
-            .merge(&ids)
-            .wait()
-            .map_err(|e| engine("merging segments", e))?;
+        let ids: Vec<_> = metas.iter().take(metas.len() - target + 1).map(|m| m.id()).collect();
+        writer.merge(&ids).wait().map_err(|e| engine("merging segments", e))?;
     }
     // Segment metas are tracked: holding them would keep their files from collection.
     drop(metas);
     // The reader holds the old segments alive until it moves to the merged one, and a finished
     // merge lets go of its inputs a moment after it reports: collect until nothing stale is left.
-    idx.shards[n]
-        .reader
-        .reload()
-        .map_err(|e| engine("reloading a reader", e))?;
+    idx.shards[n].reader.reload().map_err(|e| engine("reloading a reader", e))?;
     for _ in 0..100 {
-        writer
-            .garbage_collect_files()
-            .wait()
-            .map_err(|e| engine("collecting garbage files", e))?;
+        writer.garbage_collect_files().wait().map_err(|e| engine("collecting garbage files", e))?;
         if stale_segment_files(idx, n)? == 0 {
             break;
         }
@@ -68,8 +53,7 @@ fn stale_segment_files(idx: &LoadedIndex, n: usize) -> Result<usize, IndexError>
         .iter()
         .map(|id| id.uuid_string())
         .collect();
-    let entries =
-        std::fs::read_dir(&idx.shards[n].dir).map_err(|e| IndexError::io("listing a shard", e))?;
+    let entries = std::fs::read_dir(&idx.shards[n].dir).map_err(|e| IndexError::io("listing a shard", e))?;
     Ok(entries
         .flatten()
         .filter_map(|e| {
@@ -90,10 +74,7 @@ impl IndexManager {
     ) -> Result<OptimizeResponse, IndexError> {
         let target = req.target_segments.unwrap_or(1);
         if target == 0 || target > 1000 {
-            return Err(IndexError::invalid(
-                "target_segments",
-                "must be between 1 and 1000",
-            ));
+            return Err(IndexError::invalid("target_segments", "must be between 1 and 1000"));
         }
         let started = Instant::now();
         let idx = self.loaded(&req.id)?;
@@ -112,11 +93,7 @@ impl IndexManager {
         let shards = idx.shards.len() as u64;
         self.write_op(&req.id, |idx, writers| {
             for (n, writer) in writers.iter_mut().enumerate() {
-                progress(
-                    n as u64,
-                    Some(shards),
-                    &format!("merging shard {}/{shards}", n + 1),
-                );
+                progress(n as u64, Some(shards), &format!("merging shard {}/{shards}", n + 1));
                 optimize_shard(idx, n, writer, target)?;
             }
             idx.reload_readers()
@@ -153,10 +130,7 @@ impl IndexManager {
     ) -> Result<ReshardResponse, IndexError> {
         validate_index_id(&req.id)?;
         if req.shards == 0 || req.shards > MAX_SHARDS {
-            return Err(IndexError::invalid(
-                "shards",
-                format!("must be between 1 and {MAX_SHARDS}"),
-            ));
+            return Err(IndexError::invalid("shards", format!("must be between 1 and {MAX_SHARDS}")));
         }
         let started = Instant::now();
         let life = self.lifecycle.lock();
@@ -191,23 +165,20 @@ impl IndexManager {
             let mut copied = 0u64;
             for searcher in old.searchers() {
                 for segment in searcher.segment_readers() {
-                    let store = segment
-                        .get_store_reader(16)
-                        .map_err(|e| IndexError::io("opening a doc store", e))?;
+                    let store =
+                        segment.get_store_reader(16).map_err(|e| IndexError::io("opening a doc store", e))?;
                     for doc_id in segment.doc_ids_alive() {
                         let doc: TantivyDocument = store
                             .get(doc_id)
                             .map_err(|e| IndexError::engine(&old.id, "reading a document", e))?;
                         let source = source_of(&old, &doc)?;
                         let (id, new_doc) =
-                            old.schema
-                                .to_document(&source, false, None)
-                                .map_err(|reason| IndexError::Corrupt {
+                            old.schema.to_document(&source, false, None).map_err(|reason| {
+                                IndexError::Corrupt {
                                     id: old.id.clone(),
-                                    reason: format!(
-                                        "a stored document no longer fits the schema: {reason}"
-                                    ),
-                                })?;
+                                    reason: format!("a stored document no longer fits the schema: {reason}"),
+                                }
+                            })?;
                         writers[crate::loaded::shard_of(&id, req.shards)]
                             .add_document(new_doc)
                             .map_err(|e| IndexError::engine(&old.id, "adding a document", e))?;
@@ -219,10 +190,8 @@ impl IndexManager {
                 }
             }
             for mut w in writers {
-                w.commit()
-                    .map_err(|e| IndexError::engine(&old.id, "committing", e))?;
-                w.wait_merging_threads()
-                    .map_err(|e| IndexError::engine(&old.id, "finishing merges", e))?;
+                w.commit().map_err(|e| IndexError::engine(&old.id, "committing", e))?;
+                w.wait_merging_threads().map_err(|e| IndexError::engine(&old.id, "finishing merges", e))?;
             }
             Ok(copied)
         };
@@ -232,9 +201,7 @@ impl IndexManager {
                 let _ = std::fs::remove_dir_all(&new_gen_dir);
                 return Err(IndexError::Corrupt {
                     id: old.id.clone(),
-                    reason: format!(
-                        "reshard copied {c} documents of {docs_before}; the index is unchanged"
-                    ),
+                    reason: format!("reshard copied {c} documents of {docs_before}; the index is unchanged"),
                 });
             }
             Err(e) => {

@@ -16,8 +16,8 @@ use crate::research::{pubmed_document, trial_document};
 use crate::schema::{BuiltinSchema, CompiledSchema, SchemaSpec, validate_index_id};
 use crate::store::{MANIFEST_FILE, Manifest, dir_size, remove_stale_generations, shard_dir};
 use crate::types::{
-    AddRequest, AddResponse, ConfigResponse, ConfigUpdateRequest, CreateRequest, DropResponse,
-    IndexRef, IndexStatus, IndexSummary, ListResponse, MetricsRequest, Progress, UnloadResponse,
+    AddRequest, AddResponse, ConfigResponse, ConfigUpdateRequest, CreateRequest, DropResponse, IndexRef,
+    IndexStatus, IndexSummary, ListResponse, MetricsRequest, Progress, UnloadResponse,
 };
 
 pub(crate) const MAX_SHARDS: usize = 64;
@@ -162,15 +162,9 @@ impl IndexManager {
         validate_index_id(&req.id)?;
         let shards = req.shards.unwrap_or(1);
         if shards == 0 || shards > MAX_SHARDS {
-            return Err(IndexError::invalid(
-                "shards",
-                format!("must be between 1 and {MAX_SHARDS}"),
-            ));
+            return Err(IndexError::invalid("shards", format!("must be between 1 and {MAX_SHARDS}")));
         }
-        let options = req
-            .options
-            .clone()
-            .unwrap_or_else(|| self.config.default_options.clone());
+        let options = req.options.clone().unwrap_or_else(|| self.config.default_options.clone());
         options.validate()?;
         let schema_def = req.schema.resolve()?;
         let compiled = CompiledSchema::compile(&schema_def)?;
@@ -188,14 +182,8 @@ impl IndexManager {
             return Err(IndexError::AlreadyExists { id: req.id.clone() });
         }
         // Build in a private directory, then rename: no half-created index is ever visible.
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let tmp = self.config.data_dir.join(format!(
-            ".creating-{}-{}-{nanos}",
-            req.id,
-            std::process::id()
-        ));
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let tmp = self.config.data_dir.join(format!(".creating-{}-{}-{nanos}", req.id, std::process::id()));
         let manifest = Manifest {
             version: 1,
             id: req.id.clone(),
@@ -217,17 +205,13 @@ impl IndexManager {
             manifest.write(&tmp)?;
             if dir.exists() {
                 // A directory without a manifest: leftovers of something else; refuse to touch it.
-                if std::fs::read_dir(&dir)
-                    .map(|mut d| d.next().is_some())
-                    .unwrap_or(true)
-                {
+                if std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
                     return Err(IndexError::AlreadyExists { id: req.id.clone() });
                 }
                 let _ = std::fs::remove_dir(&dir);
             }
-            std::fs::rename(&tmp, &dir).map_err(|e| {
-                IndexError::io(format!("moving the new index to {}", dir.display()), e)
-            })
+            std::fs::rename(&tmp, &dir)
+                .map_err(|e| IndexError::io(format!("moving the new index to {}", dir.display()), e))
         };
         if let Err(e) = build() {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -264,9 +248,8 @@ impl IndexManager {
         let mut segments = 0;
         for n in 0..manifest.shards {
             let sdir = shard_dir(dir, manifest.generation, n);
-            let index = tantivy::Index::open_in_dir(&sdir).map_err(|e| {
-                IndexError::engine(&manifest.id, format!("opening {}", sdir.display()), e)
-            })?;
+            let index = tantivy::Index::open_in_dir(&sdir)
+                .map_err(|e| IndexError::engine(&manifest.id, format!("opening {}", sdir.display()), e))?;
             let metas = index
                 .searchable_segment_metas()
                 .map_err(|e| IndexError::engine(&manifest.id, "reading segment metadata", e))?;
@@ -294,9 +277,7 @@ impl IndexManager {
             bytes_on_disk: dir_size(&dir),
             memory_estimate_bytes: 0,
             shards: manifest.shards,
-            last_commit: last_commit(
-                (0..manifest.shards).map(|n| shard_dir(&dir, manifest.generation, n)),
-            ),
+            last_commit: last_commit((0..manifest.shards).map(|n| shard_dir(&dir, manifest.generation, n))),
             created_at: manifest.created_at,
             builtin: manifest.builtin,
             schema: manifest.schema,
@@ -321,17 +302,13 @@ impl IndexManager {
             return Err(IndexError::NotFound { id: req.id.clone() });
         }
         metrics::gauge!("pipette_index_loaded").set(self.loaded.read().len() as f64);
-        Ok(UnloadResponse {
-            id: req.id.clone(),
-            was_loaded,
-        })
+        Ok(UnloadResponse { id: req.id.clone(), was_loaded })
     }
 
     /// Lists the indexes of the data directory.
     pub fn list(&self) -> Result<ListResponse, IndexError> {
-        let entries = std::fs::read_dir(&self.config.data_dir).map_err(|e| {
-            IndexError::io(format!("listing {}", self.config.data_dir.display()), e)
-        })?;
+        let entries = std::fs::read_dir(&self.config.data_dir)
+            .map_err(|e| IndexError::io(format!("listing {}", self.config.data_dir.display()), e))?;
         let mut indexes = Vec::new();
         for entry in entries.flatten() {
             let id = entry.file_name().to_string_lossy().into_owned();
@@ -352,9 +329,7 @@ impl IndexManager {
                     Ok(manifest) => IndexSummary {
                         id: id.clone(),
                         loaded: false,
-                        docs: self
-                            .cold_counts(&entry.path(), &manifest)
-                            .map_or(0, |c| c.0),
+                        docs: self.cold_counts(&entry.path(), &manifest).map_or(0, |c| c.0),
                         shards: manifest.shards,
                         bytes_on_disk: dir_size(&entry.path()),
                         builtin: manifest.builtin,
@@ -368,10 +343,7 @@ impl IndexManager {
             indexes.push(summary);
         }
         indexes.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(ListResponse {
-            data_dir: self.config.data_dir.display().to_string(),
-            indexes,
-        })
+        Ok(ListResponse { data_dir: self.config.data_dir.display().to_string(), indexes })
     }
 
     /// Deletes an index and its files. Refused while another process writes to it.
@@ -413,10 +385,7 @@ impl IndexManager {
         std::fs::remove_dir_all(&dir)
             .map_err(|e| IndexError::io(format!("removing {}", dir.display()), e))?;
         tracing::info!(index = %req.id, bytes_freed, "index dropped");
-        Ok(DropResponse {
-            id: req.id.clone(),
-            bytes_freed,
-        })
+        Ok(DropResponse { id: req.id.clone(), bytes_freed })
     }
 
     /// The settings of an index.
@@ -604,13 +573,9 @@ impl IndexManager {
 }
 
 fn last_commit(dirs: impl Iterator<Item = PathBuf>) -> Option<String> {
-    dirs.filter_map(|d| {
-        std::fs::metadata(d.join("meta.json"))
-            .and_then(|m| m.modified())
-            .ok()
-    })
-    .max()
-    .map(rfc3339)
+    dirs.filter_map(|d| std::fs::metadata(d.join("meta.json")).and_then(|m| m.modified()).ok())
+        .max()
+        .map(rfc3339)
 }
 
 impl Drop for IndexManager {

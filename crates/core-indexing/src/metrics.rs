@@ -140,11 +140,7 @@ struct Bucket {
 
 impl Bucket {
     fn new(start: i64) -> Bucket {
-        Bucket {
-            start,
-            latency: vec![0; LATENCY_BOUNDS_US.len()],
-            ..Bucket::default()
-        }
+        Bucket { start, latency: vec![0; LATENCY_BOUNDS_US.len()], ..Bucket::default() }
     }
 }
 
@@ -238,20 +234,12 @@ impl Totals {
             queries: self.queries,
             qps: self.queries as f64 / window.seconds() as f64,
             errors: self.errors,
-            error_rate: if self.queries == 0 {
-                0.0
-            } else {
-                self.errors as f64 / self.queries as f64
-            },
+            error_rate: if self.queries == 0 { 0.0 } else { self.errors as f64 / self.queries as f64 },
             latency: LatencyStats {
                 p50_ms: self.percentile_ms(0.50),
                 p95_ms: self.percentile_ms(0.95),
                 p99_ms: self.percentile_ms(0.99),
-                mean_ms: if qcount == 0 {
-                    0.0
-                } else {
-                    self.latency_sum_us as f64 / qcount as f64 / 1000.0
-                },
+                mean_ms: if qcount == 0 { 0.0 } else { self.latency_sum_us as f64 / qcount as f64 / 1000.0 },
             },
             ingests: self.ingests,
             docs_ingested: self.docs,
@@ -295,12 +283,7 @@ impl MetricsStore {
                 }
             })
             .unwrap_or_default();
-        MetricsStore {
-            path,
-            data,
-            dirty: false,
-            last_flush: std::time::Instant::now(),
-        }
+        MetricsStore { path, data, dirty: false, last_flush: std::time::Instant::now() }
     }
 
     /// Applies `f` to the current minute and hour buckets (creating them, dropping expired ones).
@@ -313,27 +296,14 @@ impl MetricsStore {
         if self.data.hours.back().is_none_or(|b| b.start != hour) {
             self.data.hours.push_back(Bucket::new(hour));
         }
-        while self
-            .data
-            .minutes
-            .front()
-            .is_some_and(|b| b.start <= now - KEEP_MINUTES * MINUTE)
-        {
+        while self.data.minutes.front().is_some_and(|b| b.start <= now - KEEP_MINUTES * MINUTE) {
             self.data.minutes.pop_front();
         }
-        while self
-            .data
-            .hours
-            .front()
-            .is_some_and(|b| b.start <= now - KEEP_HOURS * HOUR)
-        {
+        while self.data.hours.front().is_some_and(|b| b.start <= now - KEEP_HOURS * HOUR) {
             self.data.hours.pop_front();
         }
         self.dirty = true;
-        for b in [self.data.minutes.back_mut(), self.data.hours.back_mut()]
-            .into_iter()
-            .flatten()
-        {
+        for b in [self.data.minutes.back_mut(), self.data.hours.back_mut()].into_iter().flatten() {
             if b.latency.len() < LATENCY_BOUNDS_US.len() {
                 b.latency.resize(LATENCY_BOUNDS_US.len(), 0);
             }
@@ -342,10 +312,7 @@ impl MetricsStore {
     }
 
     pub(crate) fn record_query(&mut self, now: i64, micros: u64, ok: bool) {
-        let slot = LATENCY_BOUNDS_US
-            .iter()
-            .position(|&b| micros <= b)
-            .unwrap_or(LATENCY_BOUNDS_US.len() - 1);
+        let slot = LATENCY_BOUNDS_US.iter().position(|&b| micros <= b).unwrap_or(LATENCY_BOUNDS_US.len() - 1);
         self.apply(now, |b| {
             b.queries += 1;
             if !ok {
@@ -424,29 +391,18 @@ mod tests {
         store.record_query(t0 - 2 * 3600, 50, true);
         store.flush();
         let reloaded = MetricsStore::load(dir.path());
-        let hour =
-            reloaded
-                .totals(t0 + 30, Window::Hour)
-                .report(Some("x".into()), Window::Hour, vec![]);
+        let hour = reloaded.totals(t0 + 30, Window::Hour).report(Some("x".into()), Window::Hour, vec![]);
         assert_eq!(hour.queries, 100);
         assert_eq!(hour.errors, 10);
         assert!((hour.error_rate - 0.1).abs() < 1e-9);
-        assert!(
-            hour.latency.p50_ms >= 1.0 && hour.latency.p50_ms <= 1.5,
-            "{:?}",
-            hour.latency
-        );
+        assert!(hour.latency.p50_ms >= 1.0 && hour.latency.p50_ms <= 1.5, "{:?}", hour.latency);
         assert!(hour.latency.p99_ms <= 2.0 && hour.latency.p99_ms >= hour.latency.p50_ms);
         assert_eq!(hour.docs_ingested, 500);
         assert_eq!(hour.docs_rejected, 2);
         assert!((hour.ingest_docs_per_sec - 2000.0).abs() < 1e-6);
-        let day = reloaded
-            .totals(t0 + 30, Window::Day)
-            .report(None, Window::Day, vec![]);
+        let day = reloaded.totals(t0 + 30, Window::Day).report(None, Window::Day, vec![]);
         assert_eq!(day.queries, 101);
-        let week = reloaded
-            .totals(t0 + 30, Window::Week)
-            .report(None, Window::Week, vec![]);
+        let week = reloaded.totals(t0 + 30, Window::Week).report(None, Window::Week, vec![]);
         assert_eq!(week.queries, 101);
         // eight days later everything has expired from the windows
         let later = reloaded.totals(t0 + 8 * 86_400, Window::Week);
@@ -460,9 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = MetricsStore::load(dir.path());
         store.record_query(1_000_000, 10_000_000, true);
-        let r = store
-            .totals(1_000_000, Window::Hour)
-            .report(None, Window::Hour, vec![]);
+        let r = store.totals(1_000_000, Window::Hour).report(None, Window::Hour, vec![]);
         assert_eq!(r.latency.p99_ms, 5_000.0);
         assert!("2h".parse::<Window>().is_err());
         assert_eq!("7d".parse::<Window>(), Ok(Window::Week));

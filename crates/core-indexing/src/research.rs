@@ -79,13 +79,8 @@ fn string_at(v: &Value, path: &[&str]) -> Option<Value> {
 }
 
 fn strings(v: Option<&Value>, pick: impl Fn(&Value) -> Option<String>) -> Option<Value> {
-    let items: Vec<Value> = v?
-        .as_array()?
-        .iter()
-        .filter_map(pick)
-        .filter(|s| !s.trim().is_empty())
-        .map(Value::String)
-        .collect();
+    let items: Vec<Value> =
+        v?.as_array()?.iter().filter_map(pick).filter(|s| !s.trim().is_empty()).map(Value::String).collect();
     Some(Value::Array(items))
 }
 
@@ -114,22 +109,9 @@ pub fn pubmed_document(article: &Value) -> Value {
         Some(Value::String(text.join("\n\n")))
     });
     put(&mut out, "abstract", abstract_text);
-    put(
-        &mut out,
-        "authors",
-        strings(article.get("authors"), |a| {
-            a.get("name").and_then(as_string)
-        }),
-    );
-    put(
-        &mut out,
-        "journal",
-        string_at(article, &["journal", "title"]),
-    );
-    let year = article
-        .get("pub_date")
-        .and_then(|d| d.get("year"))
-        .and_then(Value::as_i64);
+    put(&mut out, "authors", strings(article.get("authors"), |a| a.get("name").and_then(as_string)));
+    put(&mut out, "journal", string_at(article, &["journal", "title"]));
+    let year = article.get("pub_date").and_then(|d| d.get("year")).and_then(Value::as_i64);
     put(&mut out, "year", year.map(Value::from));
     if let Some(year) = year {
         let month = article
@@ -145,32 +127,14 @@ pub fn pubmed_document(article: &Value) -> Value {
         let valid = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)
             .or_else(|| chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, 1));
         if let Some(date) = valid.filter(|_| (1000..=9999).contains(&year)) {
-            put(
-                &mut out,
-                "pub_date",
-                Some(json!(date.format("%Y-%m-%d").to_string())),
-            );
+            put(&mut out, "pub_date", Some(json!(date.format("%Y-%m-%d").to_string())));
         }
     }
     put(&mut out, "doi", string_at(article, &["doi"]));
     put(&mut out, "pmcid", string_at(article, &["pmcid"]));
-    put(
-        &mut out,
-        "mesh",
-        strings(article.get("mesh"), |m| {
-            m.get("descriptor").and_then(as_string)
-        }),
-    );
-    put(
-        &mut out,
-        "publication_types",
-        strings(article.get("publication_types"), as_string),
-    );
-    put(
-        &mut out,
-        "keywords",
-        strings(article.get("keywords"), as_string),
-    );
+    put(&mut out, "mesh", strings(article.get("mesh"), |m| m.get("descriptor").and_then(as_string)));
+    put(&mut out, "publication_types", strings(article.get("publication_types"), as_string));
+    put(&mut out, "keywords", strings(article.get("keywords"), as_string));
     Value::Object(out)
 }
 
@@ -180,44 +144,26 @@ pub fn trial_document(trial: &Value) -> Value {
     let mut out = Map::new();
     put(&mut out, "nct_id", string_at(trial, &["nct_id"]));
     put(&mut out, "title", string_at(trial, &["brief_title"]));
-    put(
-        &mut out,
-        "official_title",
-        string_at(trial, &["official_title"]),
-    );
+    put(&mut out, "official_title", string_at(trial, &["official_title"]));
     put(&mut out, "status", string_at(trial, &["overall_status"]));
     put(&mut out, "phases", strings(trial.get("phases"), as_string));
     put(&mut out, "study_type", string_at(trial, &["study_type"]));
-    put(
-        &mut out,
-        "conditions",
-        strings(trial.get("conditions"), as_string),
-    );
-    let interventions = trial
-        .get("interventions")
-        .and_then(Value::as_array)
-        .map(|items| {
-            let mut names = Vec::new();
-            for i in items {
-                if let Some(name) = i.get("name").and_then(Value::as_str) {
-                    names.push(Value::String(name.to_string()));
-                }
-                if let Some(other) = i.get("other_names").and_then(Value::as_array) {
-                    names.extend(other.iter().filter(|o| o.is_string()).cloned());
-                }
+    put(&mut out, "conditions", strings(trial.get("conditions"), as_string));
+    let interventions = trial.get("interventions").and_then(Value::as_array).map(|items| {
+        let mut names = Vec::new();
+        for i in items {
+            if let Some(name) = i.get("name").and_then(Value::as_str) {
+                names.push(Value::String(name.to_string()));
             }
-            Value::Array(names)
-        });
+            if let Some(other) = i.get("other_names").and_then(Value::as_array) {
+                names.extend(other.iter().filter(|o| o.is_string()).cloned());
+            }
+        }
+        Value::Array(names)
+    });
     put(&mut out, "interventions", interventions);
     put(&mut out, "sponsor", string_at(trial, &["sponsor"]));
-    put(
-        &mut out,
-        "enrollment",
-        trial
-            .get("enrollment")
-            .and_then(Value::as_u64)
-            .map(Value::from),
-    );
+    put(&mut out, "enrollment", trial.get("enrollment").and_then(Value::as_u64).map(Value::from));
     put(&mut out, "summary", string_at(trial, &["brief_summary"]));
     let eligibility = string_at(trial, &["eligibility", "criteria"]).or_else(|| {
         let e = trial.get("eligibility")?;
@@ -231,26 +177,16 @@ pub fn trial_document(trial: &Value) -> Value {
     });
     put(&mut out, "eligibility", eligibility);
     put(&mut out, "sex", string_at(trial, &["eligibility", "sex"]));
-    put(
-        &mut out,
-        "minimum_age",
-        string_at(trial, &["eligibility", "minimum_age"]),
-    );
-    put(
-        &mut out,
-        "maximum_age",
-        string_at(trial, &["eligibility", "maximum_age"]),
-    );
+    put(&mut out, "minimum_age", string_at(trial, &["eligibility", "minimum_age"]));
+    put(&mut out, "maximum_age", string_at(trial, &["eligibility", "maximum_age"]));
     for key in ["start_date", "completion_date"] {
-        let date = string_at(trial, &[key])
-            .filter(|d| d.as_str().and_then(crate::schema::parse_date).is_some());
+        let date =
+            string_at(trial, &[key]).filter(|d| d.as_str().and_then(crate::schema::parse_date).is_some());
         put(&mut out, key, date);
     }
     if let Some(locations) = trial.get("locations").and_then(Value::as_array) {
-        let mut countries: Vec<String> = locations
-            .iter()
-            .filter_map(|l| l.get("country").and_then(as_string))
-            .collect();
+        let mut countries: Vec<String> =
+            locations.iter().filter_map(|l| l.get("country").and_then(as_string)).collect();
         countries.sort();
         countries.dedup();
         put(&mut out, "countries", Some(json!(countries)));
@@ -272,11 +208,7 @@ pub fn trial_document(trial: &Value) -> Value {
     put(
         &mut out,
         "match_score",
-        trial
-            .get("score")
-            .and_then(Value::as_f64)
-            .filter(|s| s.is_finite())
-            .map(Value::from),
+        trial.get("score").and_then(Value::as_f64).filter(|s| s.is_finite()).map(Value::from),
     );
     Value::Object(out)
 }
@@ -311,8 +243,7 @@ mod tests {
         let schema = CompiledSchema::compile(&BuiltinSchema::Pubmed.definition()).unwrap();
         schema.to_document(&doc, true, None).unwrap();
         // a bad date does not produce an invalid document
-        let odd =
-            pubmed_document(&json!({"pmid": 1, "pub_date": {"year": 2011, "month": 2, "day": 31}}));
+        let odd = pubmed_document(&json!({"pmid": 1, "pub_date": {"year": 2011, "month": 2, "day": 31}}));
         assert_eq!(odd["pub_date"], "2011-02-01");
         schema.to_document(&odd, true, None).unwrap();
         assert_eq!(pubmed_document(&json!("nonsense")), json!({}));

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions,
-    OwnedValue, STORED, Schema, TextFieldIndexing, TextOptions,
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, JsonObjectOptions, NumericOptions, OwnedValue,
+    STORED, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{DateTime, TantivyDocument};
 
@@ -43,9 +43,8 @@ pub enum FieldType {
 
 impl FieldType {
     /// Every accepted type name, in the order of the documentation.
-    pub const NAMES: &'static [&'static str] = &[
-        "text", "string", "i64", "u64", "f64", "bool", "date", "json",
-    ];
+    pub const NAMES: &'static [&'static str] =
+        &["text", "string", "i64", "u64", "f64", "bool", "date", "json"];
 
     /// The type's name as written in a schema.
     pub fn name(self) -> &'static str {
@@ -181,14 +180,7 @@ pub struct FieldDef {
 impl FieldDef {
     /// A field with the defaults (stored, indexed, not fast, default tokenizer).
     pub fn new(name: &str, kind: FieldType) -> FieldDef {
-        FieldDef {
-            name: name.to_string(),
-            kind,
-            stored: true,
-            indexed: true,
-            fast: false,
-            tokenizer: None,
-        }
+        FieldDef { name: name.to_string(), kind, stored: true, indexed: true, fast: false, tokenizer: None }
     }
 
     /// Sets the fast flag.
@@ -251,9 +243,7 @@ impl FromStr for BuiltinSchema {
         match s {
             "pubmed" => Ok(BuiltinSchema::Pubmed),
             "trials" => Ok(BuiltinSchema::Trials),
-            other => Err(format!(
-                "unknown built-in schema `{other}`; built-in schemas: pubmed, trials"
-            )),
+            other => Err(format!("unknown built-in schema `{other}`; built-in schemas: pubmed, trials")),
         }
     }
 }
@@ -276,10 +266,7 @@ pub struct SchemaSpec {
 impl SchemaSpec {
     /// A built-in schema.
     pub fn builtin(kind: BuiltinSchema) -> SchemaSpec {
-        SchemaSpec {
-            builtin: Some(kind),
-            ..SchemaSpec::default()
-        }
+        SchemaSpec { builtin: Some(kind), ..SchemaSpec::default() }
     }
 
     /// Parses a schema from JSON, with errors naming the parameter `schema`.
@@ -332,10 +319,7 @@ fn valid_field_name(name: &str) -> bool {
 impl SchemaDef {
     fn validate(&self) -> Result<(), IndexError> {
         if self.fields.is_empty() {
-            return Err(IndexError::invalid(
-                "schema",
-                "a schema needs at least one field",
-            ));
+            return Err(IndexError::invalid("schema", "a schema needs at least one field"));
         }
         let mut seen = std::collections::HashSet::new();
         for f in &self.fields {
@@ -350,45 +334,26 @@ impl SchemaDef {
                 ));
             }
             if !seen.insert(f.name.as_str()) {
-                return Err(IndexError::invalid(
-                    "schema",
-                    format!("field `{}` is listed twice", f.name),
-                ));
+                return Err(IndexError::invalid("schema", format!("field `{}` is listed twice", f.name)));
             }
             if f.tokenizer.is_some() && f.kind != FieldType::Text && f.kind != FieldType::Json {
                 return Err(IndexError::invalid(
                     "schema",
-                    format!(
-                        "field `{}`: a tokenizer applies to text and json fields only",
-                        f.name
-                    ),
+                    format!("field `{}`: a tokenizer applies to text and json fields only", f.name),
                 ));
             }
         }
-        let id = self
-            .fields
-            .iter()
-            .find(|f| f.name == self.id_field)
-            .ok_or_else(|| {
-                IndexError::invalid(
-                    "schema",
-                    format!("id field `{}` is not among the fields", self.id_field),
-                )
-            })?;
+        let id = self.fields.iter().find(|f| f.name == self.id_field).ok_or_else(|| {
+            IndexError::invalid("schema", format!("id field `{}` is not among the fields", self.id_field))
+        })?;
         if id.kind != FieldType::String {
             return Err(IndexError::invalid(
                 "schema",
-                format!(
-                    "id field `{}` must have type string, not {}",
-                    id.name, id.kind
-                ),
+                format!("id field `{}` must have type string, not {}", id.name, id.kind),
             ));
         }
         if !id.indexed {
-            return Err(IndexError::invalid(
-                "schema",
-                format!("id field `{}` must be indexed", id.name),
-            ));
+            return Err(IndexError::invalid("schema", format!("id field `{}` must be indexed", id.name)));
         }
         Ok(())
     }
@@ -405,11 +370,7 @@ pub(crate) struct CompiledSchema {
 }
 
 fn text_options(tokenizer: &str, positions: bool, fast: bool) -> TextOptions {
-    let record = if positions {
-        IndexRecordOption::WithFreqsAndPositions
-    } else {
-        IndexRecordOption::Basic
-    };
+    let record = if positions { IndexRecordOption::WithFreqsAndPositions } else { IndexRecordOption::Basic };
     let mut opts = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer)
@@ -495,22 +456,10 @@ impl CompiledSchema {
         }
         let source_field = builder.add_bytes_field(SOURCE_FIELD, STORED);
         let schema = builder.build();
-        let id_field = schema
-            .get_field(&def.id_field)
-            .map_err(|e| IndexError::invalid("schema", e.to_string()))?;
-        let by_name = fields
-            .iter()
-            .enumerate()
-            .map(|(i, (f, _))| (f.name.clone(), i))
-            .collect();
-        Ok(CompiledSchema {
-            def: def.clone(),
-            schema,
-            id_field,
-            source_field,
-            fields,
-            by_name,
-        })
+        let id_field =
+            schema.get_field(&def.id_field).map_err(|e| IndexError::invalid("schema", e.to_string()))?;
+        let by_name = fields.iter().enumerate().map(|(i, (f, _))| (f.name.clone(), i)).collect();
+        Ok(CompiledSchema { def: def.clone(), schema, id_field, source_field, fields, by_name })
     }
 
     pub(crate) fn field(&self, name: &str) -> Option<&(FieldDef, Field)> {
@@ -589,15 +538,14 @@ impl CompiledSchema {
                         }
                     }
                 }
-                _ => add_value(&mut doc, def, *field, v)
-                    .map_err(|r| format!("field `{name}`: {r}"))?,
+                _ => add_value(&mut doc, def, *field, v).map_err(|r| format!("field `{name}`: {r}"))?,
             }
         }
         match raw {
             Some(raw) => doc.add_bytes(self.source_field, raw.trim().as_bytes()),
             None => {
-                let source = serde_json::to_vec(value)
-                    .map_err(|e| format!("cannot serialize document: {e}"))?;
+                let source =
+                    serde_json::to_vec(value).map_err(|e| format!("cannot serialize document: {e}"))?;
                 doc.add_bytes(self.source_field, &source);
             }
         }
@@ -627,19 +575,8 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn add_value(
-    doc: &mut TantivyDocument,
-    def: &FieldDef,
-    field: Field,
-    v: &Value,
-) -> Result<(), String> {
-    let expected = |what: &str| {
-        format!(
-            "expected {what} for a {} field, got {}",
-            def.kind,
-            json_kind(v)
-        )
-    };
+fn add_value(doc: &mut TantivyDocument, def: &FieldDef, field: Field, v: &Value) -> Result<(), String> {
+    let expected = |what: &str| format!("expected {what} for a {} field, got {}", def.kind, json_kind(v));
     match def.kind {
         FieldType::Text => match v {
             Value::String(s) => doc.add_text(field, s),
@@ -677,10 +614,8 @@ fn add_value(
         },
         FieldType::Json => match v {
             Value::Object(map) => {
-                let obj: BTreeMap<String, OwnedValue> = map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), OwnedValue::from(v.clone())))
-                    .collect();
+                let obj: BTreeMap<String, OwnedValue> =
+                    map.iter().map(|(k, v)| (k.clone(), OwnedValue::from(v.clone()))).collect();
                 doc.add_object(field, obj);
             }
             _ => return Err(expected("an object")),
@@ -725,19 +660,10 @@ pub fn validate_index_id(id: &str) -> Result<(), IndexError> {
         return Err(IndexError::invalid("id", "must not contain NUL bytes"));
     }
     if id.contains('/') || id.contains('\\') || id.contains("..") {
-        return Err(IndexError::invalid(
-            "id",
-            "must not be a path (no `/`, `\\` or `..`)",
-        ));
+        return Err(IndexError::invalid("id", "must not be a path (no `/`, `\\` or `..`)"));
     }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(IndexError::invalid(
-            "id",
-            "may contain only letters, digits, `-` and `_`",
-        ));
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(IndexError::invalid("id", "may contain only letters, digits, `-` and `_`"));
     }
     Ok(())
 }
@@ -752,18 +678,7 @@ mod tests {
         for good in ["a", "pubmed_2024", "A-b_9", &"x".repeat(64)] {
             assert!(validate_index_id(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "a/b",
-            "..",
-            "../etc",
-            "a\0b",
-            "a b",
-            "é",
-            &"x".repeat(65),
-            "a.b",
-            "/abs",
-        ] {
+        for bad in ["", "a/b", "..", "../etc", "a\0b", "a b", "é", &"x".repeat(65), "a.b", "/abs"] {
             let err = validate_index_id(bad).unwrap_err();
             assert!(
                 matches!(&err, IndexError::InvalidArgument { name, .. } if name == "id"),
@@ -774,8 +689,7 @@ mod tests {
 
     #[test]
     fn unknown_type_lists_accepted_types() {
-        let err = SchemaSpec::from_json(&json!({"fields": [{"name": "n", "type": "integer"}]}))
-            .unwrap_err();
+        let err = SchemaSpec::from_json(&json!({"fields": [{"name": "n", "type": "integer"}]})).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("`schema`"), "{msg}");
         assert!(msg.contains("unknown field type `integer`"), "{msg}");
@@ -798,15 +712,10 @@ mod tests {
         assert!(spec(json!({"id_field": "n", "fields": [{"name": "n", "type": "i64"}]})).is_err());
         assert!(spec(json!({"fields": [{"name": "_x", "type": "text"}]})).is_err());
         assert!(
-            spec(json!({"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "i64"}]}))
-                .is_err()
+            spec(json!({"fields": [{"name": "a", "type": "text"}, {"name": "a", "type": "i64"}]})).is_err()
         );
-        assert!(
-            spec(json!({"fields": [{"name": "a", "type": "i64", "tokenizer": "raw"}]})).is_err()
-        );
-        assert!(
-            spec(json!({"builtin": "pubmed", "fields": [{"name": "a", "type": "i64"}]})).is_err()
-        );
+        assert!(spec(json!({"fields": [{"name": "a", "type": "i64", "tokenizer": "raw"}]})).is_err());
+        assert!(spec(json!({"builtin": "pubmed", "fields": [{"name": "a", "type": "i64"}]})).is_err());
         assert!(spec(json!({"builtin": "pubmed"})).is_ok());
         assert!(spec(json!({"builtin": "trials"})).is_ok());
     }
@@ -846,11 +755,7 @@ mod tests {
         check(json!({"id": "a", "meta": 3}), "an object");
         check(json!({"id": "a", "title": 3}), "a string");
         check(json!({"id": "a", "other": 3}), "unknown field `other`");
-        assert!(
-            schema
-                .to_document(&json!({"id": "a", "other": 3}), false, None)
-                .is_ok()
-        );
+        assert!(schema.to_document(&json!({"id": "a", "other": 3}), false, None).is_ok());
     }
 
     #[test]
@@ -862,9 +767,6 @@ mod tests {
         assert_eq!(secs("1970-01-01T00:01:00Z"), Some(60));
         assert_eq!(secs("2024-13"), None);
         assert_eq!(secs("soon"), None);
-        assert_eq!(
-            parse_date_value(&json!(5)).map(|d| d.into_timestamp_secs()),
-            Some(5)
-        );
+        assert_eq!(parse_date_value(&json!(5)).map(|d| d.into_timestamp_secs()), Some(5));
     }
 }

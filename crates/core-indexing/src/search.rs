@@ -32,9 +32,10 @@ fn fields_of(idx: &LoadedIndex, names: &[String], param: &str) -> Result<Vec<Fie
     names
         .iter()
         .map(|n| {
-            idx.schema.field(n).map(|(_, f)| *f).ok_or_else(|| {
-                IndexError::invalid(param, format!("field `{n}` is not in the schema"))
-            })
+            idx.schema
+                .field(n)
+                .map(|(_, f)| *f)
+                .ok_or_else(|| IndexError::invalid(param, format!("field `{n}` is not in the schema")))
         })
         .collect()
 }
@@ -51,15 +52,11 @@ pub(crate) fn parse_query(
         return Ok(Box::new(AllQuery));
     }
     let default_fields = if fields.is_empty() {
-        idx.schema
-            .default_search_fields(&idx.options().default_search_fields)
+        idx.schema.default_search_fields(&idx.options().default_search_fields)
     } else {
         for name in fields {
             if idx.schema.field(name).is_some_and(|(d, _)| !d.indexed) {
-                return Err(IndexError::invalid(
-                    "fields",
-                    format!("field `{name}` is not indexed"),
-                ));
+                return Err(IndexError::invalid("fields", format!("field `{name}` is not indexed")));
             }
         }
         fields_of(idx, fields, "fields")?
@@ -75,9 +72,12 @@ pub(crate) fn parse_query(
         let field = fields_of(idx, std::slice::from_ref(name), "boosts")?[0];
         parser.set_field_boost(field, *boost);
     }
-    parser
-        .parse_query(trimmed)
-        .map_err(|e| IndexError::invalid("query", format!("{e} (tantivy query syntax: `a AND b`, `\"a phrase\"`, `field:term`, `field:[1 TO 5]`)")))
+    parser.parse_query(trimmed).map_err(|e| {
+        IndexError::invalid(
+            "query",
+            format!("{e} (tantivy query syntax: `a AND b`, `\"a phrase\"`, `field:term`, `field:[1 TO 5]`)"),
+        )
+    })
 }
 
 fn value_term(kind: FieldType, field: Field, v: &Value) -> Result<Term, String> {
@@ -92,26 +92,19 @@ fn value_term(kind: FieldType, field: Field, v: &Value) -> Result<Term, String> 
         FieldType::U64 => Term::from_field_u64(field, v.as_u64().ok_or_else(bad)?),
         FieldType::F64 => Term::from_field_f64(field, v.as_f64().ok_or_else(bad)?),
         FieldType::Bool => Term::from_field_bool(field, v.as_bool().ok_or_else(bad)?),
-        FieldType::Date => {
-            Term::from_field_date_for_search(field, parse_date_value(v).ok_or_else(bad)?)
-        }
+        FieldType::Date => Term::from_field_date_for_search(field, parse_date_value(v).ok_or_else(bad)?),
         FieldType::Json => {
             return Err(
-                "filters on json fields are not supported; use `field.path:value` in the query"
-                    .into(),
+                "filters on json fields are not supported; use `field.path:value` in the query".into()
             );
         }
     })
 }
 
 fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, IndexError> {
-    let invalid = |reason: String| {
-        IndexError::invalid("filters", format!("field `{}`: {reason}", filter.field))
-    };
-    let (def, field) = idx
-        .schema
-        .field(&filter.field)
-        .ok_or_else(|| invalid("not in the schema".into()))?;
+    let invalid =
+        |reason: String| IndexError::invalid("filters", format!("field `{}`: {reason}", filter.field));
+    let (def, field) = idx.schema.field(&filter.field).ok_or_else(|| invalid("not in the schema".into()))?;
     if !def.indexed && !def.fast {
         return Err(invalid("neither indexed nor fast".into()));
     }
@@ -128,14 +121,10 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
         for v in values {
             let q: Box<dyn Query> = match def.kind {
                 FieldType::Text => {
-                    let text = v
-                        .as_str()
-                        .ok_or_else(|| invalid(format!("value {v} is not a string")))?;
+                    let text = v.as_str().ok_or_else(|| invalid(format!("value {v} is not a string")))?;
                     let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
                     let parser = QueryParser::for_index(&idx.shards[0].index, vec![*field]);
-                    parser
-                        .parse_query(&format!("\"{escaped}\""))
-                        .map_err(|e| invalid(e.to_string()))?
+                    parser.parse_query(&format!("\"{escaped}\"")).map_err(|e| invalid(e.to_string()))?
                 }
                 FieldType::String if def.indexed => Box::new(TermQuery::new(
                     value_term(def.kind, *field, v).map_err(invalid)?,
@@ -147,19 +136,13 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
                 )),
                 _ => {
                     let t = value_term(def.kind, *field, v).map_err(invalid)?;
-                    Box::new(RangeQuery::new(
-                        Bound::Included(t.clone()),
-                        Bound::Included(t),
-                    ))
+                    Box::new(RangeQuery::new(Bound::Included(t.clone()), Bound::Included(t)))
                 }
             };
             alternatives.push((Occur::Should, q));
         }
         let q: Box<dyn Query> = if alternatives.len() == 1 {
-            alternatives
-                .pop()
-                .map(|(_, q)| q)
-                .unwrap_or_else(|| Box::new(AllQuery))
+            alternatives.pop().map(|(_, q)| q).unwrap_or_else(|| Box::new(AllQuery))
         } else {
             Box::new(BooleanQuery::new(alternatives))
         };
@@ -169,21 +152,14 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
         match v {
             None => Ok(None),
             Some(v) => {
-                if matches!(
-                    def.kind,
-                    FieldType::Text | FieldType::Json | FieldType::Bool
-                ) {
+                if matches!(def.kind, FieldType::Text | FieldType::Json | FieldType::Bool) {
                     return Err(invalid(format!(
                         "ranges apply to numbers, dates and strings, not {}",
                         def.kind
                     )));
                 }
                 let t = value_term(def.kind, *field, v).map_err(invalid)?;
-                Ok(Some(if inclusive {
-                    Bound::Included(t)
-                } else {
-                    Bound::Excluded(t)
-                }))
+                Ok(Some(if inclusive { Bound::Included(t) } else { Bound::Excluded(t) }))
             }
         }
     };
@@ -198,16 +174,11 @@ fn filter_query(idx: &LoadedIndex, filter: &Filter) -> Result<Box<dyn Query>, In
     if lower.is_some() || upper.is_some() {
         parts.push((
             Occur::Must,
-            Box::new(RangeQuery::new(
-                lower.unwrap_or(Bound::Unbounded),
-                upper.unwrap_or(Bound::Unbounded),
-            )),
+            Box::new(RangeQuery::new(lower.unwrap_or(Bound::Unbounded), upper.unwrap_or(Bound::Unbounded))),
         ));
     }
     if parts.is_empty() {
-        return Err(invalid(
-            "give `eq` or a range (`gt`, `gte`, `lt`, `lte`)".into(),
-        ));
+        return Err(invalid("give `eq` or a range (`gt`, `gte`, `lt`, `lte`)".into()));
     }
     Ok(Box::new(BooleanQuery::new(parts)))
 }
@@ -237,9 +208,7 @@ fn owned_to_json(v: &OwnedValue) -> Value {
         OwnedValue::F64(n) => Value::from(*n),
         OwnedValue::Bool(b) => Value::Bool(*b),
         OwnedValue::Date(d) => chrono::DateTime::from_timestamp(d.into_timestamp_secs(), 0)
-            .map_or(Value::Null, |t| {
-                Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            }),
+            .map_or(Value::Null, |t| Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))),
         other => Value::String(format!("{other:?}")),
     }
 }
@@ -274,17 +243,11 @@ struct Candidate {
 fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), IndexError> {
     let limit = req.limit.unwrap_or(10);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(IndexError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(IndexError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
     let offset = req.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
-        return Err(IndexError::invalid(
-            "offset",
-            format!("must be at most {MAX_OFFSET}"),
-        ));
+        return Err(IndexError::invalid("offset", format!("must be at most {MAX_OFFSET}")));
     }
     if let Some(fields) = &req.return_fields {
         fields_of(idx, fields, "return_fields")?;
@@ -293,9 +256,7 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         Vec::new()
     } else if req.highlight_fields.is_empty() {
         let names: Vec<String> = if req.fields.is_empty() {
-            let defaults = idx
-                .schema
-                .default_search_fields(&idx.options().default_search_fields);
+            let defaults = idx.schema.default_search_fields(&idx.options().default_search_fields);
             idx.schema
                 .fields
                 .iter()
@@ -307,11 +268,7 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         };
         names
             .into_iter()
-            .filter(|n| {
-                idx.schema
-                    .field(n)
-                    .is_some_and(|(d, _)| d.kind == FieldType::Text && d.stored)
-            })
+            .filter(|n| idx.schema.field(n).is_some_and(|(d, _)| d.kind == FieldType::Text && d.stored))
             .collect()
     } else {
         for n in &req.highlight_fields {
@@ -340,17 +297,11 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
             Some(_) => {
                 return Err(IndexError::invalid(
                     "sort",
-                    format!(
-                        "field `{}` is not a fast field; only fast fields sort",
-                        s.field
-                    ),
+                    format!("field `{}` is not a fast field; only fast fields sort", s.field),
                 ));
             }
             None => {
-                return Err(IndexError::invalid(
-                    "sort",
-                    format!("field `{}` is not in the schema", s.field),
-                ));
+                return Err(IndexError::invalid("sort", format!("field `{}` is not in the schema", s.field)));
             }
         }
     }
@@ -364,10 +315,7 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         match sort {
             None => {
                 let (count, top) = searcher
-                    .search(
-                        &*query,
-                        &(Count, TopDocs::with_limit(wanted).order_by_score()),
-                    )
+                    .search(&*query, &(Count, TopDocs::with_limit(wanted).order_by_score()))
                     .map_err(engine)?;
                 total += count as u64;
                 candidates.extend(top.into_iter().map(|(score, address)| Candidate {
@@ -381,13 +329,9 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
                     SortOrder::Asc => Order::Asc,
                     SortOrder::Desc => Order::Desc,
                 };
-                let collector = TopDocs::with_limit(wanted).order_by((
-                    tantivy::collector::sort_key::SortByErasedType::for_field(&s.field),
-                    order,
-                ));
-                let (count, top) = searcher
-                    .search(&*query, &(Count, collector))
-                    .map_err(engine)?;
+                let collector = TopDocs::with_limit(wanted)
+                    .order_by((tantivy::collector::sort_key::SortByErasedType::for_field(&s.field), order));
+                let (count, top) = searcher.search(&*query, &(Count, collector)).map_err(engine)?;
                 total += count as u64;
                 candidates.extend(top.into_iter().map(|(v, address)| Candidate {
                     shard,
@@ -404,22 +348,15 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
             (Key::Field(x), Key::Field(y)) => cmp_owned(x, y),
             _ => Ordering::Equal,
         };
-        let primary = if descending {
-            primary.reverse()
-        } else {
-            primary
-        };
-        primary
-            .then(a.shard.cmp(&b.shard))
-            .then(a.address.cmp(&b.address))
+        let primary = if descending { primary.reverse() } else { primary };
+        primary.then(a.shard.cmp(&b.shard)).then(a.address.cmp(&b.address))
     });
     let mut generators: HashMap<(usize, String), SnippetGenerator> = HashMap::new();
     let mut hits = Vec::new();
     for c in candidates.into_iter().skip(offset).take(limit) {
         let searcher = &searchers[c.shard];
-        let doc: TantivyDocument = searcher
-            .doc(c.address)
-            .map_err(|e| IndexError::engine(&idx.id, "reading a hit", e))?;
+        let doc: TantivyDocument =
+            searcher.doc(c.address).map_err(|e| IndexError::engine(&idx.id, "reading a hit", e))?;
         let source = source_of(idx, &doc)?;
         let doc_id = match source.get(&idx.schema.def.id_field) {
             Some(Value::String(s)) => s.clone(),
@@ -430,11 +367,9 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
         for name in &highlight_fields {
             let text = match source.get(name) {
                 Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" … "),
+                Some(Value::Array(items)) => {
+                    items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" … ")
+                }
                 _ => continue,
             };
             let key = (c.shard, name.clone());
@@ -455,11 +390,7 @@ fn run(idx: &LoadedIndex, req: &SearchRequest) -> Result<(u64, Vec<SearchHit>), 
             snippets.push(Snippet {
                 field: name.clone(),
                 fragment: snippet.fragment().to_string(),
-                highlights: snippet
-                    .highlighted()
-                    .iter()
-                    .map(|r| [r.start, r.end])
-                    .collect(),
+                highlights: snippet.highlighted().iter().map(|r| [r.start, r.end]).collect(),
                 html: snippet.to_html(),
             });
         }
@@ -494,15 +425,9 @@ impl IndexManager {
         metrics::histogram!("pipette_index_query_seconds", "index" => req.id.clone())
             .record(micros as f64 / 1e6);
         if result.is_err() {
-            metrics::counter!("pipette_index_query_errors_total", "index" => req.id.clone())
-                .increment(1);
+            metrics::counter!("pipette_index_query_errors_total", "index" => req.id.clone()).increment(1);
         }
         let (total_hits, hits) = result?;
-        Ok(SearchResponse {
-            id: req.id.clone(),
-            total_hits,
-            hits,
-            took_micros: micros,
-        })
+        Ok(SearchResponse { id: req.id.clone(), total_hits, hits, took_micros: micros })
     }
 }

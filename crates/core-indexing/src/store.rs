@@ -55,8 +55,7 @@ impl Manifest {
             reason: format!("cannot serialize manifest: {e}"),
         })?;
         let path = dir.join(MANIFEST_FILE);
-        write_atomic(&path, &bytes)
-            .map_err(|e| IndexError::io(format!("writing {}", path.display()), e))
+        write_atomic(&path, &bytes).map_err(|e| IndexError::io(format!("writing {}", path.display()), e))
     }
 }
 
@@ -71,10 +70,7 @@ pub(crate) fn shard_dir(index_dir: &Path, generation: u64, shard: usize) -> Path
 /// Writes a file so that readers see either the old or the new content, never a mix.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     {
         let mut file = std::fs::File::create(&tmp)?;
@@ -112,10 +108,7 @@ pub(crate) fn remove_stale_generations(index_dir: &Path, keep: u64) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let older = name
-            .strip_prefix('g')
-            .and_then(|n| n.parse::<u64>().ok())
-            .is_some_and(|g| g < keep);
+        let older = name.strip_prefix('g').and_then(|n| n.parse::<u64>().ok()).is_some_and(|g| g < keep);
         if older
             && entry.path().is_dir()
             && let Err(e) = std::fs::remove_dir_all(entry.path())
@@ -144,18 +137,9 @@ mod tests {
         remove_stale_generations(dir.path(), 2);
         assert!(!dir.path().join("g1").exists());
         assert!(dir.path().join("g2").exists());
-        assert!(
-            dir.path().join("g3").exists(),
-            "a newer generation may be in progress"
-        );
-        assert!(matches!(
-            Manifest::read(dir.path(), "x"),
-            Err(IndexError::NotFound { .. })
-        ));
+        assert!(dir.path().join("g3").exists(), "a newer generation may be in progress");
+        assert!(matches!(Manifest::read(dir.path(), "x"), Err(IndexError::NotFound { .. })));
         std::fs::write(dir.path().join(MANIFEST_FILE), b"{").unwrap();
-        assert!(matches!(
-            Manifest::read(dir.path(), "x"),
-            Err(IndexError::Corrupt { .. })
-        ));
+        assert!(matches!(Manifest::read(dir.path(), "x"), Err(IndexError::Corrupt { .. })));
     }
 }

@@ -43,19 +43,9 @@ fn articles_schema() -> SchemaSpec {
     .unwrap()
 }
 
-fn create(
-    mgr: &IndexManager,
-    id: &str,
-    shards: usize,
-    options: Option<IndexOptions>,
-) -> IndexStatus {
-    mgr.create(&CreateRequest {
-        id: id.into(),
-        schema: articles_schema(),
-        shards: Some(shards),
-        options,
-    })
-    .unwrap()
+fn create(mgr: &IndexManager, id: &str, shards: usize, options: Option<IndexOptions>) -> IndexStatus {
+    mgr.create(&CreateRequest { id: id.into(), schema: articles_schema(), shards: Some(shards), options })
+        .unwrap()
 }
 
 fn docs(n: usize) -> Vec<Value> {
@@ -78,15 +68,8 @@ fn docs(n: usize) -> Vec<Value> {
 }
 
 fn add(mgr: &IndexManager, id: &str, documents: Vec<Value>) -> AddResponse {
-    mgr.add(
-        &AddRequest {
-            id: id.into(),
-            documents: Some(documents),
-            ..AddRequest::default()
-        },
-        &no_progress,
-    )
-    .unwrap()
+    mgr.add(&AddRequest { id: id.into(), documents: Some(documents), ..AddRequest::default() }, &no_progress)
+        .unwrap()
 }
 
 fn search(mgr: &IndexManager, req: SearchRequest) -> SearchResponse {
@@ -117,26 +100,12 @@ fn ids_that_are_paths_are_refused_everywhere() {
     for bad in ["../escape", "a/b", "a\0b", "..", "", "x y"] {
         let err = f
             .mgr
-            .create(&CreateRequest {
-                id: bad.into(),
-                schema: articles_schema(),
-                shards: None,
-                options: None,
-            })
+            .create(&CreateRequest { id: bad.into(), schema: articles_schema(), shards: None, options: None })
             .unwrap_err();
         assert_eq!(invalid_name(&err), "id", "{bad:?}");
-        assert_eq!(
-            invalid_name(&f.mgr.status(&IndexRef::new(bad)).unwrap_err()),
-            "id"
-        );
-        assert_eq!(
-            invalid_name(&f.mgr.search(&SearchRequest::new(bad, "x")).unwrap_err()),
-            "id"
-        );
-        assert_eq!(
-            invalid_name(&f.mgr.drop_index(&IndexRef::new(bad)).unwrap_err()),
-            "id"
-        );
+        assert_eq!(invalid_name(&f.mgr.status(&IndexRef::new(bad)).unwrap_err()), "id");
+        assert_eq!(invalid_name(&f.mgr.search(&SearchRequest::new(bad, "x")).unwrap_err()), "id");
+        assert_eq!(invalid_name(&f.mgr.drop_index(&IndexRef::new(bad)).unwrap_err()), "id");
     }
     // nothing escaped the data directory
     assert!(!f.dir.path().join("escape").exists());
@@ -150,10 +119,7 @@ fn create_request_with_unknown_type_lists_accepted_types() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("unknown field type `number`"), "{err}");
-    assert!(
-        err.contains("text, string, i64, u64, f64, bool, date, json"),
-        "{err}"
-    );
+    assert!(err.contains("text, string, i64, u64, f64, bool, date, json"), "{err}");
 }
 
 #[test]
@@ -213,18 +179,9 @@ fn lifecycle_create_list_status_unload_load_drop() {
     let dropped = f.mgr.drop_index(&IndexRef::new("papers")).unwrap();
     assert!(dropped.bytes_freed > 0);
     assert!(f.mgr.list().unwrap().indexes.is_empty());
-    assert!(matches!(
-        f.mgr.status(&IndexRef::new("papers")),
-        Err(IndexError::NotFound { .. })
-    ));
-    assert!(matches!(
-        f.mgr.search(&SearchRequest::new("papers", "x")),
-        Err(IndexError::NotFound { .. })
-    ));
-    assert_eq!(
-        f.mgr.unload(&IndexRef::new("papers")).unwrap_err().kind(),
-        "not_found"
-    );
+    assert!(matches!(f.mgr.status(&IndexRef::new("papers")), Err(IndexError::NotFound { .. })));
+    assert!(matches!(f.mgr.search(&SearchRequest::new("papers", "x")), Err(IndexError::NotFound { .. })));
+    assert_eq!(f.mgr.unload(&IndexRef::new("papers")).unwrap_err().kind(), "not_found");
 }
 
 #[test]
@@ -238,20 +195,9 @@ fn add_reports_rejections_with_positions_and_keeps_going() {
     input.push(json!({"id": "unknown", "color": "red"}));
     let resp = add(&f.mgr, "a", input);
     assert_eq!((resp.added, resp.updated, resp.rejected), (5, 0, 4));
-    let got: Vec<(u64, Option<&str>)> = resp
-        .rejections
-        .iter()
-        .map(|r| (r.position, r.doc_id.as_deref()))
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            (1, None),
-            (3, Some("bad-year")),
-            (5, None),
-            (8, Some("unknown"))
-        ]
-    );
+    let got: Vec<(u64, Option<&str>)> =
+        resp.rejections.iter().map(|r| (r.position, r.doc_id.as_deref())).collect();
+    assert_eq!(got, vec![(1, None), (3, Some("bad-year")), (5, None), (8, Some("unknown"))]);
     assert!(resp.rejections[0].reason.contains("missing id field `id`"));
     assert!(resp.rejections[1].reason.contains("field `year`"));
     assert!(resp.rejections[2].reason.contains("JSON object"));
@@ -272,31 +218,13 @@ fn upsert_semantics() {
     let resp = add(&f.mgr, "u", again);
     assert_eq!((resp.added, resp.updated), (0, 6));
     assert_eq!(f.mgr.status(&IndexRef::new("u")).unwrap().docs, 6);
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "u".into(),
-            doc_id: "doc-0".into(),
-        })
-        .unwrap();
+    let got = f.mgr.get(&GetRequest { id: "u".into(), doc_id: "doc-0".into() }).unwrap();
     assert_eq!(got.document.unwrap()["title"], "a replaced title");
     // duplicates inside one request: the last one wins
-    let resp = add(
-        &f.mgr,
-        "u",
-        vec![
-            json!({"id": "dup", "title": "one"}),
-            json!({"id": "dup", "title": "two"}),
-        ],
-    );
+    let resp =
+        add(&f.mgr, "u", vec![json!({"id": "dup", "title": "one"}), json!({"id": "dup", "title": "two"})]);
     assert_eq!((resp.added, resp.updated), (1, 1));
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "u".into(),
-            doc_id: "dup".into(),
-        })
-        .unwrap();
+    let got = f.mgr.get(&GetRequest { id: "u".into(), doc_id: "dup".into() }).unwrap();
     assert_eq!(got.document.unwrap()["title"], "two");
     assert_eq!(f.mgr.status(&IndexRef::new("u")).unwrap().docs, 7);
     // upsert=false: existing ids are rejected, new ones added
@@ -305,10 +233,7 @@ fn upsert_semantics() {
         .add(
             &AddRequest {
                 id: "u".into(),
-                documents: Some(vec![
-                    json!({"id": "dup", "title": "three"}),
-                    json!({"id": "new"}),
-                ]),
+                documents: Some(vec![json!({"id": "dup", "title": "three"}), json!({"id": "new"})]),
                 upsert: Some(false),
                 ..AddRequest::default()
             },
@@ -317,43 +242,23 @@ fn upsert_semantics() {
         .unwrap();
     assert_eq!((resp.added, resp.updated, resp.rejected), (1, 0, 1));
     assert!(resp.rejections[0].reason.contains("upsert=false"));
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "u".into(),
-            doc_id: "dup".into(),
-        })
-        .unwrap();
+    let got = f.mgr.get(&GetRequest { id: "u".into(), doc_id: "dup".into() }).unwrap();
     assert_eq!(got.document.unwrap()["title"], "two");
 }
 
 #[test]
 fn batches_commit_and_report_progress() {
     let f = fixture();
-    let options = IndexOptions {
-        commit_batch_size: 7,
-        writer_memory_mb: 30,
-        ..IndexOptions::default()
-    };
+    let options = IndexOptions { commit_batch_size: 7, writer_memory_mb: 30, ..IndexOptions::default() };
     create(&f.mgr, "b", 1, Some(options));
     let seen = parking_lot::Mutex::new(Vec::new());
     let progress = |cur: u64, total: Option<u64>, _msg: &str| seen.lock().push((cur, total));
     let resp = f
         .mgr
-        .add(
-            &AddRequest {
-                id: "b".into(),
-                documents: Some(docs(20)),
-                ..AddRequest::default()
-            },
-            &progress,
-        )
+        .add(&AddRequest { id: "b".into(), documents: Some(docs(20)), ..AddRequest::default() }, &progress)
         .unwrap();
     assert_eq!(resp.commits, 3);
-    assert_eq!(
-        *seen.lock(),
-        vec![(7, Some(20)), (14, Some(20)), (20, Some(20))]
-    );
+    assert_eq!(*seen.lock(), vec![(7, Some(20)), (14, Some(20)), (20, Some(20))]);
 }
 
 #[test]
@@ -370,77 +275,32 @@ fn jsonl_input_under_allowed_roots_only() {
     text.push_str("{not json\n");
     text.push_str(&json!({"id": "last"}).to_string());
     std::fs::write(inputs.join("in.jsonl"), &text).unwrap();
-    let req = |path: String| AddRequest {
-        id: "j".into(),
-        jsonl_path: Some(path),
-        ..AddRequest::default()
-    };
-    let resp = f
-        .mgr
-        .add(
-            &req(inputs.join("in.jsonl").display().to_string()),
-            &no_progress,
-        )
-        .unwrap();
+    let req = |path: String| AddRequest { id: "j".into(), jsonl_path: Some(path), ..AddRequest::default() };
+    let resp = f.mgr.add(&req(inputs.join("in.jsonl").display().to_string()), &no_progress).unwrap();
     assert_eq!((resp.added, resp.rejected), (4, 1));
     assert_eq!(resp.rejections[0].position, 3);
     assert_eq!(resp.rejections[0].line, Some(5));
     assert!(resp.rejections[0].reason.contains("invalid JSON"));
     // the JSONL line itself is the stored source
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "j".into(),
-            doc_id: "doc-1".into(),
-        })
-        .unwrap();
+    let got = f.mgr.get(&GetRequest { id: "j".into(), doc_id: "doc-1".into() }).unwrap();
     assert_eq!(got.document.unwrap()["year"], 2001);
 
     // outside the roots: refused, also through a symlink and through `..`
     let outside = f.dir.path().join("outside.jsonl");
     std::fs::write(&outside, &text).unwrap();
-    let err = f
-        .mgr
-        .add(&req(outside.display().to_string()), &no_progress)
-        .unwrap_err();
+    let err = f.mgr.add(&req(outside.display().to_string()), &no_progress).unwrap_err();
     assert!(matches!(err, IndexError::PathNotAllowed { .. }), "{err}");
     assert_eq!(err.kind(), "invalid_argument");
     std::os::unix::fs::symlink(&outside, inputs.join("link.jsonl")).unwrap();
-    let err = f
-        .mgr
-        .add(
-            &req(inputs.join("link.jsonl").display().to_string()),
-            &no_progress,
-        )
-        .unwrap_err();
+    let err = f.mgr.add(&req(inputs.join("link.jsonl").display().to_string()), &no_progress).unwrap_err();
     assert!(matches!(err, IndexError::PathNotAllowed { .. }), "{err}");
-    let err = f
-        .mgr
-        .add(
-            &req(inputs.join("../outside.jsonl").display().to_string()),
-            &no_progress,
-        )
-        .unwrap_err();
+    let err =
+        f.mgr.add(&req(inputs.join("../outside.jsonl").display().to_string()), &no_progress).unwrap_err();
     assert!(matches!(err, IndexError::PathNotAllowed { .. }), "{err}");
-    let err = f
-        .mgr
-        .add(
-            &req(inputs.join("missing.jsonl").display().to_string()),
-            &no_progress,
-        )
-        .unwrap_err();
+    let err = f.mgr.add(&req(inputs.join("missing.jsonl").display().to_string()), &no_progress).unwrap_err();
     assert_eq!(err.kind(), "io");
     // both or neither input
-    let err = f
-        .mgr
-        .add(
-            &AddRequest {
-                id: "j".into(),
-                ..AddRequest::default()
-            },
-            &no_progress,
-        )
-        .unwrap_err();
+    let err = f.mgr.add(&AddRequest { id: "j".into(), ..AddRequest::default() }, &no_progress).unwrap_err();
     assert_eq!(invalid_name(&err), "documents");
 }
 
@@ -458,10 +318,7 @@ fn search_features() {
     let r = search(&f.mgr, SearchRequest::new("s", "\"improved survival\""));
     assert_eq!(r.total_hits, 20);
     // boolean
-    let r = search(
-        &f.mgr,
-        SearchRequest::new("s", "osimertinib AND -vemurafenib AND year:2001"),
-    );
+    let r = search(&f.mgr, SearchRequest::new("s", "osimertinib AND -vemurafenib AND year:2001"));
     assert_eq!(r.total_hits, 2);
     assert!(ids(&r).iter().all(|id| id == "doc-1" || id == "doc-21"));
     // all
@@ -470,86 +327,41 @@ fn search_features() {
     // filters: equality, list of alternatives, numeric range, date range, bool
     let mut req = SearchRequest::new("s", "");
     req.filters = vec![
-        Filter {
-            field: "status".into(),
-            eq: Some(json!("RECRUITING")),
-            ..Filter::default()
-        },
-        Filter {
-            field: "year".into(),
-            gte: Some(json!(2010)),
-            lt: Some(json!(2015)),
-            ..Filter::default()
-        },
+        Filter { field: "status".into(), eq: Some(json!("RECRUITING")), ..Filter::default() },
+        Filter { field: "year".into(), gte: Some(json!(2010)), lt: Some(json!(2015)), ..Filter::default() },
     ];
     let r = search(&f.mgr, req.clone());
-    let expected = (0..40)
-        .filter(|i| i % 3 == 0 && (10..15).contains(&(i % 20)))
-        .count() as u64;
+    let expected = (0..40).filter(|i| i % 3 == 0 && (10..15).contains(&(i % 20))).count() as u64;
     assert_eq!(r.total_hits, expected);
-    req.filters = vec![Filter {
-        field: "published".into(),
-        gte: Some(json!("2018-01-01")),
-        ..Filter::default()
-    }];
+    req.filters =
+        vec![Filter { field: "published".into(), gte: Some(json!("2018-01-01")), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req.clone()).total_hits, 4);
-    req.filters = vec![Filter {
-        field: "year".into(),
-        eq: Some(json!([2001, 2002])),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "year".into(), eq: Some(json!([2001, 2002])), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req.clone()).total_hits, 4);
-    req.filters = vec![Filter {
-        field: "open".into(),
-        eq: Some(json!(true)),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "open".into(), eq: Some(json!(true)), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req.clone()).total_hits, 20);
-    req.filters = vec![Filter {
-        field: "body".into(),
-        eq: Some(json!("lung cancer")),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "body".into(), eq: Some(json!("lung cancer")), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req.clone()).total_hits, 20);
     // filters do not change scores
     let plain = search(&f.mgr, SearchRequest::new("s", "vemurafenib"));
     let mut filtered = SearchRequest::new("s", "vemurafenib");
-    filtered.filters = vec![Filter {
-        field: "year".into(),
-        gte: Some(json!(0)),
-        ..Filter::default()
-    }];
+    filtered.filters = vec![Filter { field: "year".into(), gte: Some(json!(0)), ..Filter::default() }];
     assert_eq!(plain.hits[0].score, search(&f.mgr, filtered).hits[0].score);
 
     // sort by a fast field, both ways, with pagination
     let mut req = SearchRequest::new("s", "*");
-    req.sort = Some(SortSpec {
-        field: "score".into(),
-        order: SortOrder::Desc,
-    });
+    req.sort = Some(SortSpec { field: "score".into(), order: SortOrder::Desc });
     req.limit = Some(3);
     let r = search(&f.mgr, req.clone());
     assert_eq!(ids(&r), vec!["doc-39", "doc-38", "doc-37"]);
     assert_eq!(r.hits[0].sort_value, Some(json!(3.9)));
     assert!(r.hits[0].score.is_none());
     req.offset = Some(3);
-    assert_eq!(
-        ids(&search(&f.mgr, req.clone())),
-        vec!["doc-36", "doc-35", "doc-34"]
-    );
-    req.sort = Some(SortSpec {
-        field: "score".into(),
-        order: SortOrder::Asc,
-    });
+    assert_eq!(ids(&search(&f.mgr, req.clone())), vec!["doc-36", "doc-35", "doc-34"]);
+    req.sort = Some(SortSpec { field: "score".into(), order: SortOrder::Asc });
     req.offset = None;
-    assert_eq!(
-        ids(&search(&f.mgr, req.clone())),
-        vec!["doc-0", "doc-1", "doc-2"]
-    );
-    req.sort = Some(SortSpec {
-        field: "published".into(),
-        order: SortOrder::Desc,
-    });
+    assert_eq!(ids(&search(&f.mgr, req.clone())), vec!["doc-0", "doc-1", "doc-2"]);
+    req.sort = Some(SortSpec { field: "published".into(), order: SortOrder::Desc });
     let r = search(&f.mgr, req.clone());
     assert_eq!(r.hits[0].sort_value, Some(json!("2019-01-15T00:00:00Z")));
 
@@ -562,25 +374,14 @@ fn search_features() {
     let r = search(&f.mgr, req.clone());
     assert_eq!(r.total_hits, 40);
     let top = &r.hits[0];
-    assert!(
-        top.document["body"]
-            .as_str()
-            .unwrap()
-            .contains("osimertinib")
-    );
-    assert!(
-        top.document.get("secret").is_none(),
-        "unstored field returned"
-    );
+    assert!(top.document["body"].as_str().unwrap().contains("osimertinib"));
+    assert!(top.document.get("secret").is_none(), "unstored field returned");
     req.return_fields = Some(vec!["title".into()]);
     let r = search(&f.mgr, req.clone());
     assert_eq!(r.hits[0].document.as_object().unwrap().len(), 1);
 
     // json field through the query syntax
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("s", "meta.source:test")).total_hits,
-        40
-    );
+    assert_eq!(search(&f.mgr, SearchRequest::new("s", "meta.source:test")).total_hits, 40);
 
     // highlight
     let mut req = SearchRequest::new("s", "vemurafenib");
@@ -616,42 +417,22 @@ fn search_errors_name_the_parameter() {
     req.offset = Some(1_000_000);
     check(req, "offset");
     let mut req = SearchRequest::new("e", "x");
-    req.sort = Some(SortSpec {
-        field: "title".into(),
-        order: SortOrder::Asc,
-    });
+    req.sort = Some(SortSpec { field: "title".into(), order: SortOrder::Asc });
     check(req, "sort");
     let mut req = SearchRequest::new("e", "x");
-    req.filters = vec![Filter {
-        field: "title".into(),
-        gt: Some(json!(1)),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "title".into(), gt: Some(json!(1)), ..Filter::default() }];
     check(req, "filters");
     let mut req = SearchRequest::new("e", "x");
-    req.filters = vec![Filter {
-        field: "year".into(),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "year".into(), ..Filter::default() }];
     check(req, "filters");
     let mut req = SearchRequest::new("e", "x");
-    req.filters = vec![Filter {
-        field: "year".into(),
-        eq: Some(json!("soon")),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "year".into(), eq: Some(json!("soon")), ..Filter::default() }];
     check(req, "filters");
     let mut req = SearchRequest::new("e", "x");
     req.boosts = [("title".to_string(), f32::NAN)].into();
     check(req, "boosts");
     // errors are counted in the metrics
-    let m = f
-        .mgr
-        .metrics(&MetricsRequest {
-            id: Some("e".into()),
-            window: Window::Hour,
-        })
-        .unwrap();
+    let m = f.mgr.metrics(&MetricsRequest { id: Some("e".into()), window: Window::Hour }).unwrap();
     assert_eq!(m.queries, 10);
     assert_eq!(m.errors, 10);
 }
@@ -666,20 +447,12 @@ fn sharded_search_merges_by_score_and_paginates() {
     add(&f.mgr, "four", input);
     let st = f.mgr.status(&IndexRef::new("four")).unwrap();
     assert_eq!((st.docs, st.shards), (101, 4));
-    for q in [
-        "melanoma",
-        "\"lung cancer\"",
-        "osimertinib OR year:2003",
-        "*",
-    ] {
+    for q in ["melanoma", "\"lung cancer\"", "osimertinib OR year:2003", "*"] {
         let a = search(&f.mgr, SearchRequest::new("one", q));
         let b = search(&f.mgr, SearchRequest::new("four", q));
         assert_eq!(a.total_hits, b.total_hits, "{q}");
         let scores: Vec<f32> = b.hits.iter().filter_map(|h| h.score).collect();
-        assert!(
-            scores.windows(2).all(|w| w[0] >= w[1]),
-            "{q}: not merged by score: {scores:?}"
-        );
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{q}: not merged by score: {scores:?}");
         // every match is reachable by paging, exactly once
         let mut all = Vec::new();
         for page in 0..11 {
@@ -693,26 +466,13 @@ fn sharded_search_merges_by_score_and_paginates() {
     }
     // documents spread over the shards, and get finds each one
     for i in 0..101 {
-        let got = f
-            .mgr
-            .get(&GetRequest {
-                id: "four".into(),
-                doc_id: format!("doc-{i}"),
-            })
-            .unwrap();
+        let got = f.mgr.get(&GetRequest { id: "four".into(), doc_id: format!("doc-{i}") }).unwrap();
         assert!(got.found, "doc-{i}");
     }
     let mut req = SearchRequest::new("four", "*");
-    req.sort = Some(SortSpec {
-        field: "year".into(),
-        order: SortOrder::Asc,
-    });
+    req.sort = Some(SortSpec { field: "year".into(), order: SortOrder::Asc });
     req.limit = Some(6);
-    let years: Vec<Value> = search(&f.mgr, req)
-        .hits
-        .into_iter()
-        .filter_map(|h| h.sort_value)
-        .collect();
+    let years: Vec<Value> = search(&f.mgr, req).hits.into_iter().filter_map(|h| h.sort_value).collect();
     assert_eq!(years, vec![json!(2000); 6]);
 }
 
@@ -725,65 +485,28 @@ fn delete_by_ids_and_query_and_get() {
         .mgr
         .delete(&DeleteRequest {
             id: "d".into(),
-            doc_ids: Some(vec![
-                "doc-1".into(),
-                "doc-2".into(),
-                "missing".into(),
-                "doc-1".into(),
-            ]),
+            doc_ids: Some(vec!["doc-1".into(), "doc-2".into(), "missing".into(), "doc-1".into()]),
             query: None,
         })
         .unwrap();
     assert_eq!(r.deleted, 2);
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "d".into(),
-            doc_id: "doc-1".into(),
-        })
-        .unwrap();
+    let got = f.mgr.get(&GetRequest { id: "d".into(), doc_id: "doc-1".into() }).unwrap();
     assert!(!got.found && got.document.is_none());
     let r = f
         .mgr
-        .delete(&DeleteRequest {
-            id: "d".into(),
-            doc_ids: None,
-            query: Some("year:2003".into()),
-        })
+        .delete(&DeleteRequest { id: "d".into(), doc_ids: None, query: Some("year:2003".into()) })
         .unwrap();
     assert_eq!(r.deleted, 2);
     assert_eq!(f.mgr.status(&IndexRef::new("d")).unwrap().docs, 26);
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("d", "year:2003")).total_hits,
-        0
-    );
-    let got = f
-        .mgr
-        .get(&GetRequest {
-            id: "d".into(),
-            doc_id: "doc-4".into(),
-        })
-        .unwrap();
+    assert_eq!(search(&f.mgr, SearchRequest::new("d", "year:2003")).total_hits, 0);
+    let got = f.mgr.get(&GetRequest { id: "d".into(), doc_id: "doc-4".into() }).unwrap();
     let doc = got.document.unwrap();
     assert_eq!(doc["meta"]["n"], 4);
     assert!(doc.get("secret").is_none());
-    let err = f
-        .mgr
-        .delete(&DeleteRequest {
-            id: "d".into(),
-            doc_ids: None,
-            query: None,
-        })
-        .unwrap_err();
+    let err = f.mgr.delete(&DeleteRequest { id: "d".into(), doc_ids: None, query: None }).unwrap_err();
     assert_eq!(invalid_name(&err), "doc_ids");
-    let err = f
-        .mgr
-        .delete(&DeleteRequest {
-            id: "d".into(),
-            doc_ids: None,
-            query: Some("(".into()),
-        })
-        .unwrap_err();
+    let err =
+        f.mgr.delete(&DeleteRequest { id: "d".into(), doc_ids: None, query: Some("(".into()) }).unwrap_err();
     assert_eq!(invalid_name(&err), "query");
 }
 
@@ -793,43 +516,17 @@ fn reshard_keeps_every_document() {
     create(&f.mgr, "r", 1, None);
     add(&f.mgr, "r", docs(250));
     f.mgr
-        .delete(&DeleteRequest {
-            id: "r".into(),
-            doc_ids: Some(vec!["doc-0".into()]),
-            query: None,
-        })
+        .delete(&DeleteRequest { id: "r".into(), doc_ids: Some(vec!["doc-0".into()]), query: None })
         .unwrap();
     let before = search(&f.mgr, SearchRequest::new("r", "melanoma")).total_hits;
-    let resp = f
-        .mgr
-        .reshard(
-            &ReshardRequest {
-                id: "r".into(),
-                shards: 3,
-            },
-            &no_progress,
-        )
-        .unwrap();
+    let resp = f.mgr.reshard(&ReshardRequest { id: "r".into(), shards: 3 }, &no_progress).unwrap();
     assert_eq!((resp.shards_before, resp.shards_after), (1, 3));
     assert_eq!((resp.docs_before, resp.docs_after), (249, 249));
     assert_eq!(f.mgr.status(&IndexRef::new("r")).unwrap().shards, 3);
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("r", "melanoma")).total_hits,
-        before
-    );
+    assert_eq!(search(&f.mgr, SearchRequest::new("r", "melanoma")).total_hits, before);
     for i in 1..250 {
-        let got = f
-            .mgr
-            .get(&GetRequest {
-                id: "r".into(),
-                doc_id: format!("doc-{i}"),
-            })
-            .unwrap();
-        assert_eq!(
-            got.document.map(|d| d["score"].clone()),
-            Some(json!(i as f64 / 10.0)),
-            "doc-{i}"
-        );
+        let got = f.mgr.get(&GetRequest { id: "r".into(), doc_id: format!("doc-{i}") }).unwrap();
+        assert_eq!(got.document.map(|d| d["score"].clone()), Some(json!(i as f64 / 10.0)), "doc-{i}");
     }
     // unstored fields survive too (the source is kept)
     let mut req = SearchRequest::new("r", "secret:hidden");
@@ -837,16 +534,7 @@ fn reshard_keeps_every_document() {
     assert_eq!(search(&f.mgr, req).total_hits, 249);
     // writes go to the new shards; a reopen sees the new layout; old generations are gone
     add(&f.mgr, "r", vec![json!({"id": "after"})]);
-    let back = f
-        .mgr
-        .reshard(
-            &ReshardRequest {
-                id: "r".into(),
-                shards: 1,
-            },
-            &no_progress,
-        )
-        .unwrap();
+    let back = f.mgr.reshard(&ReshardRequest { id: "r".into(), shards: 1 }, &no_progress).unwrap();
     assert_eq!(back.docs_after, 250);
     drop(f.mgr);
     let mgr = IndexManager::open(config_for(f.dir.path())).unwrap();
@@ -858,15 +546,7 @@ fn reshard_keeps_every_document() {
         .filter(|n| n.starts_with('g'))
         .collect();
     assert_eq!(gens, vec!["g3".to_string()]);
-    let err = mgr
-        .reshard(
-            &ReshardRequest {
-                id: "r".into(),
-                shards: 0,
-            },
-            &no_progress,
-        )
-        .unwrap_err();
+    let err = mgr.reshard(&ReshardRequest { id: "r".into(), shards: 0 }, &no_progress).unwrap_err();
     assert_eq!(invalid_name(&err), "shards");
 }
 
@@ -881,45 +561,20 @@ fn optimize_reduces_segments() {
     };
     create(&f.mgr, "o", 2, Some(options));
     add(&f.mgr, "o", docs(100));
-    f.mgr
-        .delete(&DeleteRequest {
-            id: "o".into(),
-            doc_ids: None,
-            query: Some("year:2001".into()),
-        })
-        .unwrap();
+    f.mgr.delete(&DeleteRequest { id: "o".into(), doc_ids: None, query: Some("year:2001".into()) }).unwrap();
     let before = f.mgr.status(&IndexRef::new("o")).unwrap();
     assert!(before.segments >= 10, "{}", before.segments);
-    let resp = f
-        .mgr
-        .optimize(
-            &OptimizeRequest {
-                id: "o".into(),
-                target_segments: None,
-            },
-            &no_progress,
-        )
-        .unwrap();
+    let resp =
+        f.mgr.optimize(&OptimizeRequest { id: "o".into(), target_segments: None }, &no_progress).unwrap();
     assert_eq!(resp.segments_before, before.segments);
     assert_eq!(resp.segments_after, 2);
     assert!(resp.bytes_after < resp.bytes_before, "{resp:?}");
     assert_eq!(f.mgr.status(&IndexRef::new("o")).unwrap().docs, 95);
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("o", "melanoma")).total_hits,
-        95
-    );
+    assert_eq!(search(&f.mgr, SearchRequest::new("o", "melanoma")).total_hits, 95);
     // target > 1
     add(&f.mgr, "o", docs(200).split_off(100));
-    let resp = f
-        .mgr
-        .optimize(
-            &OptimizeRequest {
-                id: "o".into(),
-                target_segments: Some(3),
-            },
-            &no_progress,
-        )
-        .unwrap();
+    let resp =
+        f.mgr.optimize(&OptimizeRequest { id: "o".into(), target_segments: Some(3) }, &no_progress).unwrap();
     assert!(resp.segments_after <= 6, "{resp:?}");
     assert_eq!(f.mgr.status(&IndexRef::new("o")).unwrap().docs, 195);
 }
@@ -936,48 +591,22 @@ fn metrics_survive_reopen() {
     }
     f.mgr.search(&SearchRequest::new("m", "(")).unwrap_err();
     search(&f.mgr, SearchRequest::new("n", "melanoma"));
-    let m = f
-        .mgr
-        .metrics(&MetricsRequest {
-            id: Some("m".into()),
-            window: Window::Hour,
-        })
-        .unwrap();
-    assert_eq!(
-        (m.queries, m.errors, m.ingests, m.docs_ingested),
-        (10, 1, 1, 50)
-    );
+    let m = f.mgr.metrics(&MetricsRequest { id: Some("m".into()), window: Window::Hour }).unwrap();
+    assert_eq!((m.queries, m.errors, m.ingests, m.docs_ingested), (10, 1, 1, 50));
     assert!(m.latency.p99_ms >= m.latency.p50_ms && m.latency.p50_ms > 0.0);
     assert!(m.ingest_docs_per_sec > 0.0);
     drop(f.mgr);
     let mgr = IndexManager::open(config_for(f.dir.path())).unwrap();
     for window in [Window::Hour, Window::Day, Window::Week] {
-        let m = mgr
-            .metrics(&MetricsRequest {
-                id: Some("m".into()),
-                window,
-            })
-            .unwrap();
-        assert_eq!(
-            (m.queries, m.errors, m.docs_ingested),
-            (10, 1, 50),
-            "{window:?}"
-        );
+        let m = mgr.metrics(&MetricsRequest { id: Some("m".into()), window }).unwrap();
+        assert_eq!((m.queries, m.errors, m.docs_ingested), (10, 1, 50), "{window:?}");
         assert!((m.error_rate - 0.1).abs() < 1e-9);
     }
-    let all = mgr
-        .metrics(&MetricsRequest {
-            id: None,
-            window: Window::Day,
-        })
-        .unwrap();
+    let all = mgr.metrics(&MetricsRequest { id: None, window: Window::Day }).unwrap();
     assert_eq!((all.queries, all.docs_ingested), (11, 55));
     assert_eq!(all.indexes, vec!["m".to_string(), "n".to_string()]);
     assert!(matches!(
-        mgr.metrics(&MetricsRequest {
-            id: Some("zz".into()),
-            window: Window::Hour
-        }),
+        mgr.metrics(&MetricsRequest { id: Some("zz".into()), window: Window::Hour }),
         Err(IndexError::NotFound { .. })
     ));
 }
@@ -990,51 +619,26 @@ fn second_writer_is_refused_and_reads_go_on() {
     // another manager over the same directory stands for another process
     let other = IndexManager::open(config_for(f.dir.path())).unwrap();
     let err = other
-        .add(
-            &AddRequest {
-                id: "w".into(),
-                documents: Some(docs(1)),
-                ..AddRequest::default()
-            },
-            &no_progress,
-        )
+        .add(&AddRequest { id: "w".into(), documents: Some(docs(1)), ..AddRequest::default() }, &no_progress)
         .unwrap_err();
     assert!(matches!(err, IndexError::WriterBusy { .. }), "{err}");
     assert_eq!(err.kind(), "conflict");
     assert!(err.retryable());
     assert!(err.to_string().contains("another process"));
-    assert_eq!(
-        other.drop_index(&IndexRef::new("w")).unwrap_err().kind(),
-        "conflict"
-    );
+    assert_eq!(other.drop_index(&IndexRef::new("w")).unwrap_err().kind(), "conflict");
     // reads are not blocked
-    assert_eq!(
-        search(&other, SearchRequest::new("w", "melanoma")).total_hits,
-        10
-    );
+    assert_eq!(search(&other, SearchRequest::new("w", "melanoma")).total_hits, 10);
     // once the first lets go, the second may write; and it sees the change at once
     f.mgr.unload(&IndexRef::new("w")).unwrap();
     add(&other, "w", vec![json!({"id": "from-other"})]);
-    assert!(
-        f.mgr
-            .get(&GetRequest {
-                id: "w".into(),
-                doc_id: "from-other".into()
-            })
-            .unwrap()
-            .found
-    );
+    assert!(f.mgr.get(&GetRequest { id: "w".into(), doc_id: "from-other".into() }).unwrap().found);
     assert_eq!(f.mgr.status(&IndexRef::new("w")).unwrap().docs, 11);
 }
 
 #[test]
 fn searches_run_while_writing() {
     let f = fixture();
-    let options = IndexOptions {
-        commit_batch_size: 50,
-        writer_memory_mb: 30,
-        ..IndexOptions::default()
-    };
+    let options = IndexOptions { commit_batch_size: 50, writer_memory_mb: 30, ..IndexOptions::default() };
     create(&f.mgr, "c", 2, Some(options));
     add(&f.mgr, "c", docs(10));
     let mgr = Arc::new(f.mgr);
@@ -1043,11 +647,7 @@ fn searches_run_while_writing() {
         std::thread::spawn(move || {
             let input: Vec<Value> = docs(600).split_off(10);
             mgr.add(
-                &AddRequest {
-                    id: "c".into(),
-                    documents: Some(input),
-                    ..AddRequest::default()
-                },
+                &AddRequest { id: "c".into(), documents: Some(input), ..AddRequest::default() },
                 &no_progress,
             )
             .map(|r| r.added)
@@ -1056,21 +656,13 @@ fn searches_run_while_writing() {
     let mut last = 0;
     let mut searches = 0;
     while !writer.is_finished() || searches < 5 {
-        let hits = mgr
-            .search(&SearchRequest::new("c", "melanoma"))
-            .unwrap()
-            .total_hits;
+        let hits = mgr.search(&SearchRequest::new("c", "melanoma")).unwrap().total_hits;
         assert!(hits >= last, "hit count went back from {last} to {hits}");
         last = hits;
         searches += 1;
     }
     assert_eq!(writer.join().unwrap().unwrap(), 590);
-    assert_eq!(
-        mgr.search(&SearchRequest::new("c", "melanoma"))
-            .unwrap()
-            .total_hits,
-        600
-    );
+    assert_eq!(mgr.search(&SearchRequest::new("c", "melanoma")).unwrap().total_hits, 600);
 }
 
 #[test]
@@ -1093,33 +685,16 @@ fn config_get_and_update() {
         .unwrap();
     assert_eq!(
         c.changed,
-        vec![
-            "writer_memory_mb",
-            "merge_policy",
-            "commit_batch_size",
-            "default_search_fields"
-        ]
+        vec!["writer_memory_mb", "merge_policy", "commit_batch_size", "default_search_fields"]
     );
     assert!(!c.needs_rebuild);
     // the new batch size and default fields are in force, and survive a reopen
     assert_eq!(add(&f.mgr, "k", docs(5)).commits, 3);
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("k", "melanoma")).total_hits,
-        0
-    );
-    assert_eq!(
-        search(&f.mgr, SearchRequest::new("k", "vemurafenib")).total_hits,
-        3
-    );
+    assert_eq!(search(&f.mgr, SearchRequest::new("k", "melanoma")).total_hits, 0);
+    assert_eq!(search(&f.mgr, SearchRequest::new("k", "vemurafenib")).total_hits, 3);
     drop(f.mgr);
     let mgr = IndexManager::open(config_for(f.dir.path())).unwrap();
-    assert_eq!(
-        mgr.config_get(&IndexRef::new("k"))
-            .unwrap()
-            .options
-            .commit_batch_size,
-        2
-    );
+    assert_eq!(mgr.config_get(&IndexRef::new("k")).unwrap().options.commit_batch_size, 2);
     let c = mgr
         .config_update(&ConfigUpdateRequest {
             id: "k".into(),
@@ -1155,12 +730,7 @@ fn config_get_and_update() {
     .unwrap();
     let r = add(&mgr, "k", vec![json!({"id": "loose", "color": "red"})]);
     assert_eq!(r.rejected, 0);
-    let got = mgr
-        .get(&GetRequest {
-            id: "k".into(),
-            doc_id: "loose".into(),
-        })
-        .unwrap();
+    let got = mgr.get(&GetRequest { id: "k".into(), doc_id: "loose".into() }).unwrap();
     assert_eq!(got.document.unwrap()["color"], "red");
 }
 
@@ -1173,26 +743,15 @@ fn research_results_upsert_into_builtin_indexes() {
         "pub_date": {"year": 2011, "month": 6, "day": 30}, "mesh": [{"descriptor": "Melanoma"}] });
     let r = f
         .mgr
-        .upsert_research(
-            "lit",
-            BuiltinSchema::Pubmed,
-            &[article.clone(), json!({"title": "no pmid"})],
-        )
+        .upsert_research("lit", BuiltinSchema::Pubmed, &[article.clone(), json!({"title": "no pmid"})])
         .unwrap();
     assert_eq!((r.added, r.rejected), (1, 1));
-    let r = f
-        .mgr
-        .upsert_research("lit", BuiltinSchema::Pubmed, &[article])
-        .unwrap();
+    let r = f.mgr.upsert_research("lit", BuiltinSchema::Pubmed, &[article]).unwrap();
     assert_eq!((r.added, r.updated), (0, 1));
     let status = f.mgr.status(&IndexRef::new("lit")).unwrap();
     assert_eq!(status.builtin, Some(BuiltinSchema::Pubmed));
     let mut req = SearchRequest::new("lit", "braf inhibitors");
-    req.filters = vec![Filter {
-        field: "year".into(),
-        eq: Some(json!(2011)),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "year".into(), eq: Some(json!(2011)), ..Filter::default() }];
     req.highlight = true;
     let hit = &search(&f.mgr, req).hits[0];
     assert_eq!(hit.doc_id, "22663011");
@@ -1201,20 +760,11 @@ fn research_results_upsert_into_builtin_indexes() {
     let trial = json!({"nct_id": "NCT06604689", "brief_title": "Osimertinib in EGFR L858R NSCLC", "overall_status": "RECRUITING",
         "phases": ["PHASE2"], "conditions": ["Non-small Cell Lung Cancer"], "enrollment": 120, "start_date": "2024-10",
         "eligibility": {"criteria": "Inclusion: EGFR L858R"}, "score": 0.9});
-    f.mgr
-        .upsert_research("trials", BuiltinSchema::Trials, &[trial])
-        .unwrap();
+    f.mgr.upsert_research("trials", BuiltinSchema::Trials, &[trial]).unwrap();
     let mut req = SearchRequest::new("trials", "l858r");
-    req.filters = vec![Filter {
-        field: "status".into(),
-        eq: Some(json!("RECRUITING")),
-        ..Filter::default()
-    }];
+    req.filters = vec![Filter { field: "status".into(), eq: Some(json!("RECRUITING")), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req).total_hits, 1);
-    let err = f
-        .mgr
-        .upsert_research("lit", BuiltinSchema::Trials, &[])
-        .unwrap_err();
+    let err = f.mgr.upsert_research("lit", BuiltinSchema::Trials, &[]).unwrap_err();
     assert_eq!(invalid_name(&err), "index");
 }
 
@@ -1232,17 +782,28 @@ fn uncommitted_writes_are_lost_but_the_index_opens() {
         let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
         let schema = index.schema();
         let title = schema.get_field("title").unwrap();
-        writer
-            .add_document(tantivy::doc!(title => "uncommitted"))
-            .unwrap();
+        writer.add_document(tantivy::doc!(title => "uncommitted")).unwrap();
         writer.rollback().unwrap();
     }
     let mgr = IndexManager::open(config_for(f.dir.path())).unwrap();
     assert_eq!(mgr.status(&IndexRef::new("k")).unwrap().docs, 5);
-    assert_eq!(
-        search(&mgr, SearchRequest::new("k", "uncommitted")).total_hits,
-        0
-    );
+    assert_eq!(search(&mgr, SearchRequest::new("k", "uncommitted")).total_hits, 0);
     add(&mgr, "k", docs(6));
     assert_eq!(mgr.status(&IndexRef::new("k")).unwrap().docs, 6);
+}
+
+#[test]
+fn a_reshard_elsewhere_is_followed_by_writers_here() {
+    let f = fixture();
+    create(&f.mgr, "g", 1, None);
+    add(&f.mgr, "g", docs(20));
+    f.mgr.unload(&IndexRef::new("g")).unwrap();
+    // this process has it loaded (read side) while "another process" reshards it
+    let other = IndexManager::open(config_for(f.dir.path())).unwrap();
+    assert_eq!(search(&other, SearchRequest::new("g", "*")).total_hits, 20);
+    f.mgr.reshard(&ReshardRequest { id: "g".into(), shards: 2 }, &no_progress).unwrap();
+    f.mgr.unload(&IndexRef::new("g")).unwrap();
+    add(&other, "g", vec![json!({"id": "late"})]);
+    let status = other.status(&IndexRef::new("g")).unwrap();
+    assert_eq!((status.shards, status.docs), (2, 21));
 }

@@ -231,11 +231,7 @@ pub struct SearchRequest {
 impl SearchRequest {
     /// A plain query on index `id`.
     pub fn new(id: impl Into<String>, query: impl Into<String>) -> SearchRequest {
-        SearchRequest {
-            id: id.into(),
-            query: query.into(),
-            ..SearchRequest::default()
-        }
+        SearchRequest { id: id.into(), query: query.into(), ..SearchRequest::default() }
     }
 }
 
