@@ -11,6 +11,7 @@ mod research;
 mod schema;
 mod search;
 mod store;
+mod tokenize;
 mod types;
 
 pub use config::{IndexConfig, IndexOptions, MergePolicySetting};

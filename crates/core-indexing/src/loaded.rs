@@ -47,6 +47,7 @@ pub(crate) fn shard_of(doc_id: &str, shards: usize) -> usize {
 pub(crate) fn open_shard(id: &str, dir: &Path) -> Result<Shard, IndexError> {
     let index = Index::open_in_dir(dir)
         .map_err(|e| IndexError::engine(id, format!("opening {}", dir.display()), e))?;
+    crate::tokenize::register(&index);
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::OnCommitWithDelay)

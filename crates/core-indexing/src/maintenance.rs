@@ -160,6 +160,7 @@ impl IndexManager {
                     .map_err(|e| IndexError::io(format!("creating {}", sdir.display()), e))?;
                 let index = tantivy::Index::create_in_dir(&sdir, old.schema.schema.clone())
                     .map_err(|e| IndexError::engine(&old.id, "creating a shard", e))?;
+                crate::tokenize::register(&index);
                 writers.push(open_writer(&old.id, &index, &manifest.options, req.shards)?);
             }
             let mut copied = 0u64;
