@@ -259,6 +259,13 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn run_queries(mgr: &IndexManager, queries: &[String]) -> anyhow::Result<(f64, f64, u64)> {
     let mut times = Vec::with_capacity(queries.len());
     let mut hits = 0;
@@ -274,6 +281,7 @@ fn run_queries(mgr: &IndexManager, queries: &[String]) -> anyhow::Result<(f64, f
 
 fn main() -> anyhow::Result<()> {
     let args = args()?;
+    let load_before = load_average();
     let fixtures = fixtures_dir()?;
     let pools = pools(&fixtures)?;
     let work = tempfile::tempdir()?;
@@ -383,5 +391,6 @@ fn main() -> anyhow::Result<()> {
         optimized.bytes_after as f64 / 1048576.0
     )?;
     writeln!(out, "| peak RSS (VmHWM) | {:.0} MiB |", peak_rss_mib())?;
+    writeln!(out, "| machine load average (start → end) | {load_before} → {} |", load_average())?;
     Ok(())
 }
