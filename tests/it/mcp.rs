@@ -10,8 +10,30 @@ use serde_json::json;
 use crate::support::*;
 
 /// The production tool set: a new tool must be added here on purpose.
-const PRODUCTION_TOOLS: &[&str] =
-    &["health", "job_cancel", "job_list", "job_prune", "job_status", "metrics", "metrics_prometheus"];
+const PRODUCTION_TOOLS: &[&str] = &[
+    "health",
+    "index_add",
+    "index_config_get",
+    "index_config_update",
+    "index_create",
+    "index_delete",
+    "index_drop",
+    "index_get",
+    "index_list",
+    "index_load",
+    "index_metrics",
+    "index_optimize",
+    "index_reshard",
+    "index_search",
+    "index_status",
+    "index_unload",
+    "job_cancel",
+    "job_list",
+    "job_prune",
+    "job_status",
+    "metrics",
+    "metrics_prometheus",
+];
 
 async fn scenario(conn: &Conn, client: &Client) {
     // initialize happened in `serve`; the server says who it is.

@@ -44,6 +44,9 @@ enum Command {
     /// Background jobs.
     #[command(subcommand)]
     Jobs(cmd::router::JobsCmd),
+    /// Local full-text indexes: create, add, search, optimize, metrics…
+    #[command(subcommand)]
+    Index(cmd::index::IndexCmd),
     /// PubMed: search and fetch articles.
     #[command(subcommand)]
     Pubmed(cmd::pubmed::PubmedCmd),
@@ -58,6 +61,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pubmed(c) => return cmd::pubmed::run(c, &out).await,
         Command::Molecules(c) => return cmd::molecules::run(c, &out).await,
+        Command::Index(c) => {
+            let mut config = core_indexing::IndexConfig::from_env();
+            if let Some(dir) = &cli.data_dir {
+                config.data_dir = dir.join("indexes");
+            }
+            return cmd::index::run_with(c, &out, config).await;
+        }
         _ => {}
     }
     let mut config = mcp_tools::RouterConfig::from_env();
@@ -70,7 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tools => cmd::router::tools(&router, &out),
         Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
         Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
-        Command::Pubmed(_) | Command::Molecules(_) => unreachable!("handled above"),
+        Command::Pubmed(_) | Command::Molecules(_) | Command::Index(_) => unreachable!("handled above"),
     }
 }
 

@@ -177,10 +177,6 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Runs one index subcommand over the indexes of `PIPETTE_DATA_DIR` (see [`IndexConfig::from_env`]).
-pub(crate) async fn run(cmd: IndexCmd, out: &crate::Output) -> anyhow::Result<()> {
-    run_with(cmd, out, IndexConfig::from_env()).await
-}
-
 /// Runs one index subcommand with an explicit configuration (e.g. from `--data-dir`).
 pub(crate) async fn run_with(cmd: IndexCmd, out: &crate::Output, config: IndexConfig) -> anyhow::Result<()> {
     let mgr = Arc::new(IndexManager::open(config)?);
