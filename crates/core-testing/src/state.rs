@@ -33,6 +33,9 @@ pub(crate) struct RunnerState {
     /// The runner as a whole broke down (error, timeout): rerun all of it.
     #[serde(default)]
     pub(crate) whole: bool,
+    /// The filter of that run, to rerun a broken-down runner over the same tests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) filter: Option<String>,
 }
 
 impl RunnerState {
@@ -51,7 +54,7 @@ pub(crate) enum Scope {
     Partial,
 }
 
-fn failures_of(result: &RunResult) -> RunnerState {
+fn failures_of(result: &RunResult, filter: Option<&str>) -> RunnerState {
     let mut tests: Vec<String> = result
         .tests
         .iter()
@@ -71,14 +74,16 @@ fn failures_of(result: &RunResult) -> RunnerState {
         tests,
         files: files.into_iter().collect(),
         whole: matches!(result.status, RunStatus::Error | RunStatus::Timeout),
+        filter: filter.map(str::to_string),
     }
 }
 
 /// Folds a run's results into the project's state.
-pub(crate) fn record(state: &mut ProjectState, results: &[(RunResult, Scope)]) {
+/// `results` pairs each result with how much it covered and the filter it ran with.
+pub(crate) fn record(state: &mut ProjectState, results: &[(RunResult, Scope, Option<String>)]) {
     state.updated_at = Utc::now();
-    for (result, scope) in results {
-        let new = failures_of(result);
+    for (result, scope, filter) in results {
+        let new = failures_of(result, filter.as_deref());
         let merged = match (scope, state.runners.get(&result.runner)) {
             (Scope::Partial, Some(old)) => {
                 let seen: HashSet<&str> = result.tests.iter().map(|t| t.name.as_str()).collect();
@@ -117,6 +122,7 @@ pub(crate) fn record(state: &mut ProjectState, results: &[(RunResult, Scope)]) {
                     tests,
                     files: files.into_iter().collect(),
                     whole: new.whole,
+                    filter: new.filter,
                 }
             }
             _ => new,
@@ -226,6 +232,7 @@ mod tests {
                     ],
                 ),
                 Scope::Full,
+                None,
             )],
         );
         assert_eq!(state.runners[&RunnerKind::Pytest].tests, ["a", "b"]);
@@ -239,6 +246,7 @@ mod tests {
                     &[("a", TestStatus::Passed), ("b", TestStatus::Error)],
                 ),
                 Scope::Partial,
+                None,
             )],
         );
         assert_eq!(state.runners[&RunnerKind::Pytest].tests, ["b"]);
@@ -252,6 +260,7 @@ mod tests {
                     &[("c", TestStatus::Passed)],
                 ),
                 Scope::Partial,
+                None,
             )],
         );
         let pytest = &state.runners[&RunnerKind::Pytest];
@@ -267,6 +276,7 @@ mod tests {
                     &[("b", TestStatus::Passed)],
                 ),
                 Scope::Full,
+                None,
             )],
         );
         assert!(!state.runners[&RunnerKind::Pytest].has_failures());
@@ -286,7 +296,10 @@ mod tests {
             hint: None,
         }];
         let broken = result(RunnerKind::CargoTest, RunStatus::Error, &[]);
-        record(&mut state, &[(ruff, Scope::Full), (broken, Scope::Full)]);
+        record(
+            &mut state,
+            &[(ruff, Scope::Full, None), (broken, Scope::Full, None)],
+        );
         assert_eq!(state.runners[&RunnerKind::Ruff].files, ["a.py"]);
         assert!(state.runners[&RunnerKind::CargoTest].whole);
         // A rerun of ruff on a.py that comes back clean clears the file.
@@ -295,6 +308,7 @@ mod tests {
             &[(
                 result(RunnerKind::Ruff, RunStatus::Passed, &[]),
                 Scope::Partial,
+                None,
             )],
         );
         assert!(!state.runners[&RunnerKind::Ruff].has_failures());
@@ -313,6 +327,7 @@ mod tests {
                     &[("t::x", TestStatus::Failed)],
                 ),
                 Scope::Full,
+                None,
             )],
         );
         save(dir.path(), &state).await.expect("save");

@@ -49,13 +49,13 @@ struct Planned {
     kind: RunnerKind,
     selection: Option<Selection>,
     scope: Scope,
+    filter: Option<String>,
 }
 
 /// Options shared by every runner of a call.
 struct Options<'a> {
     env: &'a BTreeMap<String, String>,
     timeout: Duration,
-    filter: Option<&'a str>,
     coverage: bool,
     include_passed: bool,
     save: bool,
@@ -111,7 +111,6 @@ impl Testing {
         let options = Options {
             env: &request.env,
             timeout: self.timeout(request.timeout_seconds)?,
-            filter,
             coverage: request.coverage,
             include_passed: request.include_passed,
             save: request.save,
@@ -150,6 +149,7 @@ impl Testing {
                 } else {
                     Scope::Full
                 },
+                filter: filter.filter(|_| kind.runs_tests()).map(str::to_string),
             })
             .collect();
         self.execute(&project, &info, plan, &options, notes, progress)
@@ -166,7 +166,6 @@ impl Testing {
         let options = Options {
             env: &request.env,
             timeout: self.timeout(request.timeout_seconds)?,
-            filter: None,
             coverage: false,
             include_passed: false,
             save: request.save,
@@ -192,6 +191,7 @@ impl Testing {
                 kind,
                 selection: None,
                 scope: Scope::Full,
+                filter: None,
             })
             .collect();
         self.execute(&project, &info, plan, &options, notes, progress)
@@ -210,7 +210,6 @@ impl Testing {
         let options = Options {
             env: &request.env,
             timeout: self.timeout(request.timeout_seconds)?,
-            filter: None,
             coverage: false,
             include_passed: request.include_passed,
             save: request.save,
@@ -235,11 +234,12 @@ impl Testing {
                 };
                 Planned {
                     kind: *kind,
-                    scope: if selection.is_some() {
+                    scope: if selection.is_some() || s.filter.is_some() {
                         Scope::Partial
                     } else {
                         Scope::Full
                     },
+                    filter: if s.whole { s.filter.clone() } else { None },
                     selection,
                 }
             })
@@ -316,7 +316,7 @@ impl Testing {
                     config,
                     timeout: options.timeout,
                     env: options.env,
-                    filter: options.filter,
+                    filter: planned.filter.as_deref(),
                     selection: planned.selection.as_ref(),
                     coverage: options.coverage,
                     progress: hub.runner(i, planned.kind),
@@ -379,10 +379,10 @@ impl Testing {
                     updated_at: chrono::Utc::now(),
                     runners: BTreeMap::new(),
                 });
-        let scoped: Vec<(RunResult, Scope)> = results
+        let scoped: Vec<(RunResult, Scope, Option<String>)> = results
             .iter()
             .zip(plan)
-            .map(|(r, p)| (r.clone(), p.scope.clone()))
+            .map(|(r, p)| (r.clone(), p.scope.clone(), p.filter.clone()))
             .collect();
         state::record(&mut project_state, &scoped);
         state::save(state_dir, &project_state).await

@@ -2,7 +2,6 @@
 //! `cargo clippy` (JSON messages).
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use super::{RunContext, Selection};
 use crate::parse::{
@@ -45,24 +44,18 @@ pub(super) async fn cargo_test(ctx: &RunContext<'_>) -> Result<RunResult, Testin
         spec = spec.arg("--").arg(filter);
     }
 
-    let parser = Mutex::new(LibtestParser::new());
+    let mut parser = LibtestParser::new();
     let output = spec
-        .run(&mut |_stream, line| {
-            let event = parser.lock().ok().and_then(|mut p| p.push_line(line));
-            match event {
-                Some(LibtestEvent::SuiteStarted { planned }) => ctx.progress.add_total(planned),
-                Some(LibtestEvent::TestFinished { name, status }) => {
-                    ctx.progress
-                        .tick(&format!("{name} {}", status_word(status)));
-                }
-                None => {}
+        .run(&mut |_stream, line| match parser.push_line(line) {
+            Some(LibtestEvent::SuiteStarted { planned }) => ctx.progress.add_total(planned),
+            Some(LibtestEvent::TestFinished { name, status }) => {
+                ctx.progress
+                    .tick(&format!("{name} {}", status_word(status)));
             }
+            None => {}
         })
         .await?;
-    let parsed = parser
-        .into_inner()
-        .map_err(|_| TestingError::Internal("libtest parser lock poisoned".into()))?
-        .finish();
+    let parsed = parser.finish();
 
     let mut result = ctx.result(RunnerKind::CargoTest, &output);
     result.tests = parsed.tests;
@@ -141,8 +134,8 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
         .spec("cargo")?
         .args(["nextest", "run", "--no-fail-fast", "--no-tests=warn"])
         .args(args.iter().cloned());
-    let skipped = Mutex::new(0u64);
-    let summary_seen = Mutex::new(false);
+    let mut skipped = 0u64;
+    let mut summary_seen = false;
     let output = spec
         .run(&mut |stream, line| {
             if stream != Stream::Stderr {
@@ -151,20 +144,14 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
             match parse_nextest_line(line) {
                 Some(NextestLine::Starting { tests, skipped: s }) => {
                     ctx.progress.add_total(tests);
-                    if let Ok(mut k) = skipped.lock() {
-                        *k = s;
-                    }
+                    skipped = s;
                 }
-                Some(NextestLine::Finished { word, name, .. }) => {
-                    if summary_seen.lock().is_ok_and(|s| !*s) {
-                        ctx.progress.tick(&format!("{name} {word}"));
-                    }
+                // After the summary nextest repeats the failures: count each test once.
+                Some(NextestLine::Finished { word, name, .. }) if !summary_seen => {
+                    ctx.progress.tick(&format!("{name} {word}"));
                 }
-                Some(NextestLine::Summary { .. }) => {
-                    if let Ok(mut s) = summary_seen.lock() {
-                        *s = true;
-                    }
-                }
+                Some(NextestLine::Summary { .. }) => summary_seen = true,
+                Some(NextestLine::Finished { .. }) => {}
                 None => {}
             }
         })
@@ -207,7 +194,6 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
     }
 
     // Nextest's JUnit report leaves out skipped (ignored) tests; its list names them.
-    let skipped = skipped.into_inner().unwrap_or(0);
     if skipped > 0 && result.status != RunStatus::Timeout {
         match list_ignored(ctx, &args).await {
             Ok(tests) => result.tests.extend(tests),
@@ -299,12 +285,11 @@ pub(super) async fn clippy(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
     if let Some(flag) = workspace_flag(ctx) {
         spec = spec.arg(flag);
     }
-    let parser = Mutex::new(CargoMessageParser::default());
+    let mut parser = CargoMessageParser::default();
     let output = spec
         .run(&mut |stream, line| {
             if stream == Stream::Stdout
-                && let Ok(mut p) = parser.lock()
-                && let Some(d) = p.push_line(line)
+                && let Some(d) = parser.push_line(line)
             {
                 let location = format!(
                     "{}:{}",
@@ -315,10 +300,7 @@ pub(super) async fn clippy(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
             }
         })
         .await?;
-    let messages = parser
-        .into_inner()
-        .map_err(|_| TestingError::Internal("clippy parser lock poisoned".into()))?
-        .finish();
+    let messages = parser.finish();
     let mut result = ctx.result(RunnerKind::Clippy, &output);
     result.diagnostics = messages.diagnostics;
     if result.status == RunStatus::Timeout {

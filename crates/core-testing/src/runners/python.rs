@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
 
 use super::cargo::{exit_text, status_word};
 use super::{RunContext, Selection, module_missing, relative_to};
@@ -67,13 +66,21 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
     let mut coverage_unavailable = None;
     let mut measure = false;
     if ctx.coverage {
-        if has_module(ctx, &python, "pytest_cov").await {
-            measure = true;
-        } else {
-            coverage_unavailable = Some(format!(
-                "pytest-cov is not installed for {python}, so coverage was not measured; install \
-                 it with `{python} -m pip install pytest-cov`"
-            ));
+        match pytest_cov_probe(ctx, &python).await {
+            CovProbe::Ready => measure = true,
+            CovProbe::Missing => {
+                coverage_unavailable = Some(format!(
+                    "pytest-cov is not installed for {python}, so coverage was not measured; \
+                     install it with `{python} -m pip install pytest-cov`"
+                ));
+            }
+            CovProbe::NotLoaded => {
+                coverage_unavailable = Some(
+                    "pytest-cov is installed but PYTEST_DISABLE_PLUGIN_AUTOLOAD keeps pytest from \
+                     loading it, so coverage was not measured; unset that variable"
+                        .into(),
+                );
+            }
         }
     }
 
@@ -103,7 +110,7 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
         }
     }
 
-    let verbose: Mutex<Vec<(String, TestStatus)>> = Mutex::new(Vec::new());
+    let mut verbose: Vec<(String, TestStatus)> = Vec::new();
     let output = spec
         .run(&mut |stream, line| {
             if stream != Stream::Stdout {
@@ -114,13 +121,10 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
             } else if let Some(l) = parse_pytest_line(line) {
                 ctx.progress
                     .tick(&format!("{} {}", l.node, status_word(l.status)));
-                if let Ok(mut v) = verbose.lock() {
-                    v.push((l.node, l.status));
-                }
+                verbose.push((l.node, l.status));
             }
         })
         .await?;
-    let verbose = verbose.into_inner().unwrap_or_default();
 
     let mut result = ctx.result(RunnerKind::Pytest, &output);
     if module_missing(&output, "pytest") {
@@ -265,18 +269,25 @@ fn pytest_node_id(case: &JunitCase) -> String {
     }
 }
 
-/// Whether `python` can import `module` (a quick probe; false when it cannot even start).
-async fn has_module(ctx: &RunContext<'_>, python: &str, module: &str) -> bool {
-    let code = format!(
-        "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('{module}') else 3)"
-    );
+enum CovProbe {
+    Ready,
+    Missing,
+    NotLoaded,
+}
+
+/// Whether pytest will load pytest-cov under the run's environment.
+async fn pytest_cov_probe(ctx: &RunContext<'_>, python: &str) -> CovProbe {
+    const PROBE: &str = "import importlib.util, os, sys\n\
+                         if importlib.util.find_spec('pytest_cov') is None: sys.exit(3)\n\
+                         sys.exit(4 if os.environ.get('PYTEST_DISABLE_PLUGIN_AUTOLOAD') else 0)\n";
     let Ok(spec) = ctx.spec(python) else {
-        return false;
+        return CovProbe::Missing;
     };
-    spec.args(["-c", code.as_str()])
-        .run(&mut |_, _| {})
-        .await
-        .is_ok_and(|o| o.exit_code == Some(0))
+    match spec.args(["-c", PROBE]).run(&mut |_, _| {}).await {
+        Ok(o) if o.exit_code == Some(0) => CovProbe::Ready,
+        Ok(o) if o.exit_code == Some(4) => CovProbe::NotLoaded,
+        _ => CovProbe::Missing,
+    }
 }
 
 /// `python -m unittest discover -v` (or the named tests), parsed from its verbose lines.
@@ -294,21 +305,16 @@ pub(super) async fn unittest(ctx: &RunContext<'_>) -> Result<RunResult, TestingE
             }
         }
     }
-    let parser = Mutex::new(UnittestParser::default());
+    let mut parser = UnittestParser::default();
     let output = spec
         .run(&mut |_stream, line| {
-            if let Ok(mut p) = parser.lock()
-                && let Some(test) = p.push_line(line)
-            {
+            if let Some(test) = parser.push_line(line) {
                 ctx.progress
                     .tick(&format!("{} {}", test.name, status_word(test.status)));
             }
         })
         .await?;
-    let parsed = parser
-        .into_inner()
-        .map_err(|_| TestingError::Internal("unittest parser lock poisoned".into()))?
-        .finish();
+    let parsed = parser.finish();
     let mut result = ctx.result(RunnerKind::Unittest, &output);
     result.tests = parsed.tests;
     for test in &mut result.tests {
