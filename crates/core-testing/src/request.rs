@@ -101,6 +101,22 @@ pub enum LintTool {
     Flake8,
 }
 
+impl std::str::FromStr for LintTool {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "clippy" => Ok(Self::Clippy),
+            "mypy" => Ok(Self::Mypy),
+            "ruff" => Ok(Self::Ruff),
+            "flake8" => Ok(Self::Flake8),
+            _ => Err(format!(
+                "unknown lint tool `{s}`; expected one of clippy, mypy, ruff, flake8"
+            )),
+        }
+    }
+}
+
 impl From<LintTool> for RunnerKind {
     fn from(tool: LintTool) -> Self {
         match tool {
@@ -213,6 +229,20 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn lint_tools_parse_and_map_to_runners() {
+        for (name, kind) in [
+            ("clippy", RunnerKind::Clippy),
+            ("MYPY", RunnerKind::Mypy),
+            ("ruff", RunnerKind::Ruff),
+            ("flake8", RunnerKind::Flake8),
+        ] {
+            let tool: LintTool = name.parse().expect("tool");
+            assert_eq!(RunnerKind::from(tool), kind);
+        }
+        assert!("pytest".parse::<LintTool>().is_err());
     }
 
     #[test]

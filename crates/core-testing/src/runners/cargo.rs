@@ -177,7 +177,14 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
             }
         }
         Err(_) => {
-            if result.status != RunStatus::Timeout {
+            if output.stderr.text.contains("no such command: `nextest`") {
+                result.status = RunStatus::Error;
+                result.error = Some(
+                    "cargo-nextest is not installed; install it with `cargo install \
+                     cargo-nextest --locked`, or use the cargo_test runner"
+                        .into(),
+                );
+            } else if result.status != RunStatus::Timeout {
                 result.status = RunStatus::Error;
                 result.error = Some(format!(
                     "nextest exited with {} and wrote no JUnit report{}; see output_tail",

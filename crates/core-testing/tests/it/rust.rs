@@ -151,6 +151,18 @@ async fn nextest_counts_match_its_junit_and_summary() {
         .await
         .expect("report");
     let result = only(&report, RunnerKind::CargoNextest);
+    let installed = fixture
+        .direct("cargo", &["nextest", "--version"])
+        .await
+        .exit_code
+        == Some(0);
+    if !installed {
+        // Without cargo-nextest the runner says so plainly.
+        assert_eq!(result.status, RunStatus::Error);
+        let error = result.error.as_deref().unwrap_or_default();
+        assert!(error.contains("cargo-nextest is not installed"), "{error}");
+        return;
+    }
     assert_eq!(result.status, RunStatus::Failed, "{result:#?}");
     assert_eq!(result.exit_code, Some(100));
     // Nextest runs no doctests: 5 lib tests (1 ignored) + 2 integration tests.
