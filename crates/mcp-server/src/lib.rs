@@ -1,1 +1,73 @@
-//! pipette-mcp: the MCP server over stdio and streamable HTTP.
+//! pipette-mcp: the MCP server over stdio and streamable HTTP. The only crate that speaks the protocol.
+
+mod handler;
+mod http;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use rmcp::ServiceExt as _;
+
+pub use handler::PipetteServer;
+
+/// Command-line flags of `pipette-mcp`; each has an environment variable.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "pipette-mcp",
+    version,
+    about = "pipette's MCP server: stdio by default, streamable HTTP with --http"
+)]
+pub struct ServerArgs {
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio (e.g. 127.0.0.1:8765).
+    #[arg(long, env = "PIPETTE_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Where jobs and indexes live.
+    #[arg(long, env = "PIPETTE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Require `Authorization: Bearer TOKEN` on every HTTP request.
+    #[arg(long, env = "PIPETTE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Extra browser origins allowed over HTTP (comma-separated, e.g. https://app.example.com).
+    #[arg(long, env = "PIPETTE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Extra Host names allowed over HTTP when binding beyond loopback (comma-separated).
+    #[arg(long, env = "PIPETTE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Log filter for stderr (tracing's EnvFilter syntax).
+    #[arg(long, env = "PIPETTE_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// Starts logging to stderr (stdout belongs to the stdio transport).
+pub fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Runs the server until the client goes away (stdio) or the process is stopped (HTTP).
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    init_logging(&args.log);
+    let metrics = mcp_tools::MetricsExporter::install().map_err(anyhow::Error::msg)?;
+    let mut config = mcp_tools::RouterConfig::from_env();
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
+    tracing::info!(tools = router.registry().tools().len(), "pipette-mcp ready");
+    let server = PipetteServer::new(router);
+    match args.http {
+        Some(addr) => http::serve(server, addr, &args).await,
+        None => {
+            let running = server.serve(rmcp::transport::stdio()).await.context("starting stdio")?;
+            running.waiting().await.context("serving stdio")?;
+            Ok(())
+        }
+    }
+}

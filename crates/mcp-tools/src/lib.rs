@@ -1,1 +1,24 @@
 //! The tools (thin wrappers over the cores), the registry, the router and the job manager.
+//!
+//! Every call, from MCP, the CLI or a test, goes through one [`Router`]: it validates the arguments
+//! against the tool's schema, admits the call by runtime and priority, enforces the deadline, retries
+//! what the tool marks retryable, serves cached results, records metrics, and turns long calls into jobs.
+
+mod config;
+mod error;
+mod jobs;
+mod limiter;
+mod registry;
+mod router;
+mod services;
+mod telemetry;
+mod tools;
+
+pub use config::RouterConfig;
+pub use error::Error;
+pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson};
+pub use registry::{Registry, RegistryError, RegistryStats, ToolInfo};
+pub use router::{CallOptions, CallOutcome, Router};
+pub use services::{build_router, build_router_with};
+pub use telemetry::MetricsExporter;
+pub use tool_metadata::{Category, ErrorKind, ProgressUpdate, Runtime, ToolError};

@@ -1,1 +1,0 @@
-//! pipette: the command line over the same cores and router.

@@ -1,0 +1,80 @@
+//! pipette: the command line over the same cores and router as the MCP server.
+
+mod cmd;
+mod output;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pipette",
+    version,
+    about = "Biomedical research tools, a local full-text index and a test runner"
+)]
+struct Cli {
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Where jobs and indexes live.
+    #[arg(long, global = true, env = "PIPETTE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log filter for stderr.
+    #[arg(long, global = true, env = "PIPETTE_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The tools: name, category, runtime, timeout.
+    Tools,
+    /// Calls a tool through the router, e.g. `pipette call health '{}'`.
+    Call {
+        /// The tool's name.
+        tool: String,
+        /// Its arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// Background jobs.
+    #[command(subcommand)]
+    Jobs(cmd::router::JobsCmd),
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::new(cli.json);
+    let mut config = mcp_tools::RouterConfig::from_env();
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    let metrics = mcp_tools::MetricsExporter::install().ok();
+    let router = mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    match cli.command {
+        Command::Tools => cmd::router::tools(&router, &out),
+        Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
+        Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            #[allow(clippy::print_stderr)] // the error is the program's output on failure
+            {
+                eprintln!("error: {e:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The MCP face of the router: tools/list from the registry, tools/call through the router.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Router, ToolError, ToolInfo};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tokio::sync::mpsc;
+
+/// pipette's MCP server handler: cheap to clone, one router behind it.
+#[derive(Clone)]
+pub struct PipetteServer {
+    router: Router,
+    tools: Arc<Vec<Tool>>,
+}
+
+impl std::fmt::Debug for PipetteServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipetteServer").field("tools", &self.tools.len()).finish()
+    }
+}
+
+fn object(v: serde_json::Value) -> Arc<JsonObject> {
+    match v {
+        serde_json::Value::Object(o) => Arc::new(o),
+        _ => Arc::new(JsonObject::new()),
+    }
+}
+
+fn to_tool(info: &ToolInfo) -> Tool {
+    let d = info.descriptor;
+    let description = match d.deprecated {
+        Some(why) => format!("[deprecated: {why}] {}", d.description),
+        None => d.description.to_owned(),
+    };
+    let annotations = ToolAnnotations::new()
+        .read_only(d.annotations.read_only)
+        .destructive(d.annotations.destructive)
+        .idempotent(d.annotations.idempotent)
+        .open_world(d.annotations.open_world);
+    let mut meta = rmcp::model::MetaObject::new();
+    meta.insert(
+        "pipette/metadata".into(),
+        serde_json::json!({
+            "category": d.category.as_str(),
+            "runtime": d.runtime.as_str(),
+            "priority": d.priority,
+            "timeout_seconds": d.timeout_seconds,
+            "retry": d.retry,
+            "cache_ttl_seconds": d.cache_ttl_seconds,
+            "deprecated": d.deprecated,
+        }),
+    );
+    Tool::new(d.name, description, object(info.input_schema.clone()))
+        .with_raw_output_schema(object(info.mcp_output_schema()))
+        .with_annotations(annotations)
+        .with_meta(meta)
+}
+
+/// The compact text rendering of a result: its markdown summary when it has one, else compact JSON.
+fn render_text(value: &serde_json::Value) -> String {
+    for key in ["summary_markdown", "markdown", "report_markdown"] {
+        if let Some(s) = value.get(key).and_then(|v| v.as_str()) {
+            return s.to_owned();
+        }
+    }
+    value.to_string()
+}
+
+fn error_result(e: &ToolError) -> CallToolResult {
+    let mut meta = rmcp::model::MetaObject::new();
+    meta.insert("pipette/error".into(), serde_json::to_value(e).unwrap_or_default());
+    CallToolResult::error(vec![ContentBlock::text(format!("{} error: {}", e.kind.as_str(), e.message))])
+        .with_meta(Some(meta))
+}
+
+impl PipetteServer {
+    /// A server over `router`.
+    pub fn new(router: Router) -> PipetteServer {
+        let tools = router.registry().tools().iter().map(to_tool).collect();
+        PipetteServer { router, tools: Arc::new(tools) }
+    }
+
+    /// The router behind the server.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl ServerHandler for PipetteServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
+            .with_instructions(
+                "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
+                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status. \
+                 Any tool accepts async_mode: true to start as a job at once.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
+        let token = context.meta.get_progress_token();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let options = CallOptions {
+            progress: token.is_some().then_some(tx),
+            cancel: context.ct.clone(),
+            inline_ms: None,
+        };
+        let call = self.router.call(&request.name, args, options);
+        tokio::pin!(call);
+        let notify = |update: tool_metadata::ProgressUpdate| {
+            let peer = context.peer.clone();
+            let token = token.clone();
+            async move {
+                let Some(token) = token else { return };
+                let mut p = ProgressNotificationParam::new(token, update.current as f64);
+                p.total = update.total.map(|t| t as f64);
+                p.message = update.message;
+                if let Err(e) = peer.notify_progress(p).await {
+                    tracing::debug!(error = %e, "progress notification not delivered");
+                }
+            }
+        };
+        let outcome = loop {
+            tokio::select! {
+                out = &mut call => break out,
+                Some(update) = rx.recv() => notify(update).await,
+            }
+        };
+        // Every progress report goes out before the result, so clients never lose the last ones.
+        while let Ok(update) = rx.try_recv() {
+            notify(update).await;
+        }
+        match outcome {
+            Ok(CallOutcome::Done(value)) => {
+                let text = render_text(&value);
+                let mut result = CallToolResult::structured(value);
+                result.content = vec![ContentBlock::text(text)];
+                Ok(result.into())
+            }
+            Ok(job @ CallOutcome::Job(_)) => Ok(CallToolResult::structured(job.into_value()).into()),
+            Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
+                Cow::Owned(e.message.clone()),
+                Some(serde_json::to_value(&e).unwrap_or_default()),
+            )),
+            Err(e) => Ok(error_result(&e).into()),
+        }
+    }
+}

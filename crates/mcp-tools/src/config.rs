@@ -1,0 +1,64 @@
+//! The router's limits, budgets and data directory, from flags or `PIPETTE_*` environment variables.
+
+use std::path::PathBuf;
+
+/// Limits and budgets of the router; every field has an environment variable.
+#[derive(Debug, Clone)]
+pub struct RouterConfig {
+    /// Concurrent `Async` calls (`PIPETTE_ASYNC_LIMIT`, default 256).
+    pub async_limit: usize,
+    /// Worker threads of the `Blocking` pool, also its concurrency (`PIPETTE_BLOCKING_THREADS`, default: cores).
+    pub blocking_threads: usize,
+    /// Concurrent `Process` calls (`PIPETTE_PROCESS_LIMIT`, default 4).
+    pub process_limit: usize,
+    /// How long a caller waits before a call becomes a job, unless the tool says
+    /// (`PIPETTE_INLINE_MS`, default 20000).
+    pub inline_ms: u64,
+    /// When set, overrides every tool's inline budget (`PIPETTE_INLINE_MS_OVERRIDE`).
+    pub inline_ms_override: Option<u64>,
+    /// Where jobs and indexes live (`PIPETTE_DATA_DIR`, default the platform data dir + `pipette`).
+    pub data_dir: PathBuf,
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+/// The default data directory: `PIPETTE_DATA_DIR`, else the platform data dir + `pipette`.
+pub(crate) fn default_data_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PIPETTE_DATA_DIR")
+        && !dir.trim().is_empty()
+    {
+        return PathBuf::from(dir);
+    }
+    dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("pipette")
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        RouterConfig {
+            async_limit: 256,
+            blocking_threads: cores.max(1),
+            process_limit: 4,
+            inline_ms: 20_000,
+            inline_ms_override: None,
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+impl RouterConfig {
+    /// The defaults, overridden by the `PIPETTE_*` environment variables.
+    pub fn from_env() -> RouterConfig {
+        let d = RouterConfig::default();
+        RouterConfig {
+            async_limit: env_parse("PIPETTE_ASYNC_LIMIT").unwrap_or(d.async_limit).max(1),
+            blocking_threads: env_parse("PIPETTE_BLOCKING_THREADS").unwrap_or(d.blocking_threads).max(1),
+            process_limit: env_parse("PIPETTE_PROCESS_LIMIT").unwrap_or(d.process_limit).max(1),
+            inline_ms: env_parse("PIPETTE_INLINE_MS").unwrap_or(d.inline_ms),
+            inline_ms_override: env_parse("PIPETTE_INLINE_MS_OVERRIDE"),
+            data_dir: d.data_dir,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The registry: every registered tool, built once at start-up from inventory, sorted by name.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use tool_metadata::{Runtime, ToolDescriptor};
+
+/// Why the registry could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Two tools share a name.
+    #[error(
+        "two tools are named `{name}`: one declared at {first}, one at {second}; rename one (`name = \"..\"`)"
+    )]
+    Duplicate {
+        /// The shared name.
+        name: String,
+        /// Where the first is declared.
+        first: String,
+        /// Where the second is declared.
+        second: String,
+    },
+    /// A tool's input schema is not a valid JSON schema.
+    #[error("the input schema of `{name}` is invalid: {reason}")]
+    BadSchema {
+        /// The tool.
+        name: String,
+        /// What the validator said.
+        reason: String,
+    },
+}
+
+/// One tool as the registry serves it: its descriptor and its prepared schemas.
+pub struct ToolInfo {
+    /// The descriptor registered by `#[tool_metadata]`.
+    pub descriptor: &'static ToolDescriptor,
+    /// The input schema, with the router's own `async_mode` parameter added.
+    pub input_schema: serde_json::Value,
+    /// The output schema.
+    pub output_schema: serde_json::Value,
+    pub(crate) validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for ToolInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolInfo").field("name", &self.descriptor.name).finish()
+    }
+}
+
+/// Counts of tools by runtime and by category.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct RegistryStats {
+    /// All tools.
+    pub tools: usize,
+    /// By runtime (`Async`, `Blocking`, `Process`).
+    pub by_runtime: BTreeMap<String, usize>,
+    /// By category.
+    pub by_category: BTreeMap<String, usize>,
+}
+
+/// Every tool of this binary, sorted by name.
+#[derive(Debug)]
+pub struct Registry {
+    tools: Vec<ToolInfo>,
+    index: HashMap<&'static str, usize>,
+}
+
+const ASYNC_MODE_DOC: &str =
+    "Start the call as a background job at once and answer {job_id, status}; follow it with job_status.";
+
+fn with_async_mode(mut schema: serde_json::Value) -> serde_json::Value {
+    if let Some(obj) = schema.as_object_mut() {
+        let props = obj.entry("properties").or_insert_with(|| serde_json::json!({}));
+        if let Some(props) = props.as_object_mut() {
+            props.insert(
+                "async_mode".into(),
+                serde_json::json!({"type": "boolean", "default": false, "description": ASYNC_MODE_DOC}),
+            );
+        }
+    }
+    schema
+}
+
+impl Registry {
+    /// Every tool registered through inventory in this binary.
+    pub fn from_inventory() -> Result<Registry, RegistryError> {
+        Registry::from_descriptors(tool_metadata::registered().collect())
+    }
+
+    /// A registry of exactly these descriptors (sorted; duplicate names refused).
+    pub fn from_descriptors(
+        mut descriptors: Vec<&'static ToolDescriptor>,
+    ) -> Result<Registry, RegistryError> {
+        descriptors.sort_by(|a, b| a.name.cmp(b.name).then(a.source.cmp(b.source)));
+        if let Some(w) = descriptors.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(RegistryError::Duplicate {
+                name: w[0].name.to_owned(),
+                first: w[0].source.to_owned(),
+                second: w[1].source.to_owned(),
+            });
+        }
+        let mut tools = Vec::with_capacity(descriptors.len());
+        for d in descriptors {
+            let raw_input = (d.input_schema)();
+            let validator = jsonschema::validator_for(&raw_input)
+                .map_err(|e| RegistryError::BadSchema { name: d.name.to_owned(), reason: e.to_string() })?;
+            tools.push(ToolInfo {
+                descriptor: d,
+                input_schema: with_async_mode(raw_input),
+                output_schema: (d.output_schema)(),
+                validator,
+            });
+        }
+        let index = tools.iter().enumerate().map(|(i, t)| (t.descriptor.name, i)).collect();
+        Ok(Registry { tools, index })
+    }
+
+    /// The tool called `name`.
+    pub fn get(&self, name: &str) -> Option<&ToolInfo> {
+        self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// Every tool, sorted by name.
+    pub fn tools(&self) -> &[ToolInfo] {
+        &self.tools
+    }
+
+    /// The names, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.tools.iter().map(|t| t.descriptor.name).collect()
+    }
+
+    /// Up to three names close to `name`, for "did you mean".
+    pub fn suggest(&self, name: &str) -> Vec<&'static str> {
+        let mut scored: Vec<(usize, &'static str)> = self
+            .tools
+            .iter()
+            .map(|t| (edit_distance(name, t.descriptor.name), t.descriptor.name))
+            .filter(|(d, n)| *d <= 3 || n.contains(name) || name.contains(n))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, n)| n).collect()
+    }
+
+    /// Counts by runtime and category.
+    pub fn stats(&self) -> RegistryStats {
+        let mut by_runtime: BTreeMap<String, usize> =
+            Runtime::ALL.iter().map(|r| (r.as_str().to_owned(), 0)).collect();
+        let mut by_category = BTreeMap::new();
+        for t in &self.tools {
+            *by_runtime.entry(t.descriptor.runtime.as_str().to_owned()).or_default() += 1;
+            *by_category.entry(t.descriptor.category.as_str().to_owned()).or_default() += 1;
+        }
+        RegistryStats { tools: self.tools.len(), by_runtime, by_category }
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl ToolInfo {
+    /// The output schema as MCP clients see it: the tool's result, or the job ticket a long call
+    /// answers instead (`anyOf`), with the definitions of both hoisted to the root.
+    pub fn mcp_output_schema(&self) -> serde_json::Value {
+        let mut out = self.output_schema.clone();
+        let mut defs = out
+            .as_object_mut()
+            .and_then(|o| o.remove("$defs"))
+            .and_then(|d| d.as_object().cloned())
+            .unwrap_or_default();
+        let mut ticket = tool_metadata::__private::schema_for::<crate::JobTicket>();
+        if let Some(t) = ticket.as_object_mut()
+            && let Some(serde_json::Value::Object(d)) = t.remove("$defs")
+        {
+            defs.extend(d);
+        }
+        let mut root = serde_json::json!({ "type": "object", "anyOf": [out, ticket] });
+        if !defs.is_empty() {
+            root["$defs"] = serde_json::Value::Object(defs);
+        }
+        root
+    }
+}

@@ -1,0 +1,506 @@
+//! The router: every call goes through here, whatever face (MCP, CLI, tests) it came from.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use backon::{ConstantBuilder, ExponentialBuilder, Retryable};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tool_metadata::{
+    ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy, Runtime, ToolContext,
+    ToolDescriptor, ToolError,
+};
+
+use crate::jobs::{JobManager, JobTicket};
+use crate::limiter::{Permit, PriorityLimiter};
+use crate::registry::{Registry, ToolInfo};
+use crate::{RouterConfig, jobs};
+
+/// How one call is made.
+#[derive(Debug, Default)]
+pub struct CallOptions {
+    /// Receives the call's progress reports, in order (MCP progress notifications, CLI bars).
+    pub progress: Option<mpsc::UnboundedSender<ProgressUpdate>>,
+    /// Cancels the call while the caller waits for it (MCP `notifications/cancelled`, Ctrl-C).
+    pub cancel: CancellationToken,
+    /// Overrides the inline budget: how long to wait before the call becomes a job.
+    pub inline_ms: Option<u64>,
+}
+
+/// How a call ended for its caller.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum CallOutcome {
+    /// The tool's result.
+    Done(serde_json::Value),
+    /// The call outlived its inline budget (or asked for `async_mode`) and continues as a job.
+    Job(JobTicket),
+}
+
+impl CallOutcome {
+    /// The outcome as JSON: the result, or the job ticket.
+    pub fn into_value(self) -> serde_json::Value {
+        match self {
+            CallOutcome::Done(v) => v,
+            CallOutcome::Job(t) => serde_json::to_value(t).unwrap_or_default(),
+        }
+    }
+}
+
+/// Drops a blocking-pool runtime without blocking the async context it is dropped from.
+struct BlockingPool(Option<tokio::runtime::Runtime>);
+
+impl Drop for BlockingPool {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+struct Inner {
+    registry: Arc<Registry>,
+    config: RouterConfig,
+    jobs: Arc<JobManager>,
+    cache: core_cache::Cache,
+    extensions: Arc<Extensions>,
+    async_limit: PriorityLimiter,
+    blocking_limit: PriorityLimiter,
+    process_limit: PriorityLimiter,
+    blocking: BlockingPool,
+}
+
+/// Dispatches every call by its runtime, with limits, deadlines, retries, caching, metrics and jobs.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("tools", &self.inner.registry.tools().len()).finish()
+    }
+}
+
+/// The progress of one call: forwarded to its caller, kept for its job once it becomes one.
+struct CallProgress {
+    tx: Option<mpsc::UnboundedSender<ProgressUpdate>>,
+    jobs: Arc<JobManager>,
+    state: Mutex<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    latest: Option<ProgressUpdate>,
+    pending_output: String,
+    job_id: Option<String>,
+    last_flush: Option<Instant>,
+    dirty: bool,
+}
+
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+impl CallProgress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProgressState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes progress and new output to the job record, at most every `FLUSH_EVERY` unless `force`.
+    fn flush(&self, st: &mut ProgressState, force: bool) {
+        let Some(job_id) = st.job_id.clone() else { return };
+        if !force && st.last_flush.is_some_and(|t| t.elapsed() < FLUSH_EVERY) {
+            return;
+        }
+        if !st.dirty {
+            return;
+        }
+        let progress = st.latest.as_ref().map(jobs::ProgressJson::from);
+        if let Some(p) = progress {
+            self.jobs.progress(&job_id, &p, &std::mem::take(&mut st.pending_output));
+            st.last_flush = Some(Instant::now());
+            st.dirty = false;
+        }
+    }
+
+    /// Writes what the throttle held back (called periodically while the job runs).
+    fn flush_pending(&self) {
+        let mut st = self.lock();
+        self.flush(&mut st, true);
+    }
+
+    fn become_job(&self, job_id: &str) {
+        let mut st = self.lock();
+        st.job_id = Some(job_id.to_owned());
+        self.flush(&mut st, true);
+    }
+
+    fn take_output(&self) -> String {
+        std::mem::take(&mut self.lock().pending_output)
+    }
+}
+
+impl ProgressSink for CallProgress {
+    fn report(&self, update: ProgressUpdate) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(update.clone());
+        }
+        let mut st = self.lock();
+        st.latest = Some(update);
+        st.dirty = true;
+        self.flush(&mut st, false);
+    }
+
+    fn log(&self, line: &str) {
+        let mut st = self.lock();
+        st.pending_output.push_str(line);
+        if !line.ends_with('\n') {
+            st.pending_output.push('\n');
+        }
+        if st.latest.is_none() {
+            st.latest = Some(ProgressUpdate { current: 0, total: None, message: None });
+        }
+        st.dirty = true;
+        self.flush(&mut st, false);
+    }
+}
+
+fn cancelled(tool: &str) -> ToolError {
+    ToolError::new(ErrorKind::Cancelled, format!("the call to `{tool}` was cancelled"))
+}
+
+fn cache_key(args: &serde_json::Value) -> String {
+    // serde_json maps are sorted, so equal arguments serialize equally.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    args.to_string().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
+    let err = info.validator.iter_errors(args).next()?;
+    let path = err.instance_path().to_string();
+    let message = err.to_string();
+    let name = if path.is_empty() || path == "/" {
+        // A missing required property is reported at the root: name it from the message.
+        message.split('"').nth(1).map(str::to_owned).unwrap_or_else(|| "arguments".to_owned())
+    } else {
+        path.trim_start_matches('/').replace('/', ".")
+    };
+    let expected = expected_of(&info.input_schema, &name);
+    let reason = match expected {
+        Some(exp) => format!("{message}; expected {exp}"),
+        None => message,
+    };
+    Some(ToolError::invalid_argument(name, reason))
+}
+
+/// A short "expected" from the schema of a top-level parameter: its type and description.
+fn expected_of(schema: &serde_json::Value, name: &str) -> Option<String> {
+    let top = name.split('.').next()?;
+    let prop = schema.get("properties")?.get(top)?;
+    let ty = match prop.get("type") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(a)) => {
+            a.iter().filter_map(|v| v.as_str()).filter(|t| *t != "null").collect::<Vec<_>>().join(" or ")
+        }
+        _ => prop.get("enum").map(|e| format!("one of {e}")).unwrap_or_else(|| "a value".to_owned()),
+    };
+    Some(match prop.get("description").and_then(|d| d.as_str()) {
+        Some(d) => format!("{ty} ({})", d.trim_end_matches('.')),
+        None => ty,
+    })
+}
+
+impl Router {
+    /// A router over `registry`, with the shared services the tools use.
+    pub fn new(
+        registry: Arc<Registry>,
+        config: RouterConfig,
+        jobs: Arc<JobManager>,
+        cache: core_cache::Cache,
+        extensions: Extensions,
+    ) -> Result<Router, ToolError> {
+        let blocking = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.blocking_threads)
+            .thread_name("pipette-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| ToolError::internal(format!("cannot start the blocking pool: {e}")))?;
+        Ok(Router {
+            inner: Arc::new(Inner {
+                async_limit: PriorityLimiter::new("Async", config.async_limit),
+                blocking_limit: PriorityLimiter::new("Blocking", config.blocking_threads),
+                process_limit: PriorityLimiter::new("Process", config.process_limit),
+                blocking: BlockingPool(Some(blocking)),
+                registry,
+                config,
+                jobs,
+                cache,
+                extensions: Arc::new(extensions),
+            }),
+        })
+    }
+
+    /// The registry this router serves.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.inner.registry
+    }
+
+    /// The job manager.
+    pub fn jobs(&self) -> &Arc<JobManager> {
+        &self.inner.jobs
+    }
+
+    /// Calls `tool` with `arguments` (a JSON object; `async_mode: true` starts it as a job).
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        options: CallOptions,
+    ) -> Result<CallOutcome, ToolError> {
+        let inner = &self.inner;
+        let Some(info) = inner.registry.get(tool) else {
+            metrics::counter!("pipette_unknown_tool_calls_total").increment(1);
+            let hint = match inner.registry.suggest(tool).as_slice() {
+                [] => "tools/list (or `pipette tools`) shows every tool".to_owned(),
+                s => format!("did you mean {}?", s.join(", ")),
+            };
+            return Err(ToolError::new(ErrorKind::UnknownTool, format!("unknown tool `{tool}`; {hint}")));
+        };
+        let desc = info.descriptor;
+        let mut args = match arguments {
+            serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+            v @ serde_json::Value::Object(_) => v,
+            other => {
+                return Err(ToolError::invalid_argument(
+                    "arguments",
+                    format!("expected a JSON object of parameters, got {other}"),
+                ));
+            }
+        };
+        let async_mode = match args.as_object_mut().and_then(|o| o.remove("async_mode")) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Bool(b)) => b,
+            Some(other) => {
+                return Err(ToolError::invalid_argument(
+                    "async_mode",
+                    format!("expected true or false, got {other}"),
+                ));
+            }
+        };
+        if let Some(err) = validation_error(info, &args) {
+            record_error(desc, &err);
+            return Err(err);
+        }
+
+        let key = desc.cache_ttl_seconds.map(|_| cache_key(&args));
+        if let Some(key) = &key
+            && let Some(bytes) = inner.cache.get(desc.name, key).await
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        {
+            metrics::counter!("pipette_tool_cache_hits_total", "tool" => desc.name).increment(1);
+            return Ok(CallOutcome::Done(v));
+        }
+
+        let started_at = jobs::now_string();
+        let cancel = CancellationToken::new();
+        let progress = Arc::new(CallProgress {
+            tx: options.progress,
+            jobs: inner.jobs.clone(),
+            state: Mutex::new(ProgressState::default()),
+        });
+        let sink: Arc<dyn ProgressSink> = progress.clone();
+        let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone());
+        let (tx, mut rx) = oneshot::channel();
+        let supervisor = {
+            let inner = inner.clone();
+            let args = args.clone();
+            let cancel = cancel.clone();
+            async move {
+                let out = supervise(&inner, desc, args, ctx, cancel).await;
+                if let (Ok(v), Some(key), Some(ttl)) = (&out, &key, desc.cache_ttl_seconds) {
+                    let bytes = bytes_of(v);
+                    inner.cache.set(desc.name, key, bytes, Duration::from_secs(ttl)).await;
+                }
+                let _ = tx.send(out);
+            }
+        };
+        tokio::spawn(supervisor);
+
+        let inline = if async_mode {
+            Duration::ZERO
+        } else {
+            let ms = options
+                .inline_ms
+                .or(inner.config.inline_ms_override)
+                .or(desc.inline_ms)
+                .unwrap_or(inner.config.inline_ms);
+            Duration::from_millis(ms)
+        };
+        if !inline.is_zero() {
+            tokio::select! {
+                out = &mut rx => {
+                    return out.unwrap_or_else(|_| Err(ToolError::internal("the call's task ended without an answer")))
+                        .map(CallOutcome::Done);
+                }
+                _ = options.cancel.cancelled() => {
+                    cancel.cancel();
+                    return Err(cancelled(desc.name));
+                }
+                _ = tokio::time::sleep(inline) => {}
+            }
+        }
+
+        // Past the inline budget: the call continues as a job that outlives this request.
+        let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
+        let ticket = inner.jobs.start(desc.name, &args, &started_at, cancel.clone(), latest)?;
+        progress.become_job(&ticket.job_id);
+        let jobs = inner.jobs.clone();
+        let job_id = ticket.job_id.clone();
+        tokio::spawn(async move {
+            let out = loop {
+                tokio::select! {
+                    out = &mut rx => break out,
+                    _ = tokio::time::sleep(FLUSH_EVERY) => progress.flush_pending(),
+                }
+            };
+            let out =
+                out.unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
+            let output = progress.take_output();
+            jobs.finish(&job_id, &out, &output);
+        });
+        tracing::info!(tool = desc.name, job_id = %ticket.job_id, "call continues as a job");
+        Ok(CallOutcome::Job(ticket))
+    }
+}
+
+fn bytes_of(v: &serde_json::Value) -> bytes::Bytes {
+    bytes::Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn record_error(desc: &ToolDescriptor, err: &ToolError) {
+    metrics::counter!("pipette_tool_errors_total",
+        "tool" => desc.name, "category" => desc.category.as_str(), "kind" => err.kind.as_str())
+    .increment(1);
+}
+
+impl Inner {
+    fn limiter(&self, runtime: Runtime) -> &PriorityLimiter {
+        match runtime {
+            Runtime::Async => &self.async_limit,
+            Runtime::Blocking => &self.blocking_limit,
+            Runtime::Process => &self.process_limit,
+        }
+    }
+}
+
+/// Admits, runs (with retries) and times out one call; records its metrics.
+async fn supervise(
+    inner: &Inner,
+    desc: &'static ToolDescriptor,
+    args: serde_json::Value,
+    ctx: ToolContext,
+    cancel: CancellationToken,
+) -> Result<serde_json::Value, ToolError> {
+    let labels = [("tool", desc.name), ("category", desc.category.as_str())];
+    metrics::counter!("pipette_tool_calls_total", &labels).increment(1);
+    let queued = Instant::now();
+    let permit = tokio::select! {
+        p = inner.limiter(desc.runtime).acquire(desc.priority) => Arc::new(p),
+        _ = cancel.cancelled() => return Err(cancelled(desc.name)),
+    };
+    metrics::histogram!("pipette_tool_queue_wait_seconds", &labels).record(queued.elapsed().as_secs_f64());
+    metrics::gauge!("pipette_tool_in_flight", &labels).increment(1.0);
+    let started = Instant::now();
+    let deadline = Duration::from_secs(desc.timeout_seconds);
+
+    let attempt = || run_once(inner, desc, &args, &ctx, &permit);
+    let attempts = async {
+        match desc.retry {
+            RetryPolicy::None => attempt().await,
+            RetryPolicy::Fixed { retries, delay_ms } => {
+                let b = ConstantBuilder::default()
+                    .with_delay(Duration::from_millis(delay_ms))
+                    .with_max_times(retries as usize);
+                attempt.retry(b).when(|e: &ToolError| e.retryable).notify(|e, d| note_retry(desc, e, d)).await
+            }
+            RetryPolicy::Exponential { retries, base_ms } => {
+                let b = ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(base_ms))
+                    .with_max_delay(Duration::from_millis(base_ms.saturating_mul(64)))
+                    .with_jitter()
+                    .with_max_times(retries as usize);
+                attempt.retry(b).when(|e: &ToolError| e.retryable).notify(|e, d| note_retry(desc, e, d)).await
+            }
+        }
+    };
+    let out = tokio::select! {
+        r = tokio::time::timeout(deadline, attempts) => r.unwrap_or_else(|_| Err(ToolError::new(
+            ErrorKind::Timeout,
+            format!("`{}` did not finish within its {} s deadline", desc.name, desc.timeout_seconds),
+        ).with_retryable(false))),
+        _ = cancel.cancelled() => Err(cancelled(desc.name)),
+    };
+    cancel.cancel(); // stops whatever an aborted attempt left behind that still watches the token
+    metrics::gauge!("pipette_tool_in_flight", &labels).decrement(1.0);
+    let secs = started.elapsed().as_secs_f64();
+    metrics::histogram!("pipette_tool_duration_seconds", &labels).record(secs);
+    metrics::histogram!("pipette_category_duration_seconds", "category" => desc.category.as_str())
+        .record(secs);
+    if let Err(e) = &out {
+        record_error(desc, e);
+    }
+    out
+}
+
+fn note_retry(desc: &ToolDescriptor, err: &ToolError, after: Duration) {
+    metrics::counter!("pipette_tool_retries_total", "tool" => desc.name).increment(1);
+    tracing::info!(tool = desc.name, error = %err, ?after, "retrying");
+}
+
+/// One attempt, on the runtime the tool asks for. The permit travels with the work, so a slot is
+/// freed only when the work has really stopped.
+async fn run_once(
+    inner: &Inner,
+    desc: &'static ToolDescriptor,
+    args: &serde_json::Value,
+    ctx: &ToolContext,
+    permit: &Arc<Permit>,
+) -> Result<serde_json::Value, ToolError> {
+    let fut = (desc.handler)(args.clone(), ctx.clone());
+    let permit = permit.clone();
+    let work = async move {
+        let out = fut.await;
+        drop(permit);
+        out
+    };
+    let handle = match desc.runtime {
+        Runtime::Blocking => match &inner.blocking.0 {
+            Some(rt) => rt.spawn(work),
+            None => tokio::spawn(work),
+        },
+        Runtime::Async | Runtime::Process => tokio::spawn(work),
+    };
+    let abort = handle.abort_handle();
+    let _guard = AbortOnDrop(abort);
+    match handle.await {
+        Ok(out) => out,
+        Err(e) if e.is_panic() => {
+            tracing::error!(tool = desc.name, "tool panicked");
+            Err(ToolError::internal(format!(
+                "`{}` failed unexpectedly (a bug in pipette; see the server log)",
+                desc.name
+            )))
+        }
+        Err(_) => Err(cancelled(desc.name)),
+    }
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

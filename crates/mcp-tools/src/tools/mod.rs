@@ -1,0 +1,4 @@
+//! The tools, one file per family; each is a thin wrapper over a core crate or the router's services.
+
+mod jobs;
+mod ops;

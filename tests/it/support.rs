@@ -1,0 +1,144 @@
+//! Shared helpers: finding the binaries, starting servers, connecting rmcp clients.
+
+#![allow(clippy::disallowed_methods)] // tests start the real binaries
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+
+/// A binary of this workspace: `pipette-mcp-test` (with fixtures), `pipette-mcp` or `pipette`.
+pub(crate) fn bin(name: &str) -> PathBuf {
+    let test_bin = Path::new(env!("CARGO_BIN_EXE_pipette-mcp-test"));
+    let path = test_bin.with_file_name(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace binaries first (`cargo build --workspace --bins`, which `cargo xtask test` does)",
+        path.display()
+    );
+    path
+}
+
+/// A command for `name` with a clean environment and its own data dir.
+pub(crate) fn command(name: &str, data_dir: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(bin(name));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", data_dir)
+        .env("PIPETTE_DATA_DIR", data_dir)
+        .env("PIPETTE_LOG", "info")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Collects the progress notifications a client receives.
+#[derive(Clone, Default)]
+pub(crate) struct Client {
+    pub(crate) progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for Client {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+pub(crate) type Conn = RunningService<RoleClient, Client>;
+
+/// Starts `name` over stdio in `data_dir` and connects a client.
+pub(crate) async fn stdio(name: &str, data_dir: &Path) -> (Conn, Client) {
+    stdio_with(name, data_dir, &[]).await
+}
+
+pub(crate) async fn stdio_with(name: &str, data_dir: &Path, env: &[(&str, &str)]) -> (Conn, Client) {
+    let mut cmd = command(name, data_dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stderr(std::process::Stdio::null());
+    let transport = TokioChildProcess::new(cmd).expect("spawn the server");
+    let handler = Client::default();
+    let conn = handler.clone().serve(transport).await.expect("initialize over stdio");
+    (conn, handler)
+}
+
+/// A `pipette-mcp-test --http` server on a free port.
+pub(crate) struct HttpServer {
+    pub(crate) url: String,
+    pub(crate) base: String,
+    _child: tokio::process::Child,
+}
+
+pub(crate) async fn http_server(name: &str, data_dir: &Path, env: &[(&str, &str)]) -> HttpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = command(name, data_dir);
+    cmd.arg("--http").arg(format!("127.0.0.1:{port}")).stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("spawn the HTTP server");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "the HTTP server did not start");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let base = format!("http://127.0.0.1:{port}");
+    HttpServer { url: format!("{base}/mcp"), base, _child: child }
+}
+
+pub(crate) async fn http_client(url: &str, token: Option<&str>) -> (Conn, Client) {
+    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+    let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_owned());
+    if let Some(t) = token {
+        config = config.auth_header(t.to_owned());
+    }
+    let transport = StreamableHttpClientTransport::from_config(config);
+    let handler = Client::default();
+    let conn = handler.clone().serve(transport).await.expect("initialize over HTTP");
+    (conn, handler)
+}
+
+pub(crate) fn params(tool: &str, args: serde_json::Value) -> CallToolRequestParams {
+    let mut p = CallToolRequestParams::new(tool.to_owned());
+    p.arguments = args.as_object().cloned();
+    p
+}
+
+/// Calls a tool and returns the result (which may be a tool error with `is_error`).
+pub(crate) async fn call(conn: &Conn, tool: &str, args: serde_json::Value) -> CallToolResult {
+    conn.call_tool(params(tool, args)).await.expect("tools/call answered")
+}
+
+/// The structured content of a successful call.
+pub(crate) async fn call_ok(conn: &Conn, tool: &str, args: serde_json::Value) -> serde_json::Value {
+    let r = call(conn, tool, args).await;
+    assert_ne!(r.is_error, Some(true), "{tool} failed: {:?}", r.content);
+    r.structured_content.expect("structured content")
+}
+
+/// The text of a result.
+pub(crate) fn text(r: &CallToolResult) -> String {
+    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
+}
+
+/// Polls `job_status` until the job leaves `running` (or 20 s pass).
+pub(crate) async fn wait_job(conn: &Conn, job_id: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = call_ok(conn, "job_status", serde_json::json!({ "job_id": job_id })).await;
+        if s["status"] != "running" {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "job {job_id} still running: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,1 +1,0 @@
-//! cargo xtask: ci, tidy, docs and benchmarks.

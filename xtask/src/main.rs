@@ -1,0 +1,86 @@
+//! cargo xtask: ci, test, tidy, docs and benchmarks for the pipette workspace.
+
+#![allow(clippy::disallowed_methods)] // xtask runs cargo and the benchmark binaries
+#![allow(clippy::print_stdout, clippy::print_stderr)] // xtask's output is for people
+
+mod bench;
+mod docs;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  ci                 fmt check, clippy -D warnings, tidy, docs --check, tests
+  test               build the binaries, then run every test (nextest when installed)
+  tidy               file-size, dependency-direction and doc-comment checks
+  docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
+  bench [AREA...]    benchmarks: router, research, index, testing (default: all)";
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("test") => test(),
+        Some("tidy") => tidy::run(&root()),
+        Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
+        Some("bench") => bench::run(&root(), &args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs a command in the workspace root, failing with its name when it fails.
+pub(crate) fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn has_nextest() -> bool {
+    Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
+}
+
+fn test() -> anyhow::Result<()> {
+    // The end-to-end tests drive the real binaries: build them first.
+    run("cargo", &["build", "--workspace", "--bins"])?;
+    if has_nextest() {
+        run("cargo", &["nextest", "run", "--workspace", "--no-fail-fast"])?;
+        // nextest does not run doc tests.
+        run("cargo", &["test", "--workspace", "--doc"])
+    } else {
+        run("cargo", &["test", "--workspace", "--no-fail-fast"])
+    }
+}
+
+fn ci() -> anyhow::Result<()> {
+    run("cargo", &["fmt", "--all", "--check"])?;
+    run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    tidy::run(&root())?;
+    docs::run(&root(), true)?;
+    test()
+}

@@ -1,0 +1,93 @@
+//! Tidy checks: wrapper files stay small, core crates know nothing of MCP, every file says what it is for.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+const WRAPPER_MAX_LINES: usize = 150;
+const CORES: &[&str] = &["core-cache", "core-scrapers", "core-indexing", "core-testing"];
+const FORBIDDEN_FOR_CORES: &[&str] = &["rmcp", "mcp-tools", "mcp-server", "tool-metadata"];
+
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    wrappers_are_small(root, &mut problems)?;
+    cores_know_nothing_of_mcp(root, &mut problems)?;
+    files_open_with_a_doc_line(root, &mut problems)?;
+    if problems.is_empty() {
+        eprintln!("tidy: ok");
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("tidy: {p}");
+    }
+    bail!("{} tidy problem(s)", problems.len())
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            // Build output, fixture projects and trybuild cases are not pipette's own modules.
+            if !matches!(name.as_str(), "target" | "fixtures" | "ui" | ".git" | "node_modules") && !name.starts_with('.') {
+                rust_files(&path, out);
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn wrappers_are_small(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/mcp-tools/src/tools"), &mut files);
+    if files.is_empty() {
+        bail!("no tool files under crates/mcp-tools/src/tools");
+    }
+    for f in files {
+        let lines = std::fs::read_to_string(&f)?.lines().count();
+        if lines >= WRAPPER_MAX_LINES {
+            problems.push(format!(
+                "{} has {lines} lines; a wrapper file stays under {WRAPPER_MAX_LINES} (move logic into a core crate)",
+                f.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn cores_know_nothing_of_mcp(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    for core in CORES {
+        let out = Command::new("cargo")
+            .args(["tree", "--quiet", "--edges", "normal,build", "--prefix", "none", "--format", "{p}", "-p", core])
+            .current_dir(root)
+            .output()
+            .context("running cargo tree")?;
+        if !out.status.success() {
+            bail!("cargo tree -p {core} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let tree = String::from_utf8_lossy(&out.stdout);
+        for dep in tree.lines().filter_map(|l| l.split_whitespace().next()) {
+            if FORBIDDEN_FOR_CORES.contains(&dep) {
+                problems.push(format!("{core} depends on {dep}: core crates know nothing of MCP or the tools layer"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn files_open_with_a_doc_line(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "tests"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    for f in files {
+        let text = std::fs::read_to_string(&f)?;
+        if !text.trim_start().starts_with("//!") {
+            problems.push(format!("{} does not open with a `//!` line saying what it is for", f.display()));
+        }
+    }
+    Ok(())
+}
