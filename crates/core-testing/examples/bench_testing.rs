@@ -33,23 +33,13 @@ async fn main() -> Result<()> {
     // pytest: the runner's own command run directly, and a plain `pytest -q`, vs the runner.
     let py = copy_fixture("python-project", &root.join("python-project"))?;
     let junit = root.join("direct-junit.xml");
-    let same_argv: Vec<String> = [
-        "python3",
-        "-m",
-        "pytest",
-        "-v",
-        "--continue-on-collection-errors",
-        "-o",
-        "junit_family=xunit1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--junitxml={}", junit.display())])
-    .collect();
-    let plain: Vec<String> = ["python3", "-m", "pytest", "-q"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let same_argv: Vec<String> =
+        ["python3", "-m", "pytest", "-v", "--continue-on-collection-errors", "-o", "junit_family=xunit1"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([format!("--junitxml={}", junit.display())])
+            .collect();
+    let plain: Vec<String> = ["python3", "-m", "pytest", "-q"].iter().map(|s| s.to_string()).collect();
     let mut request = TestRunRequest::new(&py);
     request.runners = RunnerSelection::List(vec![RunnerKind::Pytest]);
     let pytest = compare(&testing, &request, &py, &same_argv, &[]).await?;
@@ -64,10 +54,8 @@ async fn main() -> Result<()> {
     // cargo test on a prebuilt fixture.
     let rs = copy_fixture("rust-project", &root.join("rust-project"))?;
     let env = [("CARGO_TARGET_DIR".to_string(), target.display().to_string())];
-    let argv: Vec<String> = ["cargo", "test", "--no-fail-fast", "--workspace"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let argv: Vec<String> =
+        ["cargo", "test", "--no-fail-fast", "--workspace"].iter().map(|s| s.to_string()).collect();
     run_direct(&rs, &argv, &env)?; // build once
     let mut request = TestRunRequest::new(&rs);
     request.runners = RunnerSelection::List(vec![RunnerKind::CargoTest]);
@@ -80,11 +68,7 @@ async fn main() -> Result<()> {
     let libtest = synthetic_libtest(SYNTHETIC_TESTS);
     let rate = throughput(|| {
         let out = parse_libtest(libtest.as_bytes())?;
-        anyhow::ensure!(
-            out.tests.len() == SYNTHETIC_TESTS,
-            "parsed {}",
-            out.tests.len()
-        );
+        anyhow::ensure!(out.tests.len() == SYNTHETIC_TESTS, "parsed {}", out.tests.len());
         Ok(())
     })?;
     println!(
@@ -187,9 +171,8 @@ fn median_direct(dir: &Path, argv: &[String], env: &[(String, String)]) -> Resul
 )]
 fn run_direct(dir: &Path, argv: &[String], env: &[(String, String)]) -> Result<Duration> {
     let roots = AllowedRoots::new([dir])?;
-    let environment = ChildSpec::new(argv[0].clone(), dir, &roots)?
-        .envs(env.iter().cloned())
-        .environment()?;
+    let environment =
+        ChildSpec::new(argv[0].clone(), dir, &roots)?.envs(env.iter().cloned()).environment()?;
     let started = Instant::now();
     let output = std::process::Command::new(&argv[0])
         .args(&argv[1..])
@@ -228,10 +211,8 @@ fn synthetic_libtest(n: usize) -> String {
     let binaries = 10;
     let per = n / binaries;
     for b in 0..binaries {
-        let _ = writeln!(
-            out,
-            "     Running tests/suite_{b}.rs (target/debug/deps/suite_{b}-0123456789abcdef)\n"
-        );
+        let _ =
+            writeln!(out, "     Running tests/suite_{b}.rs (target/debug/deps/suite_{b}-0123456789abcdef)\n");
         let _ = writeln!(out, "running {per} tests");
         let mut failed = Vec::new();
         for t in 0..per {
@@ -270,9 +251,8 @@ fn synthetic_libtest(n: usize) -> String {
 
 /// A pytest-style JUnit report of `n` tests; one in 100 fails with a traceback.
 fn synthetic_junit(n: usize) -> String {
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites name=\"pytest tests\">",
-    );
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites name=\"pytest tests\">");
     let _ = write!(
         out,
         "<testsuite name=\"pytest\" errors=\"0\" failures=\"{}\" skipped=\"0\" tests=\"{n}\" time=\"12.5\">",
@@ -300,9 +280,7 @@ fn synthetic_junit(n: usize) -> String {
 }
 
 fn copy_fixture(name: &str, to: &Path) -> Result<PathBuf> {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
     copy_dir(&from, to)?;
     Ok(to.canonicalize()?)
 }
@@ -312,15 +290,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        if [
-            "target",
-            "__pycache__",
-            ".pytest_cache",
-            ".mypy_cache",
-            ".ruff_cache",
-        ]
-        .iter()
-        .any(|s| name == *s)
+        if ["target", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"].iter().any(|s| name == *s)
         {
             continue;
         }

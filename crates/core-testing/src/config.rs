@@ -75,11 +75,7 @@ fn env_number(name: &str) -> Option<u64> {
     match value.trim().parse() {
         Ok(n) => Some(n),
         Err(_) => {
-            tracing::warn!(
-                variable = name,
-                value,
-                "ignoring a value that is not a number"
-            );
+            tracing::warn!(variable = name, value, "ignoring a value that is not a number");
             None
         }
     }
@@ -99,10 +95,7 @@ mod tests {
 
     #[test]
     fn state_dir_sits_under_the_data_dir() {
-        assert_eq!(
-            default_state_dir(Some(PathBuf::from("/data"))),
-            PathBuf::from("/data/testing")
-        );
+        assert_eq!(default_state_dir(Some(PathBuf::from("/data"))), PathBuf::from("/data/testing"));
         assert!(default_state_dir(None).ends_with("testing"));
     }
 

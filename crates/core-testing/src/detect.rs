@@ -96,11 +96,7 @@ impl ProjectInfo {
     pub(crate) fn test_runners(&self) -> Vec<RunnerKind> {
         let mut out = Vec::new();
         if self.rust.is_some() {
-            out.push(if self.nextest_installed {
-                RunnerKind::CargoNextest
-            } else {
-                RunnerKind::CargoTest
-            });
+            out.push(if self.nextest_installed { RunnerKind::CargoNextest } else { RunnerKind::CargoTest });
         }
         if let Some(py) = &self.python {
             if self.pytest_configured || self.mentions_pytest {
@@ -158,9 +154,7 @@ fn inspect_rust(project: &Path, info: &mut ProjectInfo) {
         return;
     };
     let manifest: Option<toml::Table> = toml::from_str(&text).ok();
-    let workspace = manifest
-        .as_ref()
-        .is_some_and(|m| m.contains_key("workspace"));
+    let workspace = manifest.as_ref().is_some_and(|m| m.contains_key("workspace"));
     let package = manifest
         .as_ref()
         .and_then(|m| m.get("package"))
@@ -169,9 +163,7 @@ fn inspect_rust(project: &Path, info: &mut ProjectInfo) {
         .map(str::to_string);
     info.evidence.push(format!(
         "Cargo.toml{}{}",
-        package
-            .as_ref()
-            .map_or_else(String::new, |p| format!(": package `{p}`")),
+        package.as_ref().map_or_else(String::new, |p| format!(": package `{p}`")),
         if workspace { " (workspace)" } else { "" }
     ));
     info.nextest_installed = nextest_installed();
@@ -180,11 +172,7 @@ fn inspect_rust(project: &Path, info: &mut ProjectInfo) {
     } else {
         "cargo-nextest is not installed: Rust tests run with cargo test".into()
     });
-    info.rust = Some(RustProject {
-        manifest: "Cargo.toml".into(),
-        workspace,
-        package,
-    });
+    info.rust = Some(RustProject { manifest: "Cargo.toml".into(), workspace, package });
 }
 
 fn nextest_installed() -> bool {
@@ -194,9 +182,8 @@ fn nextest_installed() -> bool {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| dirs::home_dir().map(|h| h.join(".cargo")));
-    cargo_home.is_some_and(|h| {
-        find_on_path("cargo-nextest", Some(&h.join("bin").to_string_lossy())).is_some()
-    })
+    cargo_home
+        .is_some_and(|h| find_on_path("cargo-nextest", Some(&h.join("bin").to_string_lossy())).is_some())
 }
 
 /// Section headers (`[name]`) of an INI-style file.
@@ -204,9 +191,7 @@ fn ini_sections(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| {
             let l = l.trim();
-            l.strip_prefix('[')
-                .and_then(|r| r.strip_suffix(']'))
-                .map(|s| s.trim().to_string())
+            l.strip_prefix('[').and_then(|r| r.strip_suffix(']')).map(|s| s.trim().to_string())
         })
         .collect()
 }
@@ -219,19 +204,11 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
         is_python = true;
         config_files.push("pyproject.toml".to_string());
         let doc: Option<toml::Table> = toml::from_str(&text).ok();
-        let tool = doc
-            .as_ref()
-            .and_then(|d| d.get("tool"))
-            .and_then(|t| t.as_table());
+        let tool = doc.as_ref().and_then(|d| d.get("tool")).and_then(|t| t.as_table());
         if let Some(tool) = tool {
-            if tool
-                .get("pytest")
-                .and_then(|p| p.get("ini_options"))
-                .is_some()
-            {
+            if tool.get("pytest").and_then(|p| p.get("ini_options")).is_some() {
                 info.pytest_configured = true;
-                info.evidence
-                    .push("pyproject.toml has [tool.pytest.ini_options]".into());
+                info.evidence.push("pyproject.toml has [tool.pytest.ini_options]".into());
             }
             if let Some(mypy) = tool.get("mypy") {
                 info.mypy_configured = true;
@@ -244,8 +221,7 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
             }
             if tool.contains_key("flake8") {
                 info.flake8_configured = true;
-                info.evidence
-                    .push("pyproject.toml has [tool.flake8]".into());
+                info.evidence.push("pyproject.toml has [tool.flake8]".into());
             }
         }
         if text.contains("pytest") && !info.pytest_configured {
@@ -320,11 +296,7 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
             info.evidence.push(format!("{name} (pytest)"));
         }
     }
-    for name in [
-        "requirements.txt",
-        "requirements-dev.txt",
-        "requirements-test.txt",
-    ] {
+    for name in ["requirements.txt", "requirements-dev.txt", "requirements-test.txt"] {
         if let Some(text) = read(project, name) {
             is_python = true;
             if text.contains("pytest") {
@@ -341,8 +313,7 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
     let (test_files, imports_pytest) = find_test_files(project);
     if test_files > 0 {
         is_python = true;
-        info.evidence
-            .push(format!("{test_files} Python test file(s)"));
+        info.evidence.push(format!("{test_files} Python test file(s)"));
     }
     if imports_pytest && !info.pytest_configured && !info.mentions_pytest {
         info.mentions_pytest = true;
@@ -355,10 +326,7 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
         return;
     }
 
-    let venv = [".venv", "venv"]
-        .iter()
-        .map(|d| project.join(d))
-        .find(|d| d.join("bin/python").is_file());
+    let venv = [".venv", "venv"].iter().map(|d| project.join(d)).find(|d| d.join("bin/python").is_file());
     let interpreter = match (&venv, python) {
         (Some(v), _) => v.join("bin/python").display().to_string(),
         (None, Some(p)) => p.display().to_string(),
@@ -375,10 +343,7 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
 
 fn has_top_level_python(project: &Path) -> bool {
     std::fs::read_dir(project).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .take(1000)
-            .any(|e| e.path().extension().is_some_and(|x| x == "py"))
+        entries.flatten().take(1000).any(|e| e.path().extension().is_some_and(|x| x == "py"))
     })
 }
 
@@ -453,9 +418,7 @@ pub(crate) async fn probe_tools(
     let mut tools = Vec::new();
     let roots = &config.allowed_roots;
     let spec = |program: &str| -> Option<ChildSpec> {
-        let mut spec = ChildSpec::new(program, project, roots)
-            .ok()?
-            .timeout(Duration::from_secs(30));
+        let mut spec = ChildSpec::new(program, project, roots).ok()?.timeout(Duration::from_secs(30));
         if let Some(venv) = &info.venv {
             let path = std::env::var("PATH").unwrap_or_default();
             spec = spec
@@ -466,15 +429,7 @@ pub(crate) async fn probe_tools(
     };
     async fn version(spec: Option<ChildSpec>) -> Option<String> {
         let out = spec?.run(&mut |_, _| {}).await.ok()?;
-        (out.exit_code == Some(0)).then(|| {
-            out.stdout
-                .text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        })
+        (out.exit_code == Some(0)).then(|| out.stdout.text.lines().next().unwrap_or("").trim().to_string())
     }
 
     if info.rust.is_some() {
@@ -483,31 +438,21 @@ pub(crate) async fn probe_tools(
             version(spec("cargo").map(|s| s.args(["nextest", "--version"]))),
             version(spec("cargo").map(|s| s.args(["clippy", "--version"]))),
         );
-        tools.push(status(
-            RunnerKind::CargoTest,
-            cargo,
-            "install Rust with rustup (https://rustup.rs)",
-        ));
+        tools.push(status(RunnerKind::CargoTest, cargo, "install Rust with rustup (https://rustup.rs)"));
         tools.push(status(
             RunnerKind::CargoNextest,
             nextest,
             "install it with `cargo install cargo-nextest --locked`",
         ));
-        tools.push(status(
-            RunnerKind::Clippy,
-            clippy,
-            "install it with `rustup component add clippy`",
-        ));
+        tools.push(status(RunnerKind::Clippy, clippy, "install it with `rustup component add clippy`"));
     }
     if let Some(py) = &info.python {
         let python = py.interpreter.clone();
         let probe = version(spec(&python).map(|s| s.args(["-c", PYTHON_PROBE])));
         let ruff_binary = version(spec("ruff").map(|s| s.arg("--version")));
         let (probe, ruff_binary) = futures::join!(probe, ruff_binary);
-        let found: serde_json::Map<String, serde_json::Value> = probe
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
+        let found: serde_json::Map<String, serde_json::Value> =
+            probe.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
         let get = |k: &str| found.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let pip = |pkg: &str| format!("install it with `{python} -m pip install {pkg}`");
         let mut pytest = status(RunnerKind::Pytest, get("pytest"), &pip("pytest"));
@@ -527,11 +472,7 @@ pub(crate) async fn probe_tools(
             "install Python 3, or set PIPETTE_PYTHON to an interpreter",
         ));
         tools.push(status(RunnerKind::Mypy, get("mypy"), &pip("mypy")));
-        tools.push(status(
-            RunnerKind::Ruff,
-            ruff_binary.or_else(|| get("ruff")),
-            &pip("ruff"),
-        ));
+        tools.push(status(RunnerKind::Ruff, ruff_binary.or_else(|| get("ruff")), &pip("ruff")));
         tools.push(status(RunnerKind::Flake8, get("flake8"), &pip("flake8")));
     }
     tools
@@ -562,9 +503,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
     }
 
     #[test]
@@ -576,10 +515,7 @@ mod tests {
         assert!(py.config_files.contains(&".flake8".to_string()));
         assert_eq!(py.test_files, 3);
         assert_eq!(info.test_runners(), [RunnerKind::Pytest]);
-        assert_eq!(
-            info.linters(),
-            [RunnerKind::Mypy, RunnerKind::Ruff, RunnerKind::Flake8]
-        );
+        assert_eq!(info.linters(), [RunnerKind::Mypy, RunnerKind::Ruff, RunnerKind::Flake8]);
         assert!(info.mypy_has_files);
     }
 
@@ -587,18 +523,12 @@ mod tests {
     fn the_rust_fixture_uses_cargo_and_clippy() {
         let info = inspect(&fixture("rust-project"), None);
         let rust = info.rust.as_ref().expect("rust");
-        assert!(
-            rust.workspace,
-            "the fixture declares its own empty workspace"
-        );
+        assert!(rust.workspace, "the fixture declares its own empty workspace");
         assert_eq!(rust.package.as_deref(), Some("pipette-fixture"));
         assert!(info.python.is_none());
         let runners = info.test_runners();
         assert_eq!(runners.len(), 1);
-        assert!(matches!(
-            runners[0],
-            RunnerKind::CargoTest | RunnerKind::CargoNextest
-        ));
+        assert!(matches!(runners[0], RunnerKind::CargoTest | RunnerKind::CargoNextest));
         assert_eq!(info.linters(), [RunnerKind::Clippy]);
     }
 
@@ -614,16 +544,9 @@ mod tests {
         let info = inspect(dir.path(), Some(Path::new("/usr/bin/python3.12")));
         assert_eq!(info.test_runners(), [RunnerKind::Unittest]);
         assert_eq!(info.linters(), [RunnerKind::Ruff]);
-        assert_eq!(
-            info.python.as_ref().map(|p| p.interpreter.as_str()),
-            Some("/usr/bin/python3.12")
-        );
+        assert_eq!(info.python.as_ref().map(|p| p.interpreter.as_str()), Some("/usr/bin/python3.12"));
 
-        std::fs::write(
-            dir.path().join("setup.cfg"),
-            "[tool:pytest]\n[mypy]\n[flake8]\n",
-        )
-        .expect("write");
+        std::fs::write(dir.path().join("setup.cfg"), "[tool:pytest]\n[mypy]\n[flake8]\n").expect("write");
         std::fs::write(dir.path().join("tox.ini"), "[tox]\n").expect("write");
         let info = inspect(dir.path(), None);
         assert_eq!(info.test_runners(), [RunnerKind::Pytest]);

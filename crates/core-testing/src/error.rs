@@ -68,9 +68,7 @@ impl TestingError {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::InvalidArgument { .. } => "invalid_argument",
-            Self::NotFound { .. } | Self::NoPreviousRun { .. } | Self::ToolNotFound { .. } => {
-                "not_found"
-            }
+            Self::NotFound { .. } | Self::NoPreviousRun { .. } | Self::ToolNotFound { .. } => "not_found",
             Self::Parse { .. } => "parse",
             Self::Io { .. } => "io",
             Self::Internal(_) => "internal",
@@ -83,24 +81,15 @@ impl TestingError {
     }
 
     pub(crate) fn io(action: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io {
-            action: action.into(),
-            source,
-        }
+        Self::Io { action: action.into(), source }
     }
 
     pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> Self {
-        Self::InvalidArgument {
-            name,
-            reason: reason.into(),
-        }
+        Self::InvalidArgument { name, reason: reason.into() }
     }
 
     pub(crate) fn parse(what: &'static str, reason: impl Into<String>) -> Self {
-        Self::Parse {
-            what,
-            reason: reason.into(),
-        }
+        Self::Parse { what, reason: reason.into() }
     }
 }
 
@@ -111,36 +100,11 @@ mod tests {
     #[test]
     fn kinds_and_retryability() {
         let cases: Vec<(TestingError, &str, bool)> = vec![
-            (
-                TestingError::invalid("path", "x"),
-                "invalid_argument",
-                false,
-            ),
-            (
-                TestingError::NotFound {
-                    name: "path",
-                    path: "/nope".into(),
-                },
-                "not_found",
-                false,
-            ),
-            (
-                TestingError::NoPreviousRun {
-                    project: "/p".into(),
-                },
-                "not_found",
-                false,
-            ),
-            (
-                TestingError::parse("JUnit XML report", "bad"),
-                "parse",
-                false,
-            ),
-            (
-                TestingError::io("reading", std::io::Error::other("x")),
-                "io",
-                true,
-            ),
+            (TestingError::invalid("path", "x"), "invalid_argument", false),
+            (TestingError::NotFound { name: "path", path: "/nope".into() }, "not_found", false),
+            (TestingError::NoPreviousRun { project: "/p".into() }, "not_found", false),
+            (TestingError::parse("JUnit XML report", "bad"), "parse", false),
+            (TestingError::io("reading", std::io::Error::other("x")), "io", true),
             (TestingError::Internal("x".into()), "internal", false),
         ];
         for (err, kind, retryable) in cases {
@@ -152,9 +116,6 @@ mod tests {
     #[test]
     fn invalid_argument_names_the_parameter() {
         let err = TestingError::invalid("path", "outside the allowed roots");
-        assert_eq!(
-            err.to_string(),
-            "invalid argument `path`: outside the allowed roots"
-        );
+        assert_eq!(err.to_string(), "invalid argument `path`: outside the allowed roots");
     }
 }

@@ -17,9 +17,8 @@ pub use config::{Config, DATA_DIR_ENV};
 pub use detect::{Detection, PythonProject, RustProject, ToolStatus};
 pub use error::TestingError;
 pub use model::{
-    Counts, Coverage, CoverageOutcome, Diagnostic, DiagnosticCounts, FileCoverage, RunResult,
-    RunStatus, RunnerKind, RunnerOutcome, Severity, SuiteResult, Summary, TestCase, TestRunReport,
-    TestStatus,
+    Counts, Coverage, CoverageOutcome, Diagnostic, DiagnosticCounts, FileCoverage, RunResult, RunStatus,
+    RunnerKind, RunnerOutcome, Severity, SuiteResult, Summary, TestCase, TestRunReport, TestStatus,
 };
 pub use report::to_markdown;
 pub use request::{

@@ -4,9 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A tool pipette can run.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunnerKind {
     /// `cargo test` (libtest's per-test output).
@@ -56,10 +54,7 @@ impl RunnerKind {
 
     /// Whether it runs tests (as opposed to reporting diagnostics).
     pub fn runs_tests(self) -> bool {
-        matches!(
-            self,
-            Self::CargoTest | Self::CargoNextest | Self::Pytest | Self::Unittest
-        )
+        matches!(self, Self::CargoTest | Self::CargoNextest | Self::Pytest | Self::Unittest)
     }
 }
 
@@ -85,9 +80,7 @@ impl std::str::FromStr for RunnerKind {
 }
 
 /// How a whole run (or one runner) ended, from best to worst.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Everything passed; no diagnostics at warning level or above.
@@ -164,9 +157,7 @@ impl TestCase {
 }
 
 /// How severe a diagnostic is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// An error (type error, syntax error, compile error, denied lint).
@@ -480,10 +471,7 @@ mod tests {
         ];
         let c = Counts::of(&tests);
         assert_eq!(c.total, 6);
-        assert_eq!(
-            c.passed + c.failed + c.skipped + c.errors + c.xfailed + c.xpassed,
-            c.total
-        );
+        assert_eq!(c.passed + c.failed + c.skipped + c.errors + c.xfailed + c.xpassed, c.total);
     }
 
     #[test]

@@ -38,12 +38,8 @@ pub const SAFE_ENV: &[&str] = &[
 ];
 
 /// Set on every child so tools print plain, unbuffered text.
-const FIXED_ENV: &[(&str, &str)] = &[
-    ("NO_COLOR", "1"),
-    ("CARGO_TERM_COLOR", "never"),
-    ("PY_COLORS", "0"),
-    ("PYTHONUNBUFFERED", "1"),
-];
+const FIXED_ENV: &[(&str, &str)] =
+    &[("NO_COLOR", "1"), ("CARGO_TERM_COLOR", "never"), ("PY_COLORS", "0"), ("PYTHONUNBUFFERED", "1")];
 
 /// Default cap on the captured tail of each stream.
 pub const DEFAULT_OUTPUT_CAP: usize = 1024 * 1024;
@@ -105,17 +101,10 @@ pub struct ChildOutput {
 impl ChildSpec {
     /// A child running `program` (a bare name looked up on the child's `PATH`, or an absolute
     /// path) in `cwd`, which must resolve under one of `roots`.
-    pub fn new(
-        program: impl Into<String>,
-        cwd: &Path,
-        roots: &AllowedRoots,
-    ) -> Result<Self, TestingError> {
+    pub fn new(program: impl Into<String>, cwd: &Path, roots: &AllowedRoots) -> Result<Self, TestingError> {
         let program = program.into();
         if program.is_empty() || program.contains('\0') {
-            return Err(TestingError::invalid(
-                "program",
-                "the program name is empty or contains NUL",
-            ));
+            return Err(TestingError::invalid("program", "the program name is empty or contains NUL"));
         }
         if program.contains('/') && !Path::new(&program).is_absolute() {
             return Err(TestingError::invalid(
@@ -125,10 +114,7 @@ impl ChildSpec {
         }
         let cwd = roots.resolve("path", cwd)?;
         if !cwd.is_dir() {
-            return Err(TestingError::invalid(
-                "path",
-                format!("{} is not a directory", cwd.display()),
-            ));
+            return Err(TestingError::invalid("path", format!("{} is not a directory", cwd.display())));
         }
         Ok(Self {
             program,
@@ -169,8 +155,7 @@ impl ChildSpec {
         K: Into<String>,
         V: Into<String>,
     {
-        self.env
-            .extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.env.extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
         self
     }
 
@@ -193,9 +178,7 @@ impl ChildSpec {
 
     /// The program and its arguments.
     pub fn argv(&self) -> Vec<String> {
-        std::iter::once(self.program.clone())
-            .chain(self.args.iter().cloned())
-            .collect()
+        std::iter::once(self.program.clone()).chain(self.args.iter().cloned()).collect()
     }
 
     /// The environment the child will get: the safe set from pipette's own environment, fixed
@@ -337,9 +320,7 @@ impl ChildSpec {
 }
 
 fn program_label(program: &str) -> String {
-    Path::new(program)
-        .file_name()
-        .map_or_else(|| program.to_string(), |n| n.to_string_lossy().into_owned())
+    Path::new(program).file_name().map_or_else(|| program.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 fn install_hint(program: &str) -> String {
@@ -368,10 +349,7 @@ pub(crate) fn validate_env(key: &str, value: &str) -> Result<(), TestingError> {
         ));
     }
     if value.contains('\0') {
-        return Err(TestingError::invalid(
-            "env",
-            format!("the value of `{key}` contains NUL"),
-        ));
+        return Err(TestingError::invalid("env", format!("the value of `{key}` contains NUL")));
     }
     Ok(())
 }
@@ -383,10 +361,7 @@ struct GroupGuard {
 
 impl GroupGuard {
     fn new(pid: Option<u32>) -> Self {
-        let pgid = pid
-            .and_then(|p| i32::try_from(p).ok())
-            .filter(|p| *p > 0)
-            .map(Pid::from_raw);
+        let pgid = pid.and_then(|p| i32::try_from(p).ok()).filter(|p| *p > 0).map(Pid::from_raw);
         Self { pgid }
     }
 
@@ -412,11 +387,7 @@ impl Drop for GroupGuard {
 }
 
 /// Reads a pipe into lines (lossy UTF-8, `\r` trimmed, over-long lines cut) until EOF.
-async fn read_lines(
-    mut pipe: impl AsyncRead + Unpin,
-    stream: Stream,
-    tx: mpsc::Sender<(Stream, String)>,
-) {
+async fn read_lines(mut pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::Sender<(Stream, String)>) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut line: Vec<u8> = Vec::new();
     let mut overflow = false;
@@ -466,11 +437,7 @@ struct Tail {
 
 impl Tail {
     fn new(cap: usize) -> Self {
-        Self {
-            buf: String::new(),
-            cap,
-            dropped: 0,
-        }
+        Self { buf: String::new(), cap, dropped: 0 }
     }
 
     fn push_line(&mut self, line: &str) {
@@ -495,10 +462,7 @@ impl Tail {
 
     fn finish(mut self) -> Captured {
         self.trim();
-        Captured {
-            text: self.buf,
-            truncated_bytes: self.dropped,
-        }
+        Captured { text: self.buf, truncated_bytes: self.dropped }
     }
 }
 
@@ -517,18 +481,10 @@ pub(crate) fn tail_of(text: &str, max: usize) -> String {
 /// Looks `name` up on a `PATH`-style list; returns the first executable file.
 pub(crate) fn find_on_path(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    let path_var = path_var
-        .map(str::to_string)
-        .or_else(|| std::env::var("PATH").ok())?;
-    path_var
-        .split(':')
-        .filter(|d| !d.is_empty())
-        .map(|dir| Path::new(dir).join(name))
-        .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    let path_var = path_var.map(str::to_string).or_else(|| std::env::var("PATH").ok())?;
+    path_var.split(':').filter(|d| !d.is_empty()).map(|dir| Path::new(dir).join(name)).find(|candidate| {
+        candidate.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 #[cfg(test)]
@@ -541,24 +497,19 @@ mod tests {
 
     async fn run(spec: ChildSpec) -> (ChildOutput, Vec<(Stream, String)>) {
         let mut lines = Vec::new();
-        let out = spec
-            .run(&mut |s, l| lines.push((s, l.to_string())))
-            .await
-            .expect("run");
+        let out = spec.run(&mut |s, l| lines.push((s, l.to_string()))).await.expect("run");
         (out, lines)
     }
 
     #[tokio::test]
     async fn runs_argv_without_a_shell_and_captures_both_streams() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spec = ChildSpec::new("sh", dir.path(), &roots_for(dir.path()))
-            .expect("spec")
-            .args([
-                "-c",
-                "echo out; echo err >&2; echo \"$1\"",
-                "sh",
-                "a b;$(x)",
-            ]);
+        let spec = ChildSpec::new("sh", dir.path(), &roots_for(dir.path())).expect("spec").args([
+            "-c",
+            "echo out; echo err >&2; echo \"$1\"",
+            "sh",
+            "a b;$(x)",
+        ]);
         let (out, lines) = run(spec).await;
         assert_eq!(out.exit_code, Some(0));
         assert!(!out.timed_out);
@@ -575,12 +526,8 @@ mod tests {
             .expect("spec")
             .env("PIPETTE_EXPLICIT", "yes");
         let (out, _) = run(spec).await;
-        let keys: Vec<&str> = out
-            .stdout
-            .text
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
-            .collect();
+        let keys: Vec<&str> =
+            out.stdout.text.lines().filter_map(|l| l.split_once('=').map(|(k, _)| k)).collect();
         assert!(keys.contains(&"PIPETTE_EXPLICIT"), "{keys:?}");
         assert!(keys.contains(&"NO_COLOR"), "{keys:?}");
         for key in keys {
@@ -601,15 +548,8 @@ mod tests {
     async fn loader_variables_and_bad_names_are_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let roots = roots_for(dir.path());
-        for (key, value) in [
-            ("LD_PRELOAD", "/x.so"),
-            ("A=B", "1"),
-            ("", "1"),
-            ("OK", "a\0b"),
-        ] {
-            let spec = ChildSpec::new("true", dir.path(), &roots)
-                .expect("spec")
-                .env(key, value);
+        for (key, value) in [("LD_PRELOAD", "/x.so"), ("A=B", "1"), ("", "1"), ("OK", "a\0b")] {
+            let spec = ChildSpec::new("true", dir.path(), &roots).expect("spec").env(key, value);
             let err = spec.run(&mut |_, _| {}).await.expect_err("refused");
             assert_eq!(err.kind(), "invalid_argument", "{key}: {err}");
         }
@@ -620,10 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let spec = ChildSpec::new("sh", dir.path(), &roots_for(dir.path()))
             .expect("spec")
-            .args([
-                "-c",
-                "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done",
-            ])
+            .args(["-c", "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done"])
             .output_cap(2048);
         let (out, lines) = run(spec).await;
         assert_eq!(lines.len(), 2000, "every line still streams");
@@ -635,12 +572,8 @@ mod tests {
     #[tokio::test]
     async fn a_missing_program_is_reported_as_not_installed() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let spec = ChildSpec::new(
-            "pipette-no-such-program",
-            dir.path(),
-            &roots_for(dir.path()),
-        )
-        .expect("spec");
+        let spec =
+            ChildSpec::new("pipette-no-such-program", dir.path(), &roots_for(dir.path())).expect("spec");
         let err = spec.run(&mut |_, _| {}).await.expect_err("missing");
         assert!(matches!(err, TestingError::ToolNotFound { .. }), "{err:?}");
     }
@@ -653,10 +586,7 @@ mod tests {
         let err = ChildSpec::new("./x", dir.path(), &roots).expect_err("relative");
         assert_eq!(err.kind(), "invalid_argument");
         let err = ChildSpec::new("true", other.path(), &roots).expect_err("outside");
-        assert!(matches!(
-            err,
-            TestingError::InvalidArgument { name: "path", .. }
-        ));
+        assert!(matches!(err, TestingError::InvalidArgument { name: "path", .. }));
     }
 
     #[tokio::test]
@@ -671,10 +601,7 @@ mod tests {
         assert!(out.timed_out);
         assert_eq!(out.signal, Some(9));
         let pid: i32 = lines[0].1.trim().parse().expect("pid");
-        assert!(
-            wait_gone(pid).await,
-            "grandchild {pid} survived the timeout"
-        );
+        assert!(wait_gone(pid).await, "grandchild {pid} survived the timeout");
     }
 
     #[tokio::test]
@@ -687,11 +614,7 @@ mod tests {
         let mut ignore = |_: Stream, _: &str| {};
         let run = spec.run(&mut ignore);
         let _ = tokio::time::timeout(Duration::from_millis(500), run).await;
-        let pid: i32 = std::fs::read_to_string(&pid_file)
-            .expect("pid file")
-            .trim()
-            .parse()
-            .expect("pid");
+        let pid: i32 = std::fs::read_to_string(&pid_file).expect("pid file").trim().parse().expect("pid");
         assert!(wait_gone(pid).await, "grandchild {pid} survived the drop");
     }
 
@@ -717,9 +640,7 @@ mod tests {
             match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
                 Err(_) => return true,
                 Ok(stat) => {
-                    let state = stat
-                        .rsplit_once(") ")
-                        .and_then(|(_, rest)| rest.chars().next());
+                    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
                     if matches!(state, Some('Z' | 'X')) {
                         return true;
                     }

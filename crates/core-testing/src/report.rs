@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::{
-    Counts, CoverageOutcome, DiagnosticCounts, RunResult, RunStatus, RunnerOutcome, Severity,
-    Summary, TestRunReport, TestStatus,
+    Counts, CoverageOutcome, DiagnosticCounts, RunResult, RunStatus, RunnerOutcome, Severity, Summary,
+    TestRunReport, TestStatus,
 };
 
 /// Folds runner results into a summary.
@@ -15,30 +15,14 @@ pub(crate) fn summarize(results: &[RunResult], duration_ms: u64) -> Summary {
         counts.merge(&r.counts);
         diagnostics.merge(&r.diagnostic_counts);
     }
-    let status = results
-        .iter()
-        .map(|r| r.status)
-        .max()
-        .unwrap_or(RunStatus::Passed);
-    let runners = results
-        .iter()
-        .map(|r| RunnerOutcome {
-            runner: r.runner,
-            status: r.status,
-        })
-        .collect();
+    let status = results.iter().map(|r| r.status).max().unwrap_or(RunStatus::Passed);
+    let runners = results.iter().map(|r| RunnerOutcome { runner: r.runner, status: r.status }).collect();
     let message = if results.is_empty() {
         "nothing to run".to_string()
     } else {
-        let per_runner: Vec<String> = results
-            .iter()
-            .map(|r| format!("{} {}", r.runner, status_text(r.status)))
-            .collect();
-        let mut parts = vec![format!(
-            "{}: {}",
-            status_text(status),
-            per_runner.join(", ")
-        )];
+        let per_runner: Vec<String> =
+            results.iter().map(|r| format!("{} {}", r.runner, status_text(r.status))).collect();
+        let mut parts = vec![format!("{}: {}", status_text(status), per_runner.join(", "))];
         if counts.total > 0 {
             parts.push(counts_text(&counts));
         }
@@ -47,14 +31,7 @@ pub(crate) fn summarize(results: &[RunResult], duration_ms: u64) -> Summary {
         }
         parts.join("; ")
     };
-    Summary {
-        status,
-        counts,
-        diagnostic_counts: diagnostics,
-        runners,
-        duration_ms,
-        message,
-    }
+    Summary { status, counts, diagnostic_counts: diagnostics, runners, duration_ms, message }
 }
 
 pub(crate) fn status_text(status: RunStatus) -> &'static str {
@@ -66,34 +43,37 @@ pub(crate) fn status_text(status: RunStatus) -> &'static str {
     }
 }
 
+/// `1 test`, `2 tests`.
+fn count(n: u64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 fn counts_text(c: &Counts) -> String {
     let mut parts = vec![format!("{} passed", c.passed)];
-    for (n, word) in [
-        (c.failed, "failed"),
-        (c.errors, "errors"),
-        (c.skipped, "skipped"),
-        (c.xfailed, "xfailed"),
-        (c.xpassed, "xpassed"),
+    for (n, singular, plural) in [
+        (c.failed, "failed", "failed"),
+        (c.errors, "error", "errors"),
+        (c.skipped, "skipped", "skipped"),
+        (c.xfailed, "xfailed", "xfailed"),
+        (c.xpassed, "xpassed", "xpassed"),
     ] {
         if n > 0 {
-            parts.push(format!("{n} {word}"));
+            parts.push(count(n, singular, plural));
         }
     }
-    format!("{} tests ({})", c.total, parts.join(", "))
+    format!("{} ({})", count(c.total, "test", "tests"), parts.join(", "))
 }
 
 fn diagnostics_text(d: &DiagnosticCounts) -> String {
     let mut parts = Vec::new();
-    for (n, word) in [
-        (d.errors, "errors"),
-        (d.warnings, "warnings"),
-        (d.notes, "notes"),
-    ] {
+    for (n, singular, plural) in
+        [(d.errors, "error", "errors"), (d.warnings, "warning", "warnings"), (d.notes, "note", "notes")]
+    {
         if n > 0 {
-            parts.push(format!("{n} {word}"));
+            parts.push(count(n, singular, plural));
         }
     }
-    format!("{} diagnostics ({})", d.total, parts.join(", "))
+    format!("{} ({})", count(d.total, "diagnostic", "diagnostics"), parts.join(", "))
 }
 
 /// First line of a message, shortened, safe inside a Markdown list item.
@@ -118,10 +98,8 @@ pub fn to_markdown(report: &TestRunReport) -> String {
         s.message,
         s.duration_ms as f64 / 1000.0
     );
-    let _ = writeln!(
-        md,
-        "| Runner | Status | Tests | Passed | Failed | Errors | Skipped | Diagnostics | Time |"
-    );
+    let _ =
+        writeln!(md, "| Runner | Status | Tests | Passed | Failed | Errors | Skipped | Diagnostics | Time |");
     let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &report.results {
         let c = &r.counts;
@@ -148,11 +126,8 @@ pub fn to_markdown(report: &TestRunReport) -> String {
         for note in &r.notes {
             let _ = writeln!(md, "- note: {note}");
         }
-        let bad: Vec<_> = r
-            .tests
-            .iter()
-            .filter(|t| matches!(t.status, TestStatus::Failed | TestStatus::Error))
-            .collect();
+        let bad: Vec<_> =
+            r.tests.iter().filter(|t| matches!(t.status, TestStatus::Failed | TestStatus::Error)).collect();
         if !bad.is_empty() {
             let _ = writeln!(md, "\n### Failures\n");
             for t in bad {
@@ -161,16 +136,8 @@ pub fn to_markdown(report: &TestRunReport) -> String {
                     (Some(f), None) => format!(" ({f})"),
                     _ => String::new(),
                 };
-                let message = t
-                    .message
-                    .as_deref()
-                    .map(|m| one_line(m, 200))
-                    .unwrap_or_default();
-                let word = if t.status == TestStatus::Error {
-                    "error"
-                } else {
-                    "failed"
-                };
+                let message = t.message.as_deref().map(|m| one_line(m, 200)).unwrap_or_default();
+                let word = if t.status == TestStatus::Error { "error" } else { "failed" };
                 let _ = writeln!(md, "- `{}` {word}{location}: {message}", t.name);
             }
         }
@@ -188,16 +155,8 @@ pub fn to_markdown(report: &TestRunReport) -> String {
                     d.line.unwrap_or(0),
                     d.column.unwrap_or(0)
                 );
-                let code = d
-                    .code
-                    .as_deref()
-                    .map(|c| format!(" [{c}]"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    md,
-                    "- `{location}` {severity}{code}: {}",
-                    one_line(&d.message, 200)
-                );
+                let code = d.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+                let _ = writeln!(md, "- `{location}` {severity}{code}: {}", one_line(&d.message, 200));
             }
             if r.diagnostics.len() > 200 {
                 let _ = writeln!(md, "- … and {} more", r.diagnostics.len() - 200);
@@ -213,12 +172,7 @@ pub fn to_markdown(report: &TestRunReport) -> String {
                 let _ = writeln!(md, "| File | Covered | Statements | Missing lines |");
                 let _ = writeln!(md, "|---|---:|---:|---|");
                 for f in c.files.iter().take(100) {
-                    let missing: Vec<String> = f
-                        .missing_lines
-                        .iter()
-                        .take(20)
-                        .map(u64::to_string)
-                        .collect();
+                    let missing: Vec<String> = f.missing_lines.iter().take(20).map(u64::to_string).collect();
                     let _ = writeln!(
                         md,
                         "| {} | {:.2} % | {} | {} |",
@@ -247,25 +201,17 @@ mod tests {
     use crate::{Diagnostic, RunnerKind, TestCase};
 
     fn sample() -> TestRunReport {
-        let mut pytest = RunResult::errored(
-            RunnerKind::Pytest,
-            vec!["python3".into(), "-m".into(), "pytest".into()],
-            "",
-        );
+        let mut pytest =
+            RunResult::errored(RunnerKind::Pytest, vec!["python3".into(), "-m".into(), "pytest".into()], "");
         pytest.error = None;
         pytest.status = RunStatus::Failed;
         let mut failing = TestCase::new("tests/t.py::test_x", TestStatus::Failed);
         failing.message = Some("assert 1 == 2\nmore | detail".into());
         failing.file = Some("tests/t.py".into());
         failing.line = Some(3);
-        pytest.tests = vec![
-            failing,
-            TestCase::new("tests/t.py::test_y", TestStatus::Passed),
-        ];
+        pytest.tests = vec![failing, TestCase::new("tests/t.py::test_y", TestStatus::Passed)];
         pytest.counts = Counts::of(&pytest.tests);
-        pytest.coverage = Some(CoverageOutcome::Unavailable {
-            reason: "pytest-cov is not installed".into(),
-        });
+        pytest.coverage = Some(CoverageOutcome::Unavailable { reason: "pytest-cov is not installed".into() });
         let mut ruff = RunResult::errored(RunnerKind::Ruff, vec!["ruff".into()], "");
         ruff.error = None;
         ruff.status = RunStatus::Failed;
@@ -297,7 +243,7 @@ mod tests {
         assert_eq!(report.summary.diagnostic_counts.warnings, 1);
         assert_eq!(
             report.summary.message,
-            "failed: pytest failed, ruff failed; 2 tests (1 passed, 1 failed); 1 diagnostics (1 warnings)"
+            "failed: pytest failed, ruff failed; 2 tests (1 passed, 1 failed); 1 diagnostic (1 warning)"
         );
         assert_eq!(summarize(&[], 0).status, RunStatus::Passed);
     }
@@ -305,21 +251,9 @@ mod tests {
     #[test]
     fn markdown_lists_failures_diagnostics_and_coverage() {
         let md = to_markdown(&sample());
-        assert!(
-            md.contains("| pytest | failed | 2 | 1 | 1 | 0 | 0 | 0 | 0.0 s |"),
-            "{md}"
-        );
-        assert!(
-            md.contains("- `tests/t.py::test_x` failed (tests/t.py:3): assert 1 == 2"),
-            "{md}"
-        );
-        assert!(
-            md.contains("- `a.py:2:8` warning [F401]: `os` imported but unused"),
-            "{md}"
-        );
-        assert!(
-            md.contains("Not measured: pytest-cov is not installed"),
-            "{md}"
-        );
+        assert!(md.contains("| pytest | failed | 2 | 1 | 1 | 0 | 0 | 0 | 0.0 s |"), "{md}");
+        assert!(md.contains("- `tests/t.py::test_x` failed (tests/t.py:3): assert 1 == 2"), "{md}");
+        assert!(md.contains("- `a.py:2:8` warning [F401]: `os` imported but unused"), "{md}");
+        assert!(md.contains("Not measured: pytest-cov is not installed"), "{md}");
     }
 }

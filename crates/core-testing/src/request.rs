@@ -86,9 +86,7 @@ impl TestRunRequest {
 }
 
 /// A linter or type checker.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LintTool {
     /// `cargo clippy`.
@@ -110,9 +108,7 @@ impl std::str::FromStr for LintTool {
             "mypy" => Ok(Self::Mypy),
             "ruff" => Ok(Self::Ruff),
             "flake8" => Ok(Self::Flake8),
-            _ => Err(format!(
-                "unknown lint tool `{s}`; expected one of clippy, mypy, ruff, flake8"
-            )),
+            _ => Err(format!("unknown lint tool `{s}`; expected one of clippy, mypy, ruff, flake8")),
         }
     }
 }
@@ -209,20 +205,15 @@ mod tests {
         let auto: TestRunRequest =
             serde_json::from_value(serde_json::json!({"path": "/p"})).expect("auto by default");
         assert_eq!(auto.runners, RunnerSelection::Auto(Auto::Auto));
-        let explicit: TestRunRequest = serde_json::from_value(
-            serde_json::json!({"path": "/p", "runners": "auto", "coverage": true}),
-        )
-        .expect("auto");
+        let explicit: TestRunRequest =
+            serde_json::from_value(serde_json::json!({"path": "/p", "runners": "auto", "coverage": true}))
+                .expect("auto");
         assert_eq!(explicit.runners, RunnerSelection::Auto(Auto::Auto));
         assert!(explicit.coverage);
-        let list: TestRunRequest = serde_json::from_value(
-            serde_json::json!({"path": "/p", "runners": ["pytest", "ruff"]}),
-        )
-        .expect("list");
-        assert_eq!(
-            list.runners,
-            RunnerSelection::List(vec![RunnerKind::Pytest, RunnerKind::Ruff])
-        );
+        let list: TestRunRequest =
+            serde_json::from_value(serde_json::json!({"path": "/p", "runners": ["pytest", "ruff"]}))
+                .expect("list");
+        assert_eq!(list.runners, RunnerSelection::List(vec![RunnerKind::Pytest, RunnerKind::Ruff]));
         assert!(
             serde_json::from_value::<TestRunRequest>(
                 serde_json::json!({"path": "/p", "runners": "everything"})
@@ -249,16 +240,9 @@ mod tests {
     fn schemas_document_every_field() {
         let schema = serde_json::to_value(schemars::schema_for!(TestRunRequest)).expect("schema");
         let props = schema["properties"].as_object().expect("properties");
-        for field in [
-            "path",
-            "runners",
-            "filter",
-            "coverage",
-            "timeout_seconds",
-            "env",
-            "include_passed",
-            "save",
-        ] {
+        for field in
+            ["path", "runners", "filter", "coverage", "timeout_seconds", "env", "include_passed", "save"]
+        {
             let description = props[field]["description"].as_str().unwrap_or_default();
             assert!(!description.is_empty(), "{field} has no description");
         }

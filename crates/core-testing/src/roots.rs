@@ -24,16 +24,12 @@ impl AllowedRoots {
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
-        let mut out = Self {
-            roots: Vec::new(),
-            given: Vec::new(),
-        };
+        let mut out = Self { roots: Vec::new(), given: Vec::new() };
         for root in roots {
             let root = root.as_ref();
-            let canonical = root.canonicalize().map_err(|_| TestingError::NotFound {
-                name: "allowed_roots",
-                path: root.to_path_buf(),
-            })?;
+            let canonical = root
+                .canonicalize()
+                .map_err(|_| TestingError::NotFound { name: "allowed_roots", path: root.to_path_buf() })?;
             out.given.push(absolute(root));
             out.roots.push(canonical);
         }
@@ -53,10 +49,7 @@ impl AllowedRoots {
 
     /// Parses a `:`-separated list, skipping entries that do not exist.
     pub fn parse_list(value: &str) -> Self {
-        let mut out = Self {
-            roots: Vec::new(),
-            given: Vec::new(),
-        };
+        let mut out = Self { roots: Vec::new(), given: Vec::new() };
         for entry in value.split(':').map(str::trim).filter(|e| !e.is_empty()) {
             match Path::new(entry).canonicalize() {
                 Ok(canonical) => {
@@ -77,10 +70,7 @@ impl AllowedRoots {
             Ok(dir) => Self::parse_list(&dir.to_string_lossy()),
             Err(err) => {
                 tracing::warn!(%err, "the current directory cannot be read; no root is allowed");
-                Self {
-                    roots: Vec::new(),
-                    given: Vec::new(),
-                }
+                Self { roots: Vec::new(), given: Vec::new() }
             }
         }
     }
@@ -122,10 +112,7 @@ impl AllowedRoots {
                 if !self.lexically_inside(&lexical) {
                     return Err(self.outside(name, path, &lexical, None));
                 }
-                return Err(TestingError::NotFound {
-                    name,
-                    path: path.to_path_buf(),
-                });
+                return Err(TestingError::NotFound { name, path: path.to_path_buf() });
             }
         };
         if self.contains_canonical(&canonical) {
@@ -135,10 +122,7 @@ impl AllowedRoots {
     }
 
     fn lexically_inside(&self, lexical: &Path) -> bool {
-        self.roots
-            .iter()
-            .chain(&self.given)
-            .any(|root| lexical.starts_with(root))
+        self.roots.iter().chain(&self.given).any(|root| lexical.starts_with(root))
     }
 
     fn outside(
@@ -148,19 +132,11 @@ impl AllowedRoots {
         lexical: &Path,
         canonical: Option<&Path>,
     ) -> TestingError {
-        let roots = self
-            .roots
-            .iter()
-            .map(|r| r.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let roots = self.roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ");
         let has_parent = path.components().any(|c| matches!(c, Component::ParentDir));
         let why = if self.lexically_inside(lexical) {
             let target = canonical.map_or_else(String::new, |c| format!(" (to {})", c.display()));
-            format!(
-                "{} leads out of the allowed roots through a symlink{target}",
-                path.display()
-            )
+            format!("{} leads out of the allowed roots through a symlink{target}", path.display())
         } else if has_parent && self.lexically_inside_any_prefix(path) {
             format!(
                 "{} escapes the allowed roots with `..` (it resolves to {})",
@@ -198,9 +174,7 @@ fn absolute(path: &Path) -> PathBuf {
     if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir()
-            .map(|cwd| cwd.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
+        std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
     }
 }
 
@@ -246,13 +220,7 @@ mod tests {
         let (root, _outside, roots) = setup();
         let inside = root.path().join("project/./../project");
         let resolved = roots.resolve("path", &inside).expect("allowed");
-        assert_eq!(
-            resolved,
-            root.path()
-                .join("project")
-                .canonicalize()
-                .expect("canonical")
-        );
+        assert_eq!(resolved, root.path().join("project").canonicalize().expect("canonical"));
     }
 
     #[test]
@@ -266,19 +234,11 @@ mod tests {
     #[test]
     fn a_dotdot_escape_is_refused() {
         let (root, outside, roots) = setup();
-        let name = outside
-            .path()
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .to_string();
+        let name = outside.path().file_name().expect("name").to_string_lossy().to_string();
         // root/project/../../<outside>: starts inside, climbs out.
         let sneaky = root.path().join("project/../..").join(name);
         let reason = refusal(&roots, &sneaky);
-        assert!(
-            reason.contains("escapes the allowed roots with `..`"),
-            "{reason}"
-        );
+        assert!(reason.contains("escapes the allowed roots with `..`"), "{reason}");
     }
 
     #[test]
@@ -293,9 +253,7 @@ mod tests {
     #[test]
     fn a_missing_path_is_not_found() {
         let (root, _outside, roots) = setup();
-        let err = roots
-            .resolve("path", &root.path().join("nope"))
-            .expect_err("missing");
+        let err = roots.resolve("path", &root.path().join("nope")).expect_err("missing");
         assert_eq!(err.kind(), "not_found");
     }
 

@@ -96,20 +96,12 @@ pub(crate) fn record(state: &mut ProjectState, results: &[(RunResult, Scope, Opt
                         !result.runner.runs_tests()
                     }))
                     .collect();
-                let mut tests: Vec<String> = old
-                    .tests
-                    .iter()
-                    .filter(|t| !seen.contains(t.as_str()))
-                    .cloned()
-                    .collect();
+                let mut tests: Vec<String> =
+                    old.tests.iter().filter(|t| !seen.contains(t.as_str())).cloned().collect();
                 tests.extend(new.tests.iter().cloned());
                 tests.dedup();
-                let mut files: BTreeSet<String> = old
-                    .files
-                    .iter()
-                    .filter(|f| !checked.contains(f.as_str()))
-                    .cloned()
-                    .collect();
+                let mut files: BTreeSet<String> =
+                    old.files.iter().filter(|f| !checked.contains(f.as_str())).cloned().collect();
                 files.extend(new.files.iter().cloned());
                 let status = if new.whole || !tests.is_empty() || !files.is_empty() {
                     new.status.max(RunStatus::Failed)
@@ -133,10 +125,7 @@ pub(crate) fn record(state: &mut ProjectState, results: &[(RunResult, Scope, Opt
 
 /// Where a project's state lives: one small JSON file per project, named by a stable hash.
 pub(crate) fn path_for(state_dir: &Path, project: &Path) -> PathBuf {
-    state_dir.join("projects").join(format!(
-        "{:016x}.json",
-        fnv1a(project.to_string_lossy().as_bytes())
-    ))
+    state_dir.join("projects").join(format!("{:016x}.json", fnv1a(project.to_string_lossy().as_bytes())))
 }
 
 /// FNV-1a, 64 bits: stable across Rust versions (unlike `DefaultHasher`).
@@ -174,17 +163,14 @@ pub(crate) async fn save(state_dir: &Path, state: &ProjectState) -> Result<(), T
 /// Writes `bytes` to `path` through a temporary sibling and a rename, so a reader (or a
 /// cancelled writer) never leaves a half-written file behind.
 pub(crate) async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TestingError> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| TestingError::Internal(format!("{} has no parent", path.display())))?;
+    let dir =
+        path.parent().ok_or_else(|| TestingError::Internal(format!("{} has no parent", path.display())))?;
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| TestingError::io(format!("creating {}", dir.display()), e))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
         std::process::id()
     ));
     tokio::fs::write(&tmp, bytes)
@@ -209,11 +195,7 @@ mod tests {
     }
 
     fn empty(project: &str) -> ProjectState {
-        ProjectState {
-            project: project.into(),
-            updated_at: Utc::now(),
-            runners: BTreeMap::new(),
-        }
+        ProjectState { project: project.into(), updated_at: Utc::now(), runners: BTreeMap::new() }
     }
 
     #[test]
@@ -225,11 +207,7 @@ mod tests {
                 result(
                     RunnerKind::Pytest,
                     RunStatus::Failed,
-                    &[
-                        ("a", TestStatus::Failed),
-                        ("b", TestStatus::Error),
-                        ("c", TestStatus::Passed),
-                    ],
+                    &[("a", TestStatus::Failed), ("b", TestStatus::Error), ("c", TestStatus::Passed)],
                 ),
                 Scope::Full,
                 None,
@@ -254,11 +232,7 @@ mod tests {
         record(
             &mut state,
             &[(
-                result(
-                    RunnerKind::Pytest,
-                    RunStatus::Passed,
-                    &[("c", TestStatus::Passed)],
-                ),
+                result(RunnerKind::Pytest, RunStatus::Passed, &[("c", TestStatus::Passed)]),
                 Scope::Partial,
                 None,
             )],
@@ -270,11 +244,7 @@ mod tests {
         record(
             &mut state,
             &[(
-                result(
-                    RunnerKind::Pytest,
-                    RunStatus::Passed,
-                    &[("b", TestStatus::Passed)],
-                ),
+                result(RunnerKind::Pytest, RunStatus::Passed, &[("b", TestStatus::Passed)]),
                 Scope::Full,
                 None,
             )],
@@ -296,21 +266,11 @@ mod tests {
             hint: None,
         }];
         let broken = result(RunnerKind::CargoTest, RunStatus::Error, &[]);
-        record(
-            &mut state,
-            &[(ruff, Scope::Full, None), (broken, Scope::Full, None)],
-        );
+        record(&mut state, &[(ruff, Scope::Full, None), (broken, Scope::Full, None)]);
         assert_eq!(state.runners[&RunnerKind::Ruff].files, ["a.py"]);
         assert!(state.runners[&RunnerKind::CargoTest].whole);
         // A rerun of ruff on a.py that comes back clean clears the file.
-        record(
-            &mut state,
-            &[(
-                result(RunnerKind::Ruff, RunStatus::Passed, &[]),
-                Scope::Partial,
-                None,
-            )],
-        );
+        record(&mut state, &[(result(RunnerKind::Ruff, RunStatus::Passed, &[]), Scope::Partial, None)]);
         assert!(!state.runners[&RunnerKind::Ruff].has_failures());
     }
 
@@ -321,25 +281,17 @@ mod tests {
         record(
             &mut state,
             &[(
-                result(
-                    RunnerKind::CargoTest,
-                    RunStatus::Failed,
-                    &[("t::x", TestStatus::Failed)],
-                ),
+                result(RunnerKind::CargoTest, RunStatus::Failed, &[("t::x", TestStatus::Failed)]),
                 Scope::Full,
                 None,
             )],
         );
         save(dir.path(), &state).await.expect("save");
-        let loaded = load(dir.path(), Path::new("/some/project"))
-            .await
-            .expect("loaded");
+        let loaded = load(dir.path(), Path::new("/some/project")).await.expect("loaded");
         assert_eq!(loaded, state);
         assert!(load(dir.path(), Path::new("/other")).await.is_none());
         // A corrupt file is no state, not an error.
-        tokio::fs::write(path_for(dir.path(), Path::new("/some/project")), b"{")
-            .await
-            .expect("write");
+        tokio::fs::write(path_for(dir.path(), Path::new("/some/project")), b"{").await.expect("write");
         assert!(load(dir.path(), Path::new("/some/project")).await.is_none());
     }
 

@@ -38,9 +38,7 @@ struct Inner {
 
 impl std::fmt::Debug for Testing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Testing")
-            .field("config", &self.inner.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Testing").field("config", &self.inner.config).finish_non_exhaustive()
     }
 }
 
@@ -65,13 +63,7 @@ impl Testing {
     /// A service with this configuration.
     pub fn new(config: Config) -> Self {
         let limit = Semaphore::new(config.max_parallel.max(1));
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                limit,
-                state_lock: Mutex::new(()),
-            }),
-        }
+        Self { inner: Arc::new(Inner { config, limit, state_lock: Mutex::new(()) }) }
     }
 
     /// A service configured from the environment ([`Config::from_env`]).
@@ -133,27 +125,18 @@ impl Testing {
             RunnerSelection::List(list) => dedup(list.iter().copied()),
         };
         let scope = || {
-            if filter.is_some() {
-                Scope::Partial
-            } else {
-                Scope::Full
-            }
+            if filter.is_some() { Scope::Partial } else { Scope::Full }
         };
         let plan = kinds
             .into_iter()
             .map(|kind| Planned {
                 kind,
                 selection: None,
-                scope: if kind.runs_tests() {
-                    scope()
-                } else {
-                    Scope::Full
-                },
+                scope: if kind.runs_tests() { scope() } else { Scope::Full },
                 filter: filter.filter(|_| kind.runs_tests()).map(str::to_string),
             })
             .collect();
-        self.execute(&project, &info, plan, &options, notes, progress)
-            .await
+        self.execute(&project, &info, plan, &options, notes, progress).await
     }
 
     /// `lint_run`: runs linters and type checkers and returns their diagnostics.
@@ -187,15 +170,9 @@ impl Testing {
         };
         let plan = kinds
             .into_iter()
-            .map(|kind| Planned {
-                kind,
-                selection: None,
-                scope: Scope::Full,
-                filter: None,
-            })
+            .map(|kind| Planned { kind, selection: None, scope: Scope::Full, filter: None })
             .collect();
-        self.execute(&project, &info, plan, &options, notes, progress)
-            .await
+        self.execute(&project, &info, plan, &options, notes, progress).await
     }
 
     /// `test_rerun_failed`: reruns only what failed in the project's most recent runs (per
@@ -217,13 +194,21 @@ impl Testing {
         validate_envs(&request.env)?;
         let previous = state::load(&self.config().state_dir, &project)
             .await
-            .ok_or_else(|| TestingError::NoPreviousRun {
-                project: project.clone(),
-            })?;
+            .ok_or_else(|| TestingError::NoPreviousRun { project: project.clone() })?;
+        // cargo test and nextest run the same tests: rerun only the one that ran last.
+        let cargo_runs: Vec<(RunnerKind, chrono::DateTime<chrono::Utc>)> =
+            [RunnerKind::CargoTest, RunnerKind::CargoNextest]
+                .into_iter()
+                .filter_map(|k| previous.runners.get(&k).filter(|s| s.has_failures()).map(|s| (k, s.at)))
+                .collect();
+        let superseded = match cargo_runs.as_slice() {
+            [(a, at_a), (b, at_b)] => Some(if at_a < at_b { *a } else { *b }),
+            _ => None,
+        };
         let plan: Vec<Planned> = previous
             .runners
             .iter()
-            .filter(|(_, s)| s.has_failures())
+            .filter(|(kind, s)| s.has_failures() && Some(**kind) != superseded)
             .map(|(kind, s)| {
                 let selection = if s.whole {
                     None
@@ -246,23 +231,16 @@ impl Testing {
             .collect();
         let mut notes = Vec::new();
         if plan.is_empty() {
-            notes.push(format!(
-                "nothing failed in the last run of {}; nothing to rerun",
-                project.display()
-            ));
+            notes.push(format!("nothing failed in the last run of {}; nothing to rerun", project.display()));
         }
         let info = self.inspect(&project).await?;
-        self.execute(&project, &info, plan, &options, notes, progress)
-            .await
+        self.execute(&project, &info, plan, &options, notes, progress).await
     }
 
     fn project(&self, path: &Path) -> Result<PathBuf, TestingError> {
         let project = self.config().allowed_roots.resolve("path", path)?;
         if !project.is_dir() {
-            return Err(TestingError::invalid(
-                "path",
-                format!("{} is not a directory", project.display()),
-            ));
+            return Err(TestingError::invalid("path", format!("{} is not a directory", project.display())));
         }
         Ok(project)
     }
@@ -271,10 +249,7 @@ impl Testing {
         let max = self.config().max_timeout;
         match seconds {
             None => Ok(self.config().default_timeout),
-            Some(0) => Err(TestingError::invalid(
-                "timeout_seconds",
-                "must be at least 1 second",
-            )),
+            Some(0) => Err(TestingError::invalid("timeout_seconds", "must be at least 1 second")),
             Some(s) if Duration::from_secs(s) > max => Err(TestingError::invalid(
                 "timeout_seconds",
                 format!("must be at most {} seconds", max.as_secs()),
@@ -306,10 +281,12 @@ impl Testing {
         let runs = plan.iter().enumerate().map(|(i, planned)| {
             let hub = &hub;
             async move {
-                let _permit =
-                    self.inner.limit.acquire().await.map_err(|_| {
-                        TestingError::Internal("the runner limit was closed".into())
-                    })?;
+                let _permit = self
+                    .inner
+                    .limit
+                    .acquire()
+                    .await
+                    .map_err(|_| TestingError::Internal("the runner limit was closed".into()))?;
                 let ctx = RunContext {
                     project,
                     info,
@@ -330,9 +307,7 @@ impl Testing {
             && let Err(err) = self.remember(project, &plan, &results).await
         {
             tracing::warn!(%err, "could not remember the failures of this run");
-            notes.push(format!(
-                "the failures of this run could not be remembered for rerun_failed: {err}"
-            ));
+            notes.push(format!("the failures of this run could not be remembered for rerun_failed: {err}"));
         }
 
         let mut results = results;
@@ -371,19 +346,13 @@ impl Testing {
     ) -> Result<(), TestingError> {
         let state_dir = &self.config().state_dir;
         let _guard = self.inner.state_lock.lock().await;
-        let mut project_state =
-            state::load(state_dir, project)
-                .await
-                .unwrap_or_else(|| ProjectState {
-                    project: project.display().to_string(),
-                    updated_at: chrono::Utc::now(),
-                    runners: BTreeMap::new(),
-                });
-        let scoped: Vec<(RunResult, Scope, Option<String>)> = results
-            .iter()
-            .zip(plan)
-            .map(|(r, p)| (r.clone(), p.scope.clone(), p.filter.clone()))
-            .collect();
+        let mut project_state = state::load(state_dir, project).await.unwrap_or_else(|| ProjectState {
+            project: project.display().to_string(),
+            updated_at: chrono::Utc::now(),
+            runners: BTreeMap::new(),
+        });
+        let scoped: Vec<(RunResult, Scope, Option<String>)> =
+            results.iter().zip(plan).map(|(r, p)| (r.clone(), p.scope.clone(), p.filter.clone())).collect();
         state::record(&mut project_state, &scoped);
         state::save(state_dir, &project_state).await
     }
@@ -392,10 +361,7 @@ impl Testing {
         let dir = project.join(RESULTS_DIR);
         let json_path = dir.join("test-results.json");
         let md_path = dir.join("test-results.md");
-        report.saved = vec![
-            json_path.display().to_string(),
-            md_path.display().to_string(),
-        ];
+        report.saved = vec![json_path.display().to_string(), md_path.display().to_string()];
         let json = serde_json::to_vec_pretty(report)
             .map_err(|e| TestingError::Internal(format!("serialising the report: {e}")))?;
         state::write_atomically(&json_path, &json).await?;
@@ -425,10 +391,7 @@ fn validate_filter(filter: Option<&str>) -> Result<Option<&str>, TestingError> {
         ));
     }
     if filter.contains('\0') || filter.len() > 1000 {
-        return Err(TestingError::invalid(
-            "filter",
-            "must be at most 1000 characters, without NUL",
-        ));
+        return Err(TestingError::invalid("filter", "must be at most 1000 characters, without NUL"));
     }
     Ok(Some(filter))
 }
@@ -448,10 +411,7 @@ mod tests {
         assert_eq!(validate_filter(Some(" add ")).expect("ok"), Some("add"));
         for bad in ["--help", "-k x", "a\0b"] {
             let err = validate_filter(Some(bad)).expect_err(bad);
-            assert!(matches!(
-                err,
-                TestingError::InvalidArgument { name: "filter", .. }
-            ));
+            assert!(matches!(err, TestingError::InvalidArgument { name: "filter", .. }));
         }
     }
 
@@ -474,34 +434,16 @@ mod tests {
         let testing = Testing::new(config);
         let mut request = TestRunRequest::new(dir.path());
         request.timeout_seconds = Some(0);
-        let err = testing
-            .run(&request, &|_, _, _| {})
-            .await
-            .expect_err("zero");
-        assert!(matches!(
-            err,
-            TestingError::InvalidArgument {
-                name: "timeout_seconds",
-                ..
-            }
-        ));
+        let err = testing.run(&request, &|_, _, _| {}).await.expect_err("zero");
+        assert!(matches!(err, TestingError::InvalidArgument { name: "timeout_seconds", .. }));
         request.timeout_seconds = Some(100_000);
         assert!(testing.run(&request, &|_, _, _| {}).await.is_err());
-        let err = testing
-            .run(&TestRunRequest::new("/"), &|_, _, _| {})
-            .await
-            .expect_err("outside");
-        assert!(matches!(
-            err,
-            TestingError::InvalidArgument { name: "path", .. }
-        ));
+        let err = testing.run(&TestRunRequest::new("/"), &|_, _, _| {}).await.expect_err("outside");
+        assert!(matches!(err, TestingError::InvalidArgument { name: "path", .. }));
         let mut request = TestRunRequest::new(dir.path());
         request.env.insert("LD_PRELOAD".into(), "/x.so".into());
         let err = testing.run(&request, &|_, _, _| {}).await.expect_err("env");
-        assert!(matches!(
-            err,
-            TestingError::InvalidArgument { name: "env", .. }
-        ));
+        assert!(matches!(err, TestingError::InvalidArgument { name: "env", .. }));
     }
 
     #[tokio::test]
@@ -513,10 +455,7 @@ mod tests {
             ..Config::default()
         };
         let testing = Testing::new(config);
-        let report = testing
-            .run(&TestRunRequest::new(dir.path()), &|_, _, _| {})
-            .await
-            .expect("report");
+        let report = testing.run(&TestRunRequest::new(dir.path()), &|_, _, _| {}).await.expect("report");
         assert!(report.results.is_empty());
         assert_eq!(report.summary.message, "nothing to run");
         assert!(report.notes.iter().any(|n| n.contains("no tests found")));

@@ -192,18 +192,14 @@ mod tests {
 
     #[test]
     fn reads_and_deduplicates_real_clippy_output() {
-        let out =
-            parse_cargo_messages(include_bytes!("../../testdata/clippy.json")).expect("parse");
+        let out = parse_cargo_messages(include_bytes!("../../testdata/clippy.json")).expect("parse");
         assert_eq!(out.build_success, Some(true));
         assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
         let d = &out.diagnostics[0];
         assert_eq!(d.severity, Severity::Warning);
         assert_eq!(d.code.as_deref(), Some("clippy::needless_return"));
         assert_eq!(d.message, "unneeded `return` statement");
-        assert_eq!(
-            (d.file.as_deref(), d.line, d.column),
-            (Some("src/lib.rs"), Some(10), Some(5))
-        );
+        assert_eq!((d.file.as_deref(), d.line, d.column), (Some("src/lib.rs"), Some(10), Some(5)));
         assert_eq!(d.hint.as_deref(), Some("remove `return`"));
     }
 
@@ -224,8 +220,7 @@ mod tests {
 
     #[test]
     fn lists_ignored_nextest_tests() {
-        let skipped =
-            parse_nextest_list(include_bytes!("../../testdata/nextest-list.json")).expect("parse");
+        let skipped = parse_nextest_list(include_bytes!("../../testdata/nextest-list.json")).expect("parse");
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].name, "tests::ignored");
         assert_eq!(skipped[0].suite.as_deref(), Some("pipette-fixture"));

@@ -42,11 +42,7 @@ pub fn parse_coverage_json(json: &[u8]) -> Result<Coverage, TestingError> {
             missing_lines: entry.missing_lines,
         })
         .collect();
-    files.sort_by(|a, b| {
-        a.percent
-            .total_cmp(&b.percent)
-            .then_with(|| a.file.cmp(&b.file))
-    });
+    files.sort_by(|a, b| a.percent.total_cmp(&b.percent).then_with(|| a.file.cmp(&b.file)));
     Ok(Coverage {
         total_percent: round2(report.totals.percent_covered),
         covered_lines: report.totals.covered_lines,
@@ -68,25 +64,12 @@ mod tests {
         let c = parse_coverage_json(include_bytes!("../../testdata/coverage.json")).expect("parse");
         let raw: serde_json::Value =
             serde_json::from_slice(include_bytes!("../../testdata/coverage.json")).expect("json");
-        assert_eq!(
-            c.num_statements,
-            raw["totals"]["num_statements"].as_u64().expect("n")
-        );
-        assert_eq!(
-            c.covered_lines,
-            raw["totals"]["covered_lines"].as_u64().expect("n")
-        );
+        assert_eq!(c.num_statements, raw["totals"]["num_statements"].as_u64().expect("n"));
+        assert_eq!(c.covered_lines, raw["totals"]["covered_lines"].as_u64().expect("n"));
         let pct = raw["totals"]["percent_covered"].as_f64().expect("pct");
         assert!((c.total_percent - pct).abs() < 0.01);
-        assert_eq!(
-            c.files.len(),
-            raw["files"].as_object().expect("files").len()
-        );
-        let calc = c
-            .files
-            .iter()
-            .find(|f| f.file == "calc/__init__.py")
-            .expect("calc");
+        assert_eq!(c.files.len(), raw["files"].as_object().expect("files").len());
+        let calc = c.files.iter().find(|f| f.file == "calc/__init__.py").expect("calc");
         assert!(calc.percent < 100.0);
         assert!(!calc.missing_lines.is_empty());
         assert!(c.files.windows(2).all(|w| w[0].percent <= w[1].percent));

@@ -95,9 +95,9 @@ pub fn parse_junit(xml: &[u8]) -> Result<JunitReport, TestingError> {
     let mut saw_root = false;
 
     loop {
-        let event = reader.read_event_into(&mut buf).map_err(|e| {
-            TestingError::parse(WHAT, format!("{e} at byte {}", reader.error_position()))
-        })?;
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| TestingError::parse(WHAT, format!("{e} at byte {}", reader.error_position())))?;
         match event {
             Event::Start(e) => {
                 saw_root = true;
@@ -151,17 +151,13 @@ pub fn parse_junit(xml: &[u8]) -> Result<JunitReport, TestingError> {
             },
             Event::Text(t) => {
                 if let Some((_, text)) = capture.as_mut() {
-                    let decoded = t
-                        .xml10_content()
-                        .map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
+                    let decoded = t.xml10_content().map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
                     text.push_str(&decoded);
                 }
             }
             Event::CData(t) => {
                 if let Some((_, text)) = capture.as_mut() {
-                    let decoded = t
-                        .xml10_content()
-                        .map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
+                    let decoded = t.xml10_content().map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
                     text.push_str(&decoded);
                 }
             }
@@ -170,9 +166,7 @@ pub fn parse_junit(xml: &[u8]) -> Result<JunitReport, TestingError> {
                     if let Ok(Some(ch)) = r.resolve_char_ref() {
                         text.push(ch);
                     } else {
-                        let name = r
-                            .decode()
-                            .map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
+                        let name = r.decode().map_err(|e| TestingError::parse(WHAT, e.to_string()))?;
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => text.push_str(s),
                             None => {
@@ -269,11 +263,7 @@ fn case_from(reader: &Reader<&[u8]>, e: &BytesStart<'_>) -> Result<JunitCase, Te
     })
 }
 
-fn attr(
-    reader: &Reader<&[u8]>,
-    e: &BytesStart<'_>,
-    name: &[u8],
-) -> Result<Option<String>, TestingError> {
+fn attr(reader: &Reader<&[u8]>, e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, TestingError> {
     for a in e.attributes().with_checks(false) {
         let a = a.map_err(|err| TestingError::parse(WHAT, err.to_string()))?;
         if a.key.local_name().as_ref() == name {
@@ -297,42 +287,23 @@ mod tests {
         let suite = &report.suites[0];
         assert_eq!(suite.tests, Some(15));
         assert_eq!(suite.cases.len(), 15);
-        let failed = suite
-            .cases
-            .iter()
-            .find(|c| c.name == "test_add_wrong")
-            .expect("case");
+        let failed = suite.cases.iter().find(|c| c.name == "test_add_wrong").expect("case");
         assert_eq!(failed.outcome, JunitOutcome::Failure);
-        assert_eq!(
-            failed.message.as_deref(),
-            Some("assert 4 == 5\n +  where 4 = add(2, 2)")
-        );
+        assert_eq!(failed.message.as_deref(), Some("assert 4 == 5\n +  where 4 = add(2, 2)"));
         assert!(
-            failed
-                .text
-                .as_deref()
-                .is_some_and(|t| t.contains("> ") && t.contains("assert add(2, 2) == 5"))
+            failed.text.as_deref().is_some_and(|t| t.contains("> ") && t.contains("assert add(2, 2) == 5"))
         );
         assert_eq!(failed.file.as_deref(), Some("tests/test_calc.py"));
-        let xfail = suite
-            .cases
-            .iter()
-            .find(|c| c.name == "test_divide_by_zero")
-            .expect("case");
+        let xfail = suite.cases.iter().find(|c| c.name == "test_divide_by_zero").expect("case");
         assert_eq!(xfail.outcome, JunitOutcome::Skipped);
         assert_eq!(xfail.kind.as_deref(), Some("pytest.xfail"));
-        let error = suite
-            .cases
-            .iter()
-            .find(|c| c.name == "test_uses_broken_fixture")
-            .expect("case");
+        let error = suite.cases.iter().find(|c| c.name == "test_uses_broken_fixture").expect("case");
         assert_eq!(error.outcome, JunitOutcome::Error);
     }
 
     #[test]
     fn parses_a_real_nextest_report() {
-        let report =
-            parse_junit(include_bytes!("../../testdata/nextest-junit.xml")).expect("parse");
+        let report = parse_junit(include_bytes!("../../testdata/nextest-junit.xml")).expect("parse");
         assert_eq!(report.suites.len(), 2);
         let cases: usize = report.suites.iter().map(|s| s.cases.len()).sum();
         assert_eq!(cases, 6);

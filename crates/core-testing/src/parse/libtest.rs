@@ -86,16 +86,17 @@ static RESULT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 static PANIC_NEW: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^thread '(?P<thread>.*?)'(?: \(\d+\))? panicked at (?P<file>.+?):(?P<line>\d+):(?P<col>\d+):$")
-        .expect("static regex")
+    Regex::new(
+        r"^thread '(?P<thread>.*?)'(?: \(\d+\))? panicked at (?P<file>.+?):(?P<line>\d+):(?P<col>\d+):$",
+    )
+    .expect("static regex")
 });
 static PANIC_OLD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^thread '(?P<thread>.*?)'(?: \(\d+\))? panicked at '(?P<msg>.*)', (?P<file>.+?):(?P<line>\d+):(?P<col>\d+)$")
         .expect("static regex")
 });
 static PROCESS_FAILED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"process didn't exit successfully: .*\((?P<why>signal: .+)\)$")
-        .expect("static regex")
+    Regex::new(r"process didn't exit successfully: .*\((?P<why>signal: .+)\)$").expect("static regex")
 });
 
 impl LibtestParser {
@@ -138,10 +139,7 @@ impl LibtestParser {
             return None;
         }
         if let Some(caps) = PROCESS_FAILED.captures(line) {
-            let suite = self
-                .current_suite
-                .clone()
-                .unwrap_or_else(|| "a test binary".into());
+            let suite = self.current_suite.clone().unwrap_or_else(|| "a test binary".into());
             self.out.crashed.push(format!("{suite}: {}", &caps["why"]));
             return None;
         }
@@ -160,9 +158,8 @@ impl LibtestParser {
                 }
             }
             Section::Details => {
-                if let Some(name) = line
-                    .strip_prefix("---- ")
-                    .and_then(|rest| rest.strip_suffix(" stdout ----"))
+                if let Some(name) =
+                    line.strip_prefix("---- ").and_then(|rest| rest.strip_suffix(" stdout ----"))
                 {
                     self.flush_detail();
                     self.detail_for = Some(name.to_string());
@@ -206,10 +203,7 @@ impl LibtestParser {
                 .unwrap_or_else(|| format!("test binary {}", self.out.suites.len() + 1)),
             counts,
             filtered_out: num("filtered"),
-            duration_ms: caps
-                .name("secs")
-                .and_then(|s| s.as_str().parse::<f64>().ok())
-                .map(|s| s * 1000.0),
+            duration_ms: caps.name("secs").and_then(|s| s.as_str().parse::<f64>().ok()).map(|s| s * 1000.0),
         });
     }
 
@@ -219,11 +213,7 @@ impl LibtestParser {
         };
         let lines = std::mem::take(&mut self.detail_lines);
         let start = self.suite_start.min(self.out.tests.len());
-        let Some(test) = self.out.tests[start..]
-            .iter_mut()
-            .rev()
-            .find(|t| t.name == name)
-        else {
+        let Some(test) = self.out.tests[start..].iter_mut().rev().find(|t| t.name == name) else {
             return;
         };
         let panic = panic_info(&lines);
@@ -278,17 +268,14 @@ pub(crate) fn panic_info(lines: &[String]) -> Option<Panic> {
                 .iter()
                 .map(String::as_str)
                 .take_while(|l| {
-                    !l.starts_with("note: ")
-                        && !l.starts_with("stack backtrace:")
-                        && !PANIC_NEW.is_match(l)
+                    !l.starts_with("note: ") && !l.starts_with("stack backtrace:") && !PANIC_NEW.is_match(l)
                 })
                 .collect();
             let message = message.join("\n").trim().to_string();
             let extra = lines[i + 1..]
                 .iter()
                 .find(|l| {
-                    l.starts_with("note: test did not panic")
-                        || l.starts_with("note: panic did not contain")
+                    l.starts_with("note: test did not panic") || l.starts_with("note: panic did not contain")
                 })
                 .map(|l| l.trim_start_matches("note: ").to_string());
             let message = match (message.is_empty(), extra) {
@@ -323,9 +310,7 @@ fn is_build_error(line: &str) -> bool {
 fn binary_stem(path: &str) -> Option<String> {
     let file = path.rsplit('/').next()?;
     let stem = match file.rsplit_once('-') {
-        Some((stem, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
-            stem
-        }
+        Some((stem, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => stem,
         _ => file,
     };
     (!stem.is_empty()).then(|| stem.to_string())
@@ -338,20 +323,14 @@ mod tests {
     const FIXTURE: &str = include_str!("../../testdata/cargo-test.txt");
 
     fn find<'a>(out: &'a LibtestOutput, name: &str) -> &'a TestCase {
-        out.tests
-            .iter()
-            .find(|t| t.name == name)
-            .unwrap_or_else(|| panic!("no test {name}"))
+        out.tests.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no test {name}"))
     }
 
     #[test]
     fn parses_every_test_of_a_real_run() {
         let out = parse_libtest(FIXTURE.as_bytes()).expect("parse");
         let counts = Counts::of(&out.tests);
-        assert_eq!(
-            (counts.total, counts.passed, counts.failed, counts.skipped),
-            (8, 4, 3, 1)
-        );
+        assert_eq!((counts.total, counts.passed, counts.failed, counts.skipped), (8, 4, 3, 1));
         // Our per-test counts agree with each binary's own `test result:` line.
         let mut from_suites = Counts::default();
         for suite in &out.suites {
@@ -359,10 +338,7 @@ mod tests {
         }
         assert_eq!(from_suites, counts);
         assert_eq!(
-            out.suites
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>(),
+            out.suites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
             vec![
                 "unittests src/lib.rs (pipette_fixture)",
                 "tests/integration.rs (integration)",
@@ -377,38 +353,21 @@ mod tests {
         let out = parse_libtest(FIXTURE.as_bytes()).expect("parse");
         let fails = find(&out, "tests::fails_assert");
         assert_eq!(fails.status, TestStatus::Failed);
-        assert_eq!(
-            fails.message.as_deref(),
-            Some("assertion `left == right` failed\n  left: 4\n right: 5")
-        );
+        assert_eq!(fails.message.as_deref(), Some("assertion `left == right` failed\n  left: 4\n right: 5"));
         assert_eq!(fails.file.as_deref(), Some("src/lib.rs"));
         assert_eq!(fails.line, Some(24));
-        assert!(
-            fails
-                .details
-                .as_deref()
-                .is_some_and(|d| d.contains("panicked"))
-        );
+        assert!(fails.details.as_deref().is_some_and(|d| d.contains("panicked")));
         let panics = find(&out, "tests::panics");
         assert_eq!(panics.message.as_deref(), Some("boom from the fixture"));
         let integration = find(&out, "integration_fails");
-        assert_eq!(
-            integration.suite.as_deref(),
-            Some("tests/integration.rs (integration)")
-        );
+        assert_eq!(integration.suite.as_deref(), Some("tests/integration.rs (integration)"));
         assert_eq!(integration.file.as_deref(), Some("tests/integration.rs"));
         assert_eq!(integration.line, Some(10));
         let ignored = find(&out, "tests::ignored");
         assert_eq!(ignored.status, TestStatus::Skipped);
         assert_eq!(ignored.message.as_deref(), Some("slow on purpose"));
-        assert_eq!(
-            find(&out, "tests::should_panic_ok").status,
-            TestStatus::Passed
-        );
-        assert_eq!(
-            find(&out, "src/lib.rs - add (line 5)").status,
-            TestStatus::Passed
-        );
+        assert_eq!(find(&out, "tests::should_panic_ok").status, TestStatus::Passed);
+        assert_eq!(find(&out, "src/lib.rs - add (line 5)").status, TestStatus::Passed);
     }
 
     #[test]
@@ -434,16 +393,10 @@ mod tests {
     #[test]
     fn emits_progress_events() {
         let mut parser = LibtestParser::new();
-        assert_eq!(
-            parser.push_line("running 2 tests"),
-            Some(LibtestEvent::SuiteStarted { planned: 2 })
-        );
+        assert_eq!(parser.push_line("running 2 tests"), Some(LibtestEvent::SuiteStarted { planned: 2 }));
         assert_eq!(
             parser.push_line("test a::b ... ok"),
-            Some(LibtestEvent::TestFinished {
-                name: "a::b".into(),
-                status: TestStatus::Passed
-            })
+            Some(LibtestEvent::TestFinished { name: "a::b".into(), status: TestStatus::Passed })
         );
         assert_eq!(parser.push_line("some noise"), None);
     }

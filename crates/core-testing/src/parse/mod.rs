@@ -13,9 +13,7 @@ pub use coverage::parse_coverage_json;
 pub use junit::{JunitCase, JunitOutcome, JunitReport, JunitSuite, parse_junit};
 pub(crate) use libtest::panic_info;
 pub use libtest::{LibtestEvent, LibtestOutput, LibtestParser, parse_libtest};
-pub use progress::{
-    NextestLine, PytestLine, parse_nextest_line, parse_pytest_line, pytest_collected,
-};
+pub use progress::{NextestLine, PytestLine, parse_nextest_line, parse_pytest_line, pytest_collected};
 pub use python_lint::{parse_flake8, parse_flake8_line, parse_mypy, parse_mypy_line, parse_ruff};
 pub use unittest::{UnittestOutput, UnittestParser, parse_unittest};
 

@@ -39,9 +39,7 @@ pub fn parse_pytest_line(line: &str) -> Option<PytestLine> {
     if !line.contains("::") {
         return None;
     }
-    let caps = PYTEST_LINE
-        .captures(line)
-        .or_else(|| PYTEST_XDIST_LINE.captures(line))?;
+    let caps = PYTEST_LINE.captures(line).or_else(|| PYTEST_XDIST_LINE.captures(line))?;
     let status = match &caps["st"] {
         "PASSED" => TestStatus::Passed,
         "FAILED" => TestStatus::Failed,
@@ -50,10 +48,7 @@ pub fn parse_pytest_line(line: &str) -> Option<PytestLine> {
         "XFAIL" => TestStatus::Xfail,
         _ => TestStatus::Xpass,
     };
-    Some(PytestLine {
-        node: caps["node"].to_string(),
-        status,
-    })
+    Some(PytestLine { node: caps["node"].to_string(), status })
 }
 
 /// The number of tests pytest will run, from its `collected N items` line.
@@ -62,11 +57,7 @@ pub fn pytest_collected(line: &str) -> Option<u64> {
         return None;
     }
     let caps = PYTEST_COLLECTED.captures(line)?;
-    caps.name("sel")
-        .unwrap_or_else(|| caps.name("n").expect("group n always matches"))
-        .as_str()
-        .parse()
-        .ok()
+    caps.name("sel").unwrap_or_else(|| caps.name("n").expect("group n always matches")).as_str().parse().ok()
 }
 
 /// A line of nextest's stderr worth knowing about.
@@ -98,8 +89,10 @@ pub enum NextestLine {
 }
 
 static NEXTEST_STARTING: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*Starting (?P<n>\d+) tests? across \d+ binar(?:y|ies)(?: \((?P<skipped>\d+) tests? skipped\))?")
-        .expect("static regex")
+    Regex::new(
+        r"^\s*Starting (?P<n>\d+) tests? across \d+ binar(?:y|ies)(?: \((?P<skipped>\d+) tests? skipped\))?",
+    )
+    .expect("static regex")
 });
 static NEXTEST_FINISHED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -124,10 +117,7 @@ pub fn parse_nextest_line(line: &str) -> Option<NextestLine> {
     if let Some(c) = NEXTEST_STARTING.captures(line) {
         return Some(NextestLine::Starting {
             tests: c["n"].parse().unwrap_or(0),
-            skipped: c
-                .name("skipped")
-                .and_then(|s| s.as_str().parse().ok())
-                .unwrap_or(0),
+            skipped: c.name("skipped").and_then(|s| s.as_str().parse().ok()).unwrap_or(0),
         });
     }
     if let Some(c) = NEXTEST_SUMMARY.captures(line) {
@@ -147,27 +137,17 @@ mod tests {
     #[test]
     fn pytest_verbose_lines_of_a_real_run() {
         let text = include_bytes!("../../testdata/pytest-verbose.txt");
-        let lines: Vec<PytestLine> = lines_of(text)
-            .filter_map(|l| parse_pytest_line(&l))
-            .collect();
+        let lines: Vec<PytestLine> = lines_of(text).filter_map(|l| parse_pytest_line(&l)).collect();
         assert_eq!(lines.len(), 15);
         assert_eq!(
-            lines
-                .iter()
-                .find(|l| l.node == "tests/test_calc.py::test_unexpectedly_passes")
-                .map(|l| l.status),
+            lines.iter().find(|l| l.node == "tests/test_calc.py::test_unexpectedly_passes").map(|l| l.status),
             Some(TestStatus::Xpass)
         );
         assert_eq!(
-            lines
-                .iter()
-                .find(|l| l.node == "tests/test_calc.py::test_add_param[1-1-2]")
-                .map(|l| l.status),
+            lines.iter().find(|l| l.node == "tests/test_calc.py::test_add_param[1-1-2]").map(|l| l.status),
             Some(TestStatus::Passed)
         );
-        let collected: Vec<u64> = lines_of(text)
-            .filter_map(|l| pytest_collected(&l))
-            .collect();
+        let collected: Vec<u64> = lines_of(text).filter_map(|l| pytest_collected(&l)).collect();
         assert_eq!(collected, [15]);
     }
 
@@ -175,31 +155,17 @@ mod tests {
     fn pytest_xdist_and_deselected() {
         assert_eq!(
             parse_pytest_line("[gw1] [ 50%] FAILED tests/t.py::test_b"),
-            Some(PytestLine {
-                node: "tests/t.py::test_b".into(),
-                status: TestStatus::Failed
-            })
+            Some(PytestLine { node: "tests/t.py::test_b".into(), status: TestStatus::Failed })
         );
-        assert_eq!(
-            pytest_collected("collected 10 items / 7 deselected / 3 selected"),
-            Some(3)
-        );
+        assert_eq!(pytest_collected("collected 10 items / 7 deselected / 3 selected"), Some(3));
         assert_eq!(parse_pytest_line("E   assert 1 == 2"), None);
     }
 
     #[test]
     fn nextest_lines_of_a_real_run() {
         let text = include_bytes!("../../testdata/nextest-stderr.txt");
-        let parsed: Vec<NextestLine> = lines_of(text)
-            .filter_map(|l| parse_nextest_line(&l))
-            .collect();
-        assert_eq!(
-            parsed.first(),
-            Some(&NextestLine::Starting {
-                tests: 6,
-                skipped: 1
-            })
-        );
+        let parsed: Vec<NextestLine> = lines_of(text).filter_map(|l| parse_nextest_line(&l)).collect();
+        assert_eq!(parsed.first(), Some(&NextestLine::Starting { tests: 6, skipped: 1 }));
         assert!(parsed.contains(&NextestLine::Summary { run: 6, passed: 3 }));
         let finished_before_summary = parsed
             .iter()

@@ -32,9 +32,7 @@ static MYPY_LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// Parses mypy's output in either form: JSON lines (`-O json`, columns 0-based) or the line
 /// format (`file:line:col: severity: message  [code]`). Other lines (the summary) are skipped.
 pub fn parse_mypy(output: &[u8]) -> Result<Vec<Diagnostic>, TestingError> {
-    Ok(lines_of(output)
-        .filter_map(|l| parse_mypy_line(&l))
-        .collect())
+    Ok(lines_of(output).filter_map(|l| parse_mypy_line(&l)).collect())
 }
 
 /// One line of mypy output, in either form.
@@ -100,8 +98,8 @@ pub fn parse_ruff(output: &[u8]) -> Result<Vec<Diagnostic>, TestingError> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    let items: Vec<RuffJson> = serde_json::from_str(text)
-        .map_err(|e| TestingError::parse("ruff JSON output", e.to_string()))?;
+    let items: Vec<RuffJson> =
+        serde_json::from_str(text).map_err(|e| TestingError::parse("ruff JSON output", e.to_string()))?;
     Ok(items
         .into_iter()
         .map(|r| {
@@ -130,9 +128,7 @@ static FLAKE8_LINE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Parses flake8's default format (`path:row:col: CODE message`).
 pub fn parse_flake8(output: &[u8]) -> Result<Vec<Diagnostic>, TestingError> {
-    Ok(lines_of(output)
-        .filter_map(|l| parse_flake8_line(&l))
-        .collect())
+    Ok(lines_of(output).filter_map(|l| parse_flake8_line(&l)).collect())
 }
 
 /// One line of flake8 output. Syntax errors and undefined names (E9, F63, F7, F82) are errors;
@@ -140,10 +136,7 @@ pub fn parse_flake8(output: &[u8]) -> Result<Vec<Diagnostic>, TestingError> {
 pub fn parse_flake8_line(line: &str) -> Option<Diagnostic> {
     let caps = FLAKE8_LINE.captures(line)?;
     let code = caps["code"].to_string();
-    let severity = if ["E9", "F63", "F7", "F82"]
-        .iter()
-        .any(|p| code.starts_with(p))
-    {
+    let severity = if ["E9", "F63", "F7", "F82"].iter().any(|p| code.starts_with(p)) {
         Severity::Error
     } else {
         Severity::Warning
@@ -191,11 +184,7 @@ mod tests {
         let d = parse_ruff(include_bytes!("../../testdata/ruff.json")).expect("parse");
         let codes: Vec<_> = d.iter().filter_map(|d| d.code.as_deref()).collect();
         assert_eq!(codes, ["F401", "E711"]);
-        assert!(
-            d[0].file
-                .as_deref()
-                .is_some_and(|f| f.ends_with("calc/__init__.py"))
-        );
+        assert!(d[0].file.as_deref().is_some_and(|f| f.ends_with("calc/__init__.py")));
         assert_eq!((d[0].line, d[0].column), (Some(2), Some(8)));
         assert!(parse_ruff(b"[]").expect("empty").is_empty());
         assert!(parse_ruff(b"not json").is_err());

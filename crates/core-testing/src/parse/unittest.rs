@@ -36,9 +36,8 @@ static BLOCK: LazyLock<Regex> = LazyLock::new(|| {
 });
 static RAN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^Ran (?P<n>\d+) tests? in ").expect("static regex"));
-static FRAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^\s+File "(?P<file>[^"]+)", line (?P<line>\d+)"#).expect("static regex")
-});
+static FRAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s+File "(?P<file>[^"]+)", line (?P<line>\d+)"#).expect("static regex"));
 
 /// Incremental parser: feed lines, `finish` at the end.
 #[derive(Debug, Default)]
@@ -71,9 +70,7 @@ impl UnittestParser {
         }
         if self.out.ran.is_some() {
             let trimmed = line.trim();
-            if self.out.verdict.is_none()
-                && (trimmed.starts_with("OK") || trimmed.starts_with("FAILED"))
-            {
+            if self.out.verdict.is_none() && (trimmed.starts_with("OK") || trimmed.starts_with("FAILED")) {
                 self.out.verdict = Some(trimmed.to_string());
             }
             return None;
@@ -86,11 +83,7 @@ impl UnittestParser {
             return None;
         }
         if let Some((head, result)) = line.rsplit_once(" ... ") {
-            let header = if HEADER.is_match(head) {
-                Some(head.to_string())
-            } else {
-                self.pending.take()
-            };
+            let header = if HEADER.is_match(head) { Some(head.to_string()) } else { self.pending.take() };
             if let Some(header) = header
                 && let Some(caps) = HEADER.captures(&header)
                 && let Some((status, message)) = result_of(result)
@@ -141,14 +134,8 @@ impl UnittestParser {
 /// unittest ids: Python ≥ 3.11 prints `name (module.Class.name)`, older `name (module.Class)`.
 /// Import failures (`unittest.loader._FailedTest.<module>`) become the module name.
 fn test_id(name: &str, id: &str) -> String {
-    let id = id
-        .strip_prefix("unittest.loader._FailedTest.")
-        .unwrap_or(id);
-    if id == name || id.ends_with(&format!(".{name}")) {
-        id.to_string()
-    } else {
-        format!("{id}.{name}")
-    }
+    let id = id.strip_prefix("unittest.loader._FailedTest.").unwrap_or(id);
+    if id == name || id.ends_with(&format!(".{name}")) { id.to_string() } else { format!("{id}.{name}") }
 }
 
 fn result_of(result: &str) -> Option<(TestStatus, Option<String>)> {
@@ -160,14 +147,8 @@ fn result_of(result: &str) -> Option<(TestStatus, Option<String>)> {
         "expected failure" => (TestStatus::Xfail, None),
         "unexpected success" => (TestStatus::Xpass, None),
         r if r.starts_with("skipped") => {
-            let reason = r
-                .trim_start_matches("skipped")
-                .trim()
-                .trim_matches(|c| c == '\'' || c == '"');
-            (
-                TestStatus::Skipped,
-                (!reason.is_empty()).then(|| reason.to_string()),
-            )
+            let reason = r.trim_start_matches("skipped").trim().trim_matches(|c| c == '\'' || c == '"');
+            (TestStatus::Skipped, (!reason.is_empty()).then(|| reason.to_string()))
         }
         _ => return None,
     })
@@ -180,49 +161,23 @@ mod tests {
 
     #[test]
     fn parses_a_real_verbose_run() {
-        let out =
-            parse_unittest(include_bytes!("../../testdata/unittest-verbose.txt")).expect("parse");
+        let out = parse_unittest(include_bytes!("../../testdata/unittest-verbose.txt")).expect("parse");
         let counts = Counts::of(&out.tests);
         assert_eq!(out.ran, Some(counts.total));
         assert_eq!(
-            (
-                counts.passed,
-                counts.failed,
-                counts.errors,
-                counts.skipped,
-                counts.xfailed,
-                counts.xpassed
-            ),
+            (counts.passed, counts.failed, counts.errors, counts.skipped, counts.xfailed, counts.xpassed),
             (1, 1, 1, 1, 1, 1)
         );
         assert_eq!(
             out.verdict.as_deref(),
-            Some(
-                "FAILED (failures=1, errors=1, skipped=1, expected failures=1, unexpected successes=1)"
-            )
+            Some("FAILED (failures=1, errors=1, skipped=1, expected failures=1, unexpected successes=1)")
         );
-        let error = out
-            .tests
-            .iter()
-            .find(|t| t.name == "tests.test_unit.TestCalc.test_error")
-            .expect("test");
+        let error = out.tests.iter().find(|t| t.name == "tests.test_unit.TestCalc.test_error").expect("test");
         assert_eq!(error.status, TestStatus::Error);
-        assert_eq!(
-            error.message.as_deref(),
-            Some("ValueError: boom from unittest")
-        );
-        assert!(
-            error
-                .file
-                .as_deref()
-                .is_some_and(|f| f.ends_with("tests/test_unit.py"))
-        );
+        assert_eq!(error.message.as_deref(), Some("ValueError: boom from unittest"));
+        assert!(error.file.as_deref().is_some_and(|f| f.ends_with("tests/test_unit.py")));
         assert_eq!(error.line, Some(19));
-        let skip = out
-            .tests
-            .iter()
-            .find(|t| t.status == TestStatus::Skipped)
-            .expect("skip");
+        let skip = out.tests.iter().find(|t| t.status == TestStatus::Skipped).expect("skip");
         assert_eq!(skip.message.as_deref(), Some("skipped on purpose"));
     }
 
@@ -236,10 +191,7 @@ mod tests {
         let out = parse_unittest(text.as_bytes()).expect("parse");
         let names: Vec<_> = out.tests.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["pkg.test_m.T.test_a", "mod_b"]);
-        assert_eq!(
-            out.tests[1].message.as_deref(),
-            Some("ImportError: Failed to import test module: mod_b")
-        );
+        assert_eq!(out.tests[1].message.as_deref(), Some("ImportError: Failed to import test module: mod_b"));
         assert_eq!(out.ran, Some(2));
     }
 }

@@ -5,24 +5,19 @@ use std::path::Path;
 
 use super::{RunContext, Selection};
 use crate::parse::{
-    CargoMessageParser, JunitOutcome, LibtestEvent, LibtestParser, NextestLine, cap_details,
-    panic_info, parse_junit, parse_nextest_line, parse_nextest_list,
+    CargoMessageParser, JunitOutcome, LibtestEvent, LibtestParser, NextestLine, cap_details, panic_info,
+    parse_junit, parse_nextest_line, parse_nextest_list,
 };
 use crate::process::Stream;
 use crate::{
-    Counts, CoverageOutcome, RunResult, RunStatus, RunnerKind, Severity, TestCase, TestStatus,
-    TestingError,
+    Counts, CoverageOutcome, RunResult, RunStatus, RunnerKind, Severity, TestCase, TestStatus, TestingError,
 };
 
 const RUST_COVERAGE: &str = "coverage is not measured for Rust tests (it needs cargo-llvm-cov, \
                              which pipette does not run); only pytest reports coverage";
 
 fn workspace_flag(ctx: &RunContext<'_>) -> Option<&'static str> {
-    ctx.info
-        .rust
-        .as_ref()
-        .is_some_and(|r| r.workspace)
-        .then_some("--workspace")
+    ctx.info.rust.as_ref().is_some_and(|r| r.workspace).then_some("--workspace")
 }
 
 fn selected_tests<'a>(ctx: &RunContext<'a>) -> Option<&'a [String]> {
@@ -49,8 +44,7 @@ pub(super) async fn cargo_test(ctx: &RunContext<'_>) -> Result<RunResult, Testin
         .run(&mut |_stream, line| match parser.push_line(line) {
             Some(LibtestEvent::SuiteStarted { planned }) => ctx.progress.add_total(planned),
             Some(LibtestEvent::TestFinished { name, status }) => {
-                ctx.progress
-                    .tick(&format!("{name} {}", status_word(status)));
+                ctx.progress.tick(&format!("{name} {}", status_word(status)));
             }
             None => {}
         })
@@ -61,14 +55,10 @@ pub(super) async fn cargo_test(ctx: &RunContext<'_>) -> Result<RunResult, Testin
     result.tests = parsed.tests;
     result.suites = parsed.suites;
     if ctx.coverage {
-        result.coverage = Some(CoverageOutcome::Unavailable {
-            reason: RUST_COVERAGE.into(),
-        });
+        result.coverage = Some(CoverageOutcome::Unavailable { reason: RUST_COVERAGE.into() });
     }
     for crash in &parsed.crashed {
-        result
-            .notes
-            .push(format!("test binary did not finish: {crash}"));
+        result.notes.push(format!("test binary did not finish: {crash}"));
     }
     if result.status == RunStatus::Timeout {
         return Ok(result);
@@ -81,10 +71,7 @@ pub(super) async fn cargo_test(ctx: &RunContext<'_>) -> Result<RunResult, Testin
                 exit_text(output.exit_code, output.signal)
             )
         } else {
-            format!(
-                "the tests did not compile: {}",
-                parsed.build_errors.join("; ")
-            )
+            format!("the tests did not compile: {}", parsed.build_errors.join("; "))
         });
         RunStatus::Error
     } else if counts.failed + counts.errors > 0 || output.exit_code != Some(0) {
@@ -108,24 +95,14 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
         .map_err(|e| TestingError::io("writing the nextest tool config", e))?;
     let tool_config = format!("pipette:{}", config_path.display());
 
-    let mut args: Vec<String> = vec![
-        "--tool-config-file".into(),
-        tool_config,
-        "--profile".into(),
-        "pipette".into(),
-    ];
+    let mut args: Vec<String> =
+        vec!["--tool-config-file".into(), tool_config, "--profile".into(), "pipette".into()];
     if let Some(flag) = workspace_flag(ctx) {
         args.push(flag.into());
     }
     if let Some(names) = selected_tests(ctx) {
         args.push("-E".into());
-        args.push(
-            names
-                .iter()
-                .map(|n| format!("test(={n})"))
-                .collect::<Vec<_>>()
-                .join(" | "),
-        );
+        args.push(names.iter().map(|n| format!("test(={n})")).collect::<Vec<_>>().join(" | "));
     } else if let Some(filter) = ctx.filter {
         args.push(filter.into());
     }
@@ -159,13 +136,9 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
 
     let mut result = ctx.result(RunnerKind::CargoNextest, &output);
     if ctx.coverage {
-        result.coverage = Some(CoverageOutcome::Unavailable {
-            reason: RUST_COVERAGE.into(),
-        });
+        result.coverage = Some(CoverageOutcome::Unavailable { reason: RUST_COVERAGE.into() });
     }
-    result
-        .notes
-        .push("nextest does not run doctests; use cargo_test for those".into());
+    result.notes.push("nextest does not run doctests; use cargo_test for those".into());
     let junit_path = store.join("pipette").join("junit.xml");
     match std::fs::read(&junit_path) {
         Ok(xml) => {
@@ -189,24 +162,27 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
                 result.error = Some(format!(
                     "nextest exited with {} and wrote no JUnit report{}; see output_tail",
                     exit_text(output.exit_code, output.signal),
-                    if output.exit_code == Some(101) {
-                        " (the build failed)"
-                    } else {
-                        ""
-                    }
+                    if output.exit_code == Some(101) { " (the build failed)" } else { "" }
                 ));
             }
             return Ok(result);
         }
     }
 
-    // Nextest's JUnit report leaves out skipped (ignored) tests; its list names them.
-    if skipped > 0 && result.status != RunStatus::Timeout {
+    // Nextest's JUnit report leaves out skipped (ignored) tests; its list names them. With a
+    // filter, "skipped" mixes ignored and filtered-out tests, and the list cannot tell which
+    // ignored tests the filter matched: those are not counted.
+    let filtered = ctx.filter.is_some() || selected_tests(ctx).is_some();
+    if skipped > 0 && filtered {
+        result
+            .notes
+            .push(format!("{skipped} tests were skipped (ignored or filtered out) and are not counted"));
+    } else if skipped > 0 && result.status != RunStatus::Timeout {
         match list_ignored(ctx, &args).await {
             Ok(tests) => result.tests.extend(tests),
-            Err(err) => result.notes.push(format!(
-                "{skipped} test(s) were skipped but could not be listed: {err}"
-            )),
+            Err(err) => {
+                result.notes.push(format!("{skipped} test(s) were skipped but could not be listed: {err}"))
+            }
         }
     }
     if result.status == RunStatus::Timeout {
@@ -221,22 +197,14 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
     Ok(result)
 }
 
-async fn list_ignored(
-    ctx: &RunContext<'_>,
-    args: &[String],
-) -> Result<Vec<TestCase>, TestingError> {
-    let spec = ctx
-        .spec("cargo")?
-        .args(["nextest", "list", "--message-format", "json"])
-        .args(args.iter().cloned());
+async fn list_ignored(ctx: &RunContext<'_>, args: &[String]) -> Result<Vec<TestCase>, TestingError> {
+    let spec =
+        ctx.spec("cargo")?.args(["nextest", "list", "--message-format", "json"]).args(args.iter().cloned());
     let output = spec.run(&mut |_, _| {}).await?;
     if output.exit_code != Some(0) {
         return Err(TestingError::parse(
             "nextest test list",
-            format!(
-                "cargo nextest list exited with {}",
-                exit_text(output.exit_code, output.signal)
-            ),
+            format!("cargo nextest list exited with {}", exit_text(output.exit_code, output.signal)),
         ));
     }
     parse_nextest_list(output.stdout.text.as_bytes())
@@ -286,9 +254,7 @@ fn nextest_case(suite: &str, case: crate::parse::JunitCase) -> TestCase {
 
 /// `cargo clippy --all-targets --message-format=json`, one diagnostic per unique finding.
 pub(super) async fn clippy(ctx: &RunContext<'_>) -> Result<RunResult, TestingError> {
-    let mut spec = ctx
-        .spec("cargo")?
-        .args(["clippy", "--all-targets", "--message-format=json"]);
+    let mut spec = ctx.spec("cargo")?.args(["clippy", "--all-targets", "--message-format=json"]);
     if let Some(flag) = workspace_flag(ctx) {
         spec = spec.arg(flag);
     }
@@ -298,11 +264,7 @@ pub(super) async fn clippy(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
             if stream == Stream::Stdout
                 && let Some(d) = parser.push_line(line)
             {
-                let location = format!(
-                    "{}:{}",
-                    d.file.as_deref().unwrap_or("?"),
-                    d.line.unwrap_or(0)
-                );
+                let location = format!("{}:{}", d.file.as_deref().unwrap_or("?"), d.line.unwrap_or(0));
                 ctx.progress.tick(&location);
             }
         })
@@ -313,23 +275,18 @@ pub(super) async fn clippy(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
     if result.status == RunStatus::Timeout {
         return Ok(result);
     }
-    let findings = result
-        .diagnostics
-        .iter()
-        .any(|d| d.severity <= Severity::Warning);
+    let findings = result.diagnostics.iter().any(|d| d.severity <= Severity::Warning);
     result.status = if findings {
         RunStatus::Failed
     } else if output.exit_code != Some(0) || messages.build_success == Some(false) {
-        result.error = Some(
-            if output.stderr.text.contains("no such command: `clippy`") {
-                "clippy is not installed; install it with `rustup component add clippy`".into()
-            } else {
-                format!(
-                    "cargo clippy exited with {} without reporting a diagnostic; see output_tail",
-                    exit_text(output.exit_code, output.signal)
-                )
-            },
-        );
+        result.error = Some(if output.stderr.text.contains("no such command: `clippy`") {
+            "clippy is not installed; install it with `rustup component add clippy`".into()
+        } else {
+            format!(
+                "cargo clippy exited with {} without reporting a diagnostic; see output_tail",
+                exit_text(output.exit_code, output.signal)
+            )
+        });
         RunStatus::Error
     } else {
         RunStatus::Passed
@@ -365,35 +322,23 @@ mod tests {
         let text = nextest_config(Path::new("/tmp/x y")).expect("config");
         let parsed: toml::Table = toml::from_str(&text).expect("valid TOML");
         assert_eq!(parsed["store"]["dir"].as_str(), Some("/tmp/x y"));
-        assert_eq!(
-            parsed["profile"]["pipette"]["junit"]["path"].as_str(),
-            Some("junit.xml")
-        );
+        assert_eq!(parsed["profile"]["pipette"]["junit"]["path"].as_str(), Some("junit.xml"));
         assert!(nextest_config(Path::new("/tmp/it's")).is_err());
     }
 
     #[test]
     fn nextest_cases_carry_panic_locations() {
-        let report =
-            parse_junit(include_bytes!("../../testdata/nextest-junit.xml")).expect("parse");
+        let report = parse_junit(include_bytes!("../../testdata/nextest-junit.xml")).expect("parse");
         let tests: Vec<TestCase> = report
             .suites
             .iter()
             .flat_map(|s| s.cases.iter().map(|c| nextest_case(&s.name, c.clone())))
             .collect();
-        let failed = tests
-            .iter()
-            .find(|t| t.name == "tests::fails_assert")
-            .expect("test");
+        let failed = tests.iter().find(|t| t.name == "tests::fails_assert").expect("test");
         assert_eq!(failed.status, TestStatus::Failed);
         assert_eq!(failed.file.as_deref(), Some("src/lib.rs"));
         assert_eq!(failed.line, Some(24));
-        assert!(
-            failed
-                .message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("assertion `left == right` failed"))
-        );
+        assert!(failed.message.as_deref().is_some_and(|m| m.starts_with("assertion `left == right` failed")));
         assert_eq!(failed.suite.as_deref(), Some("pipette-fixture"));
     }
 }

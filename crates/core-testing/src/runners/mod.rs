@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::detect::ProjectInfo;
 use crate::process::{ChildOutput, ChildSpec, tail_of};
-use crate::{
-    Config, Counts, DiagnosticCounts, Progress, RunResult, RunStatus, RunnerKind, TestingError,
-};
+use crate::{Config, Counts, DiagnosticCounts, Progress, RunResult, RunStatus, RunnerKind, TestingError};
 
 /// What a rerun narrows a runner to (`None` in the context: everything).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,10 +56,7 @@ impl RunContext<'_> {
         if let Some(py) = &self.info.python {
             return py.interpreter.clone();
         }
-        self.config
-            .python
-            .as_ref()
-            .map_or_else(|| "python3".to_string(), |p| p.display().to_string())
+        self.config.python.as_ref().map_or_else(|| "python3".to_string(), |p| p.display().to_string())
     }
 
     /// A result skeleton from a finished child: command, exit code, duration, output tail.
@@ -116,8 +111,7 @@ pub(crate) async fn run(kind: RunnerKind, ctx: &RunContext<'_>) -> RunResult {
     .increment(1);
     metrics::histogram!("pipette_testing_run_seconds", "runner" => kind.as_str())
         .record(started.elapsed().as_secs_f64());
-    ctx.progress
-        .finish(&format!("{kind}: {}", status_label(result.status)));
+    ctx.progress.finish(&format!("{kind}: {}", status_label(result.status)));
     result
 }
 
@@ -134,28 +128,18 @@ impl Counts {
     /// Keeps counts a runner set from the tool's own summary when they exceed what was listed
     /// (nextest skips tests without naming them).
     fn max_with(self, reported: &Counts) -> Counts {
-        if reported.total > self.total {
-            *reported
-        } else {
-            self
-        }
+        if reported.total > self.total { *reported } else { self }
     }
 }
 
 /// The stderr of a `python -m <module>` run says the module is missing.
 pub(crate) fn module_missing(output: &ChildOutput, module: &str) -> bool {
-    output.exit_code != Some(0)
-        && output
-            .stderr
-            .text
-            .contains(&format!("No module named {module}"))
+    output.exit_code != Some(0) && output.stderr.text.contains(&format!("No module named {module}"))
 }
 
 /// Makes an absolute path inside the project relative to it; leaves anything else alone.
 pub(crate) fn relative_to(project: &Path, file: &str) -> String {
-    Path::new(file)
-        .strip_prefix(project)
-        .map_or_else(|_| file.to_string(), |p| p.display().to_string())
+    Path::new(file).strip_prefix(project).map_or_else(|_| file.to_string(), |p| p.display().to_string())
 }
 
 /// Progress of all runners of one call, folded into one (current, total, message) stream and
@@ -175,30 +159,14 @@ const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 impl<'a> ProgressHub<'a> {
     pub(crate) fn new(callback: Progress<'a>, runners: usize) -> Self {
-        Self {
-            callback,
-            state: Mutex::new(HubState {
-                slots: vec![(0, None); runners],
-                last_emit: None,
-            }),
-        }
+        Self { callback, state: Mutex::new(HubState { slots: vec![(0, None); runners], last_emit: None }) }
     }
 
     pub(crate) fn runner(&'a self, slot: usize, kind: RunnerKind) -> RunnerProgress<'a> {
-        RunnerProgress {
-            hub: Some(self),
-            slot,
-            kind,
-        }
+        RunnerProgress { hub: Some(self), slot, kind }
     }
 
-    fn update(
-        &self,
-        slot: usize,
-        f: impl FnOnce(&mut (u64, Option<u64>)),
-        message: &str,
-        force: bool,
-    ) {
+    fn update(&self, slot: usize, f: impl FnOnce(&mut (u64, Option<u64>)), message: &str, force: bool) {
         let emit = {
             let Ok(mut state) = self.state.lock() else {
                 return;
@@ -207,20 +175,14 @@ impl<'a> ProgressHub<'a> {
                 f(s);
             }
             let now = Instant::now();
-            let due = state
-                .last_emit
-                .is_none_or(|t| now.duration_since(t) >= MIN_INTERVAL);
+            let due = state.last_emit.is_none_or(|t| now.duration_since(t) >= MIN_INTERVAL);
             if !(force || due) {
                 return;
             }
             state.last_emit = Some(now);
             let done: u64 = state.slots.iter().map(|s| s.0).sum();
-            let total: Option<u64> = state
-                .slots
-                .iter()
-                .map(|s| s.1)
-                .sum::<Option<u64>>()
-                .map(|t| t.max(done));
+            let total: Option<u64> =
+                state.slots.iter().map(|s| s.1).sum::<Option<u64>>().map(|t| t.max(done));
             (done, total)
         };
         (self.callback)(emit.0, emit.1, message);
@@ -282,9 +244,7 @@ mod tests {
     fn progress_folds_runners_and_throttles() {
         let seen = Mutex::new(Vec::new());
         let callback = |done: u64, total: Option<u64>, msg: &str| {
-            seen.lock()
-                .expect("lock")
-                .push((done, total, msg.to_string()));
+            seen.lock().expect("lock").push((done, total, msg.to_string()));
         };
         let hub = ProgressHub::new(&callback, 2);
         let a = hub.runner(0, RunnerKind::Pytest);

@@ -7,13 +7,13 @@ use std::path::Path;
 use super::cargo::{exit_text, status_word};
 use super::{RunContext, Selection, module_missing, relative_to};
 use crate::parse::{
-    JunitCase, JunitOutcome, UnittestParser, cap_details, parse_coverage_json, parse_flake8,
-    parse_junit, parse_mypy, parse_pytest_line, parse_ruff, pytest_collected,
+    JunitCase, JunitOutcome, UnittestParser, cap_details, parse_coverage_json, parse_flake8, parse_junit,
+    parse_mypy, parse_pytest_line, parse_ruff, pytest_collected,
 };
 use crate::process::{ChildOutput, Stream, find_on_path};
 use crate::{
-    Counts, CoverageOutcome, Diagnostic, RunResult, RunStatus, RunnerKind, Severity, TestCase,
-    TestStatus, TestingError,
+    Counts, CoverageOutcome, Diagnostic, RunResult, RunStatus, RunnerKind, Severity, TestCase, TestStatus,
+    TestingError,
 };
 
 fn scratch_dir(prefix: &str) -> Result<tempfile::TempDir, TestingError> {
@@ -94,10 +94,7 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
         format!("--junitxml={}", junit.display()),
     ]);
     if measure {
-        spec = spec.args([
-            "--cov".to_string(),
-            format!("--cov-report=json:{}", coverage_json.display()),
-        ]);
+        spec = spec.args(["--cov".to_string(), format!("--cov-report=json:{}", coverage_json.display())]);
     }
     match ctx.selection {
         Some(Selection::Tests(nodes)) if !nodes.is_empty() => {
@@ -119,8 +116,7 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
             if let Some(n) = pytest_collected(line) {
                 ctx.progress.add_total(n);
             } else if let Some(l) = parse_pytest_line(line) {
-                ctx.progress
-                    .tick(&format!("{} {}", l.node, status_word(l.status)));
+                ctx.progress.tick(&format!("{} {}", l.node, status_word(l.status)));
                 verbose.push((l.node, l.status));
             }
         })
@@ -136,8 +132,7 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
     match std::fs::read(&junit) {
         Ok(xml) => {
             let report = parse_junit(&xml)?;
-            let said: HashMap<&str, TestStatus> =
-                verbose.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+            let said: HashMap<&str, TestStatus> = verbose.iter().map(|(n, s)| (n.as_str(), *s)).collect();
             for suite in &report.suites {
                 for case in &suite.cases {
                     result.tests.push(pytest_case(case, &said));
@@ -152,9 +147,9 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
                 result.tests.push(test);
             }
             if !verbose.is_empty() {
-                result.notes.push(
-                    "no JUnit report was written; tests were read from pytest's -v lines".into(),
-                );
+                result
+                    .notes
+                    .push("no JUnit report was written; tests were read from pytest's -v lines".into());
             }
         }
     }
@@ -231,19 +226,29 @@ fn pytest_case(case: &JunitCase, said: &HashMap<&str, TestStatus>) -> TestCase {
                 .text
                 .as_deref()
                 .and_then(|t| {
-                    t.lines()
-                        .rev()
-                        .find_map(|l| l.strip_prefix("E "))
-                        .map(|l| l.trim().to_string())
+                    t.lines().rev().find_map(|l| l.strip_prefix("E ")).map(|l| l.trim().to_string())
                 })
                 .or(message),
             Some(_) => message,
         };
         if let Some(text) = case.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            if let Some(line) = failure_line(text, case.file.as_deref()) {
+                test.line = Some(line);
+            }
             test.details = Some(cap_details(text.trim()));
         }
     }
     test
+}
+
+/// The line a failure happened on, from the traceback's last `file:line: Error` line, when it
+/// is in the test's own file.
+fn failure_line(text: &str, file: Option<&str>) -> Option<u32> {
+    let file = file?;
+    let last = text.lines().rev().find(|l| !l.trim().is_empty())?;
+    let rest = last.strip_prefix(file)?.strip_prefix(':')?;
+    let (line, _) = rest.split_once(':')?;
+    line.parse().ok()
 }
 
 /// Rebuilds pytest's node id from the JUnit `file`, `classname` and `name`.
@@ -309,8 +314,7 @@ pub(super) async fn unittest(ctx: &RunContext<'_>) -> Result<RunResult, TestingE
     let output = spec
         .run(&mut |_stream, line| {
             if let Some(test) = parser.push_line(line) {
-                ctx.progress
-                    .tick(&format!("{} {}", test.name, status_word(test.status)));
+                ctx.progress.tick(&format!("{} {}", test.name, status_word(test.status)));
             }
         })
         .await?;
@@ -332,9 +336,7 @@ pub(super) async fn unittest(ctx: &RunContext<'_>) -> Result<RunResult, TestingE
     if let (Some(ran), n) = (parsed.ran, result.tests.len() as u64)
         && ran != n
     {
-        result.notes.push(format!(
-            "unittest ran {ran} tests but {n} could be read from its output"
-        ));
+        result.notes.push(format!("unittest ran {ran} tests but {n} could be read from its output"));
     }
     if result.status == RunStatus::Timeout {
         return Ok(result);
@@ -380,29 +382,17 @@ fn lint_status(
     if result.status == RunStatus::Timeout {
         return;
     }
-    let findings = result
-        .diagnostics
-        .iter()
-        .any(|d| d.severity <= Severity::Warning);
+    let findings = result.diagnostics.iter().any(|d| d.severity <= Severity::Warning);
     result.status = match output.exit_code {
         Some(c) if findings && (c == findings_code || ok_codes.contains(&c)) => RunStatus::Failed,
         Some(c) if ok_codes.contains(&c) => RunStatus::Passed,
         code => {
-            let first_line = output
-                .stderr
-                .text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_string();
+            let first_line =
+                output.stderr.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").to_string();
             result.error = Some(format!(
                 "{tool} exited with {}{}; see output_tail",
                 exit_text(code, output.signal),
-                if first_line.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {first_line}")
-                }
+                if first_line.is_empty() { String::new() } else { format!(": {first_line}") }
             ));
             RunStatus::Error
         }
@@ -421,10 +411,7 @@ fn relative_diagnostics(ctx: &RunContext<'_>, diagnostics: &mut [Diagnostic]) {
 pub(super) async fn mypy(ctx: &RunContext<'_>) -> Result<RunResult, TestingError> {
     let python = ctx.python();
     let targets = lint_targets(ctx, (!ctx.info.mypy_has_files).then_some("."));
-    let json = ctx
-        .spec(&python)?
-        .args(["-m", "mypy", "-O", "json"])
-        .args(targets.iter().cloned());
+    let json = ctx.spec(&python)?.args(["-m", "mypy", "-O", "json"]).args(targets.iter().cloned());
     let mut output = json.run(&mut |_, _| {}).await?;
     let unsupported = output.exit_code == Some(2)
         && output.stderr.text.contains("unrecognized arguments")
@@ -464,11 +451,7 @@ pub(super) async fn ruff(ctx: &RunContext<'_>) -> Result<RunResult, TestingError
     let scratch = scratch_dir("pipette-ruff-")?;
     let report = scratch.path().join("ruff.json");
     let path_var = match &ctx.info.venv {
-        Some(v) => format!(
-            "{}/bin:{}",
-            v.display(),
-            std::env::var("PATH").unwrap_or_default()
-        ),
+        Some(v) => format!("{}/bin:{}", v.display(), std::env::var("PATH").unwrap_or_default()),
         None => std::env::var("PATH").unwrap_or_default(),
     };
     let python = ctx.python();
@@ -538,25 +521,14 @@ mod tests {
     fn node_ids_from_junit_fields() {
         let check = |c: JunitCase, expected: &str| assert_eq!(pytest_node_id(&c), expected);
         check(
-            case(
-                Some("tests/test_calc.py"),
-                Some("tests.test_calc"),
-                "test_add",
-            ),
+            case(Some("tests/test_calc.py"), Some("tests.test_calc"), "test_add"),
             "tests/test_calc.py::test_add",
         );
         check(
-            case(
-                Some("tests/test_calc.py"),
-                Some("tests.test_calc.TestGroup"),
-                "test_in_class[1-2]",
-            ),
+            case(Some("tests/test_calc.py"), Some("tests.test_calc.TestGroup"), "test_in_class[1-2]"),
             "tests/test_calc.py::TestGroup::test_in_class[1-2]",
         );
-        check(
-            case(Some("tests/test_broken.py"), None, "tests.test_broken"),
-            "tests/test_broken.py",
-        );
+        check(case(Some("tests/test_broken.py"), None, "tests.test_broken"), "tests/test_broken.py");
         check(case(Some("t.py"), Some("elsewhere.t"), "x"), "t.py::x");
         check(case(None, None, "bare"), "bare");
     }
@@ -565,48 +537,20 @@ mod tests {
     fn real_junit_cases_become_pytest_tests() {
         let report = parse_junit(include_bytes!("../../testdata/pytest-junit.xml")).expect("parse");
         let mut said = HashMap::new();
-        said.insert(
-            "tests/test_calc.py::test_unexpectedly_passes",
-            TestStatus::Xpass,
-        );
-        let tests: Vec<TestCase> = report.suites[0]
-            .cases
-            .iter()
-            .map(|c| pytest_case(c, &said))
-            .collect();
-        let get = |n: &str| {
-            tests
-                .iter()
-                .find(|t| t.name == n)
-                .unwrap_or_else(|| panic!("no {n}"))
-        };
-        assert_eq!(
-            get("tests/test_calc.py::test_unexpectedly_passes").status,
-            TestStatus::Xpass
-        );
-        assert_eq!(
-            get("tests/test_calc.py::test_divide_by_zero").status,
-            TestStatus::Xfail
-        );
-        assert_eq!(
-            get("tests/test_calc.py::test_skipped").status,
-            TestStatus::Skipped
-        );
+        said.insert("tests/test_calc.py::test_unexpectedly_passes", TestStatus::Xpass);
+        let tests: Vec<TestCase> = report.suites[0].cases.iter().map(|c| pytest_case(c, &said)).collect();
+        let get = |n: &str| tests.iter().find(|t| t.name == n).unwrap_or_else(|| panic!("no {n}"));
+        assert_eq!(get("tests/test_calc.py::test_unexpectedly_passes").status, TestStatus::Xpass);
+        assert_eq!(get("tests/test_calc.py::test_divide_by_zero").status, TestStatus::Xfail);
+        assert_eq!(get("tests/test_calc.py::test_skipped").status, TestStatus::Skipped);
         let wrong = get("tests/test_calc.py::test_add_wrong");
         assert_eq!(wrong.status, TestStatus::Failed);
-        assert_eq!(wrong.line, Some(16));
+        assert_eq!(wrong.line, Some(17), "the failing line, not the def");
+        assert_eq!(get("tests/test_calc.py::test_skipped").line, Some(20), "a skip keeps the def line");
         let broken = get("tests/test_calc.py::test_uses_broken_fixture");
         assert_eq!(broken.status, TestStatus::Error);
-        assert!(
-            broken
-                .message
-                .as_deref()
-                .is_some_and(|m| m.contains("fixture setup failed"))
-        );
-        assert_eq!(
-            get("tests/test_unit.py::TestCalc::test_ok").status,
-            TestStatus::Passed
-        );
+        assert!(broken.message.as_deref().is_some_and(|m| m.contains("fixture setup failed")));
+        assert_eq!(get("tests/test_unit.py::TestCalc::test_ok").status, TestStatus::Passed);
     }
 
     #[test]
@@ -627,12 +571,8 @@ mod tests {
             pytest_filter_args(&project, "tests/test_calc.py::test_add").expect("node"),
             ["tests/test_calc.py::test_add"]
         );
-        let err =
-            pytest_filter_args(&project, "../rust-project/src/lib.rs::x").expect_err("outside");
-        assert!(matches!(
-            err,
-            TestingError::InvalidArgument { name: "filter", .. }
-        ));
+        let err = pytest_filter_args(&project, "../rust-project/src/lib.rs::x").expect_err("outside");
+        assert!(matches!(err, TestingError::InvalidArgument { name: "filter", .. }));
         let err = pytest_filter_args(&project, "nope.py").expect_err("missing");
         assert_eq!(err.kind(), "invalid_argument");
     }

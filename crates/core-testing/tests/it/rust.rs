@@ -8,16 +8,13 @@ use core_testing::{
 };
 use regex::Regex;
 
-use crate::support::{Fixture, Recorder, cargo_target_dir, only};
+use crate::support::{Fixture, Recorder, only};
 
 fn request(fixture: &Fixture, runners: &[RunnerKind]) -> TestRunRequest {
     let mut request = TestRunRequest::new(&fixture.project);
     request.runners = RunnerSelection::List(runners.to_vec());
     request.include_passed = true;
-    request.env.insert(
-        "CARGO_TARGET_DIR".into(),
-        cargo_target_dir().display().to_string(),
-    );
+    request.env.insert("CARGO_TARGET_DIR".into(), fixture.cargo_target_dir().display().to_string());
     request
 }
 
@@ -27,11 +24,7 @@ async fn cargo_test_counts_match_libtest_and_failures_carry_panics() {
     let mut req = request(&fixture, &[RunnerKind::CargoTest]);
     req.coverage = true;
     let recorder = Recorder::default();
-    let report = fixture
-        .testing
-        .run(&req, &recorder.callback())
-        .await
-        .expect("report");
+    let report = fixture.testing.run(&req, &recorder.callback()).await.expect("report");
     let result = only(&report, RunnerKind::CargoTest);
     assert_eq!(result.status, RunStatus::Failed, "{result:#?}");
     assert_eq!(result.exit_code, Some(101));
@@ -41,13 +34,8 @@ async fn cargo_test_counts_match_libtest_and_failures_carry_panics() {
     // integration (one passes, one fails), one doctest.
     assert_eq!(
         result.counts,
-        Counts {
-            total: 8,
-            passed: 4,
-            failed: 3,
-            skipped: 1,
-            ..Counts::default()
-        }
+        Counts { total: 8, passed: 4, failed: 3, skipped: 1, ..Counts::default() },
+        "{result:#?}"
     );
     // ...and libtest's own `test result:` lines, one per test binary, say the same.
     assert_eq!(result.suites.len(), 3, "{:#?}", result.suites);
@@ -69,31 +57,14 @@ async fn cargo_test_counts_match_libtest_and_failures_carry_panics() {
             });
     assert_eq!(tail_totals, (4, 3, 1));
 
-    let panics = result
-        .tests
-        .iter()
-        .find(|t| t.name == "tests::panics")
-        .expect("tests::panics");
+    let panics = result.tests.iter().find(|t| t.name == "tests::panics").expect("tests::panics");
     assert_eq!(panics.status, TestStatus::Failed);
     assert_eq!(panics.message.as_deref(), Some("boom from the fixture"));
-    assert_eq!(
-        (panics.file.as_deref(), panics.line),
-        (Some("src/lib.rs"), Some(29))
-    );
-    assert_eq!(
-        panics.suite.as_deref(),
-        Some("unittests src/lib.rs (pipette_fixture)")
-    );
-    let ignored = result
-        .tests
-        .iter()
-        .find(|t| t.name == "tests::ignored")
-        .expect("ignored");
+    assert_eq!((panics.file.as_deref(), panics.line), (Some("src/lib.rs"), Some(29)));
+    assert_eq!(panics.suite.as_deref(), Some("unittests src/lib.rs (pipette_fixture)"));
+    let ignored = result.tests.iter().find(|t| t.name == "tests::ignored").expect("ignored");
     assert_eq!(ignored.status, TestStatus::Skipped);
-    assert!(matches!(
-        result.coverage,
-        Some(CoverageOutcome::Unavailable { .. })
-    ));
+    assert!(matches!(result.coverage, Some(CoverageOutcome::Unavailable { .. })));
 
     // Progress ends at every test done.
     let calls = recorder.calls();
@@ -103,22 +74,12 @@ async fn cargo_test_counts_match_libtest_and_failures_carry_panics() {
     // Rerun only what failed, here and after a "restart".
     let mut rerun = RerunFailedRequest::new(&fixture.project);
     rerun.include_passed = true;
-    rerun.env.insert(
-        "CARGO_TARGET_DIR".into(),
-        cargo_target_dir().display().to_string(),
-    );
-    let again = fixture
-        .restarted()
-        .rerun_failed(&rerun, &|_, _, _| {})
-        .await
-        .expect("rerun");
+    rerun.env.insert("CARGO_TARGET_DIR".into(), fixture.cargo_target_dir().display().to_string());
+    let again = fixture.restarted().rerun_failed(&rerun, &|_, _, _| {}).await.expect("rerun");
     let result = only(&again, RunnerKind::CargoTest);
     assert!(result.command.contains(&"--exact".to_string()));
     let names: BTreeSet<&str> = result.tests.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(
-        names,
-        BTreeSet::from(["integration_fails", "tests::fails_assert", "tests::panics"])
-    );
+    assert_eq!(names, BTreeSet::from(["integration_fails", "tests::fails_assert", "tests::panics"]));
     assert_eq!(result.counts.failed, 3);
     assert_eq!(result.counts.total, 3);
 }
@@ -128,11 +89,7 @@ async fn cargo_test_filter_narrows_the_run() {
     let fixture = Fixture::new("rust-project");
     let mut req = request(&fixture, &[RunnerKind::CargoTest]);
     req.filter = Some("adds".into());
-    let report = fixture
-        .testing
-        .run(&req, &|_, _, _| {})
-        .await
-        .expect("report");
+    let report = fixture.testing.run(&req, &|_, _, _| {}).await.expect("report");
     let result = only(&report, RunnerKind::CargoTest);
     assert_eq!(result.status, RunStatus::Passed, "{result:#?}");
     assert_eq!(result.counts.total, 1);
@@ -145,17 +102,9 @@ async fn cargo_test_filter_narrows_the_run() {
 async fn nextest_counts_match_its_junit_and_summary() {
     let fixture = Fixture::new("rust-project");
     let req = request(&fixture, &[RunnerKind::CargoNextest]);
-    let report = fixture
-        .testing
-        .run(&req, &|_, _, _| {})
-        .await
-        .expect("report");
+    let report = fixture.testing.run(&req, &|_, _, _| {}).await.expect("report");
     let result = only(&report, RunnerKind::CargoNextest);
-    let installed = fixture
-        .direct("cargo", &["nextest", "--version"])
-        .await
-        .exit_code
-        == Some(0);
+    let installed = fixture.direct("cargo", &["nextest", "--version"]).await.exit_code == Some(0);
     if !installed {
         // Without cargo-nextest the runner says so plainly.
         assert_eq!(result.status, RunStatus::Error);
@@ -166,41 +115,20 @@ async fn nextest_counts_match_its_junit_and_summary() {
     assert_eq!(result.status, RunStatus::Failed, "{result:#?}");
     assert_eq!(result.exit_code, Some(100));
     // Nextest runs no doctests: 5 lib tests (1 ignored) + 2 integration tests.
-    assert_eq!(
-        result.counts,
-        Counts {
-            total: 7,
-            passed: 3,
-            failed: 3,
-            skipped: 1,
-            ..Counts::default()
-        }
-    );
+    assert_eq!(result.counts, Counts { total: 7, passed: 3, failed: 3, skipped: 1, ..Counts::default() });
     // Nextest's own summary line agrees.
-    let summary = Regex::new(
-        r"Summary \[[^\]]*\]\s+(\d+) tests? run: (\d+) passed, (\d+) failed, (\d+) skipped",
-    )
-    .expect("regex")
-    .captures(&result.output_tail)
-    .expect("nextest summary line");
+    let summary =
+        Regex::new(r"Summary \[[^\]]*\]\s+(\d+) tests? run: (\d+) passed, (\d+) failed, (\d+) skipped")
+            .expect("regex")
+            .captures(&result.output_tail)
+            .expect("nextest summary line");
     let n = |i: usize| summary[i].parse::<u64>().expect("n");
     assert_eq!(n(1), result.counts.total - result.counts.skipped);
     assert_eq!((n(2), n(3), n(4)), (3, 3, 1));
-    let skipped = result
-        .tests
-        .iter()
-        .find(|t| t.status == TestStatus::Skipped)
-        .expect("skipped test");
+    let skipped = result.tests.iter().find(|t| t.status == TestStatus::Skipped).expect("skipped test");
     assert_eq!(skipped.name, "tests::ignored");
-    let failed = result
-        .tests
-        .iter()
-        .find(|t| t.name == "integration_fails")
-        .expect("integration_fails");
-    assert_eq!(
-        failed.suite.as_deref(),
-        Some("pipette-fixture::integration")
-    );
+    let failed = result.tests.iter().find(|t| t.name == "integration_fails").expect("integration_fails");
+    assert_eq!(failed.suite.as_deref(), Some("pipette-fixture::integration"));
     assert_eq!(failed.message.as_deref(), Some("one plus one is not three"));
     assert_eq!(failed.line, Some(10));
     // Nothing was written into the project: the JUnit report went to a private directory.
@@ -212,22 +140,11 @@ async fn clippy_diagnostics_match_cargos_own_json() {
     let fixture = Fixture::new("rust-project");
     let mut req = LintRequest::new(&fixture.project);
     req.tools = vec![LintTool::Clippy];
-    req.env.insert(
-        "CARGO_TARGET_DIR".into(),
-        cargo_target_dir().display().to_string(),
-    );
-    let report = fixture
-        .testing
-        .lint(&req, &|_, _, _| {})
-        .await
-        .expect("report");
+    req.env.insert("CARGO_TARGET_DIR".into(), fixture.cargo_target_dir().display().to_string());
+    let report = fixture.testing.lint(&req, &|_, _, _| {}).await.expect("report");
     let result = only(&report, RunnerKind::Clippy);
     assert_eq!(result.status, RunStatus::Failed, "{result:#?}");
-    assert_eq!(
-        result.counts,
-        Counts::default(),
-        "diagnostics are not tests"
-    );
+    assert_eq!(result.counts, Counts::default(), "diagnostics are not tests");
     let needless = result
         .diagnostics
         .iter()
@@ -240,12 +157,7 @@ async fn clippy_diagnostics_match_cargos_own_json() {
     );
 
     // Count cargo's own JSON messages independently: unique (code, file, line, column).
-    let direct = fixture
-        .direct(
-            "cargo",
-            &["clippy", "--all-targets", "--message-format=json"],
-        )
-        .await;
+    let direct = fixture.direct("cargo", &["clippy", "--all-targets", "--message-format=json"]).await;
     let mut unique = BTreeSet::new();
     for line in direct.stdout.text.lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -255,9 +167,7 @@ async fn clippy_diagnostics_match_cargos_own_json() {
             continue;
         }
         let m = &v["message"];
-        let Some(span) = m["spans"]
-            .as_array()
-            .and_then(|s| s.iter().find(|s| s["is_primary"] == true))
+        let Some(span) = m["spans"].as_array().and_then(|s| s.iter().find(|s| s["is_primary"] == true))
         else {
             continue;
         };
@@ -281,11 +191,7 @@ async fn a_crate_that_does_not_compile_is_an_error_with_the_compiler_message() {
     )
     .expect("write");
     let req = request(&fixture, &[RunnerKind::CargoTest]);
-    let report = fixture
-        .testing
-        .run(&req, &|_, _, _| {})
-        .await
-        .expect("report");
+    let report = fixture.testing.run(&req, &|_, _, _| {}).await.expect("report");
     let result = only(&report, RunnerKind::CargoTest);
     assert_eq!(result.status, RunStatus::Error, "{result:#?}");
     let error = result.error.as_deref().expect("error");

@@ -22,11 +22,14 @@ impl Fixture {
         copy_dir(&fixtures().join(name), &project);
         let project = project.canonicalize().expect("canonical");
         let testing = testing_for(dir.path(), &dir.path().join("state"));
-        Self {
-            dir,
-            project,
-            testing,
-        }
+        Self { dir, project, testing }
+    }
+
+    /// The fixture's own cargo target directory, beside the project (not in it). Each test has
+    /// its own: concurrent builds of the same crate in one target directory replace each
+    /// other's artefacts while the tests of another run still need them.
+    pub(crate) fn cargo_target_dir(&self) -> PathBuf {
+        self.dir.path().join("target")
     }
 
     /// Another `Testing` over the same roots and state, as after a restart.
@@ -35,16 +38,12 @@ impl Fixture {
     }
 
     /// Runs a program in the project directly (not through a runner) and returns its output.
-    pub(crate) async fn direct(
-        &self,
-        program: &str,
-        args: &[&str],
-    ) -> core_testing::process::ChildOutput {
+    pub(crate) async fn direct(&self, program: &str, args: &[&str]) -> core_testing::process::ChildOutput {
         let roots = AllowedRoots::new([self.dir.path()]).expect("roots");
         ChildSpec::new(program, &self.project, &roots)
             .expect("spec")
             .args(args.iter().copied())
-            .env("CARGO_TARGET_DIR", cargo_target_dir().display().to_string())
+            .env("CARGO_TARGET_DIR", self.cargo_target_dir().display().to_string())
             .run(&mut |_, _| {})
             .await
             .expect("direct run")
@@ -64,21 +63,9 @@ pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// One target directory for every build of the Rust fixture, outside the repository's sources.
-pub(crate) fn cargo_target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target")
-}
-
 fn copy_dir(from: &Path, to: &Path) {
-    const SKIP: &[&str] = &[
-        "target",
-        "Cargo.lock",
-        "__pycache__",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pipette",
-    ];
+    const SKIP: &[&str] =
+        &["target", "Cargo.lock", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".pipette"];
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read fixture") {
         let entry = entry.expect("entry");
@@ -102,10 +89,7 @@ pub(crate) struct Recorder(pub(crate) Mutex<Vec<(u64, Option<u64>, String)>>);
 impl Recorder {
     pub(crate) fn callback(&self) -> impl Fn(u64, Option<u64>, &str) + Send + Sync + '_ {
         |done, total, message| {
-            self.0
-                .lock()
-                .expect("lock")
-                .push((done, total, message.to_string()));
+            self.0.lock().expect("lock").push((done, total, message.to_string()));
         }
     }
 
@@ -115,15 +99,8 @@ impl Recorder {
 }
 
 /// The one result of a report for `runner`.
-pub(crate) fn only(
-    report: &TestRunReport,
-    runner: core_testing::RunnerKind,
-) -> &core_testing::RunResult {
-    let matching: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| r.runner == runner)
-        .collect();
+pub(crate) fn only(report: &TestRunReport, runner: core_testing::RunnerKind) -> &core_testing::RunResult {
+    let matching: Vec<_> = report.results.iter().filter(|r| r.runner == runner).collect();
     assert_eq!(matching.len(), 1, "one {runner} result in {report:#?}");
     matching[0]
 }
@@ -134,9 +111,7 @@ pub(crate) async fn gone(pid: i32) -> bool {
         match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
             Err(_) => return true,
             Ok(stat) => {
-                let state = stat
-                    .rsplit_once(") ")
-                    .and_then(|(_, rest)| rest.chars().next());
+                let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
                 if matches!(state, Some('Z' | 'X')) {
                     return true;
                 }
