@@ -379,13 +379,13 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// A result for a runner that could not run at all.
-    pub fn errored(runner: RunnerKind, command: Vec<String>, error: impl Into<String>) -> Self {
+    /// An empty result (status passed, nothing counted) for a runner to fill in.
+    pub(crate) fn new(runner: RunnerKind, command: Vec<String>) -> Self {
         Self {
             runner,
             command,
             exit_code: None,
-            status: RunStatus::Error,
+            status: RunStatus::Passed,
             counts: Counts::default(),
             diagnostic_counts: DiagnosticCounts::default(),
             tests: Vec::new(),
@@ -393,7 +393,7 @@ impl RunResult {
             diagnostics: Vec::new(),
             coverage: None,
             duration_ms: 0,
-            error: Some(error.into()),
+            error: None,
             notes: Vec::new(),
             output_tail: String::new(),
         }

@@ -202,8 +202,7 @@ mod tests {
 
     fn sample() -> TestRunReport {
         let mut pytest =
-            RunResult::errored(RunnerKind::Pytest, vec!["python3".into(), "-m".into(), "pytest".into()], "");
-        pytest.error = None;
+            RunResult::new(RunnerKind::Pytest, vec!["python3".into(), "-m".into(), "pytest".into()]);
         pytest.status = RunStatus::Failed;
         let mut failing = TestCase::new("tests/t.py::test_x", TestStatus::Failed);
         failing.message = Some("assert 1 == 2\nmore | detail".into());
@@ -212,8 +211,7 @@ mod tests {
         pytest.tests = vec![failing, TestCase::new("tests/t.py::test_y", TestStatus::Passed)];
         pytest.counts = Counts::of(&pytest.tests);
         pytest.coverage = Some(CoverageOutcome::Unavailable { reason: "pytest-cov is not installed".into() });
-        let mut ruff = RunResult::errored(RunnerKind::Ruff, vec!["ruff".into()], "");
-        ruff.error = None;
+        let mut ruff = RunResult::new(RunnerKind::Ruff, vec!["ruff".into()]);
         ruff.status = RunStatus::Failed;
         ruff.diagnostics = vec![Diagnostic {
             severity: Severity::Warning,

@@ -187,8 +187,7 @@ mod tests {
     use crate::{Diagnostic, TestCase};
 
     fn result(runner: RunnerKind, status: RunStatus, tests: &[(&str, TestStatus)]) -> RunResult {
-        let mut r = RunResult::errored(runner, vec![], "");
-        r.error = None;
+        let mut r = RunResult::new(runner, vec![]);
         r.status = status;
         r.tests = tests.iter().map(|(n, s)| TestCase::new(*n, *s)).collect();
         r

@@ -61,9 +61,7 @@ impl RunContext<'_> {
 
     /// A result skeleton from a finished child: command, exit code, duration, output tail.
     pub(crate) fn result(&self, runner: RunnerKind, output: &ChildOutput) -> RunResult {
-        let mut result = RunResult::errored(runner, output.argv.clone(), "");
-        result.error = None;
-        result.status = RunStatus::Passed;
+        let mut result = RunResult::new(runner, output.argv.clone());
         result.exit_code = output.exit_code;
         result.duration_ms = u64::try_from(output.duration.as_millis()).unwrap_or(u64::MAX);
         result.output_tail = tail_of(&output.combined.text, self.config.output_tail_bytes);
@@ -96,12 +94,14 @@ pub(crate) async fn run(kind: RunnerKind, ctx: &RunContext<'_>) -> RunResult {
     let mut result = match outcome {
         Ok(result) => result,
         Err(err) => {
-            let mut r = RunResult::errored(kind, Vec::new(), err.to_string());
+            let mut r = RunResult::new(kind, Vec::new());
+            r.status = RunStatus::Error;
+            r.error = Some(err.to_string());
             r.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             r
         }
     };
-    result.counts = Counts::of(&result.tests).max_with(&result.counts);
+    result.counts = Counts::of(&result.tests);
     result.diagnostic_counts = DiagnosticCounts::of(&result.diagnostics);
     metrics::counter!(
         "pipette_testing_runs_total",
@@ -121,14 +121,6 @@ fn status_label(status: RunStatus) -> &'static str {
         RunStatus::Failed => "failed",
         RunStatus::Error => "error",
         RunStatus::Timeout => "timeout",
-    }
-}
-
-impl Counts {
-    /// Keeps counts a runner set from the tool's own summary when they exceed what was listed
-    /// (nextest skips tests without naming them).
-    fn max_with(self, reported: &Counts) -> Counts {
-        if reported.total > self.total { *reported } else { self }
     }
 }
 
