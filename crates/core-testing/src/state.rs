@@ -273,6 +273,17 @@ mod tests {
         assert!(!state.runners[&RunnerKind::Ruff].has_failures());
     }
 
+    #[test]
+    fn a_broken_down_filtered_run_remembers_its_filter() {
+        let mut state = empty("/p");
+        let timed_out = result(RunnerKind::Pytest, RunStatus::Timeout, &[]);
+        record(&mut state, &[(timed_out, Scope::Partial, Some("slow/".into()))]);
+        let pytest = &state.runners[&RunnerKind::Pytest];
+        assert!(pytest.whole);
+        assert!(pytest.has_failures());
+        assert_eq!(pytest.filter.as_deref(), Some("slow/"));
+    }
+
     #[tokio::test]
     async fn state_survives_a_round_trip_on_disk() {
         let dir = tempfile::tempdir().expect("tempdir");

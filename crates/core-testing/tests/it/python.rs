@@ -366,6 +366,31 @@ async fn a_timeout_kills_the_test_and_its_grandchild() {
 }
 
 #[tokio::test]
+async fn dropping_a_run_kills_the_test_and_its_grandchild() {
+    let fixture = Fixture::new("python-project");
+    let pid_file = fixture.dir.path().join("grandchild.pid");
+    let mut req = request(&fixture, &[RunnerKind::Pytest]);
+    req.filter = Some("slow/test_sleepy.py".into());
+    req.env.insert("PIPETTE_FIXTURE_PID_FILE".into(), pid_file.display().to_string());
+    let mut run = Box::pin(fixture.testing.run(&req, &|_, _, _| {}));
+    // Wait until the grandchild exists, then cancel the way the tool layer does: drop the future.
+    let mut pid = None;
+    for _ in 0..200 {
+        tokio::select! {
+            report = &mut run => panic!("the sleeping test finished: {report:?}"),
+            () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+        if let Some(p) = std::fs::read_to_string(&pid_file).ok().and_then(|t| t.trim().parse::<i32>().ok()) {
+            pid = Some(p);
+            break;
+        }
+    }
+    let pid = pid.expect("the test wrote its grandchild's pid");
+    drop(run);
+    assert!(gone(pid).await, "the sleeping grandchild {pid} survived the cancellation");
+}
+
+#[tokio::test]
 async fn detect_finds_the_tools_and_says_they_are_installed() {
     let fixture = Fixture::new("python-project");
     let detection =
