@@ -166,3 +166,22 @@ pub struct Events {
 pub async fn fixture_probe(p: ProbeParams) -> Result<Events, ToolError> {
     Ok(Events { events: recorded(&p.key) })
 }
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct EchoParams {
+    /// Echoed back.
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct EchoOnly {
+    /// The text.
+    text: String,
+}
+
+/// Test fixture: echoes `text` at once (the trivial tool of the benchmarks).
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 5, read_only, idempotent)]
+pub async fn fixture_echo(p: EchoParams) -> Result<EchoOnly, ToolError> {
+    Ok(EchoOnly { text: p.text })
+}

@@ -31,7 +31,9 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let name = e.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
             // Build output, fixture projects and trybuild cases are not pipette's own modules.
-            if !matches!(name.as_str(), "target" | "fixtures" | "ui" | ".git" | "node_modules") && !name.starts_with('.') {
+            if !matches!(name.as_str(), "target" | "fixtures" | "ui" | ".git" | "node_modules")
+                && !name.starts_with('.')
+            {
                 rust_files(&path, out);
             }
         } else if name.ends_with(".rs") {
@@ -61,7 +63,18 @@ fn wrappers_are_small(root: &Path, problems: &mut Vec<String>) -> anyhow::Result
 fn cores_know_nothing_of_mcp(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
     for core in CORES {
         let out = Command::new("cargo")
-            .args(["tree", "--quiet", "--edges", "normal,build", "--prefix", "none", "--format", "{p}", "-p", core])
+            .args([
+                "tree",
+                "--quiet",
+                "--edges",
+                "normal,build",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+                "-p",
+                core,
+            ])
             .current_dir(root)
             .output()
             .context("running cargo tree")?;
@@ -71,7 +84,9 @@ fn cores_know_nothing_of_mcp(root: &Path, problems: &mut Vec<String>) -> anyhow:
         let tree = String::from_utf8_lossy(&out.stdout);
         for dep in tree.lines().filter_map(|l| l.split_whitespace().next()) {
             if FORBIDDEN_FOR_CORES.contains(&dep) {
-                problems.push(format!("{core} depends on {dep}: core crates know nothing of MCP or the tools layer"));
+                problems.push(format!(
+                    "{core} depends on {dep}: core crates know nothing of MCP or the tools layer"
+                ));
             }
         }
     }

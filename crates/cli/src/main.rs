@@ -44,10 +44,22 @@ enum Command {
     /// Background jobs.
     #[command(subcommand)]
     Jobs(cmd::router::JobsCmd),
+    /// PubMed: search and fetch articles.
+    #[command(subcommand)]
+    Pubmed(cmd::pubmed::PubmedCmd),
+    /// Biomolecules: proteins, compounds and drugs for a target.
+    #[command(subcommand)]
+    Molecules(cmd::molecules::MoleculesCmd),
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(cli.json);
+    // The domain subcommands call the cores directly, without the router.
+    match cli.command {
+        Command::Pubmed(c) => return cmd::pubmed::run(c, &out).await,
+        Command::Molecules(c) => return cmd::molecules::run(c, &out).await,
+        _ => {}
+    }
     let mut config = mcp_tools::RouterConfig::from_env();
     if let Some(dir) = cli.data_dir {
         config.data_dir = dir;
@@ -58,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tools => cmd::router::tools(&router, &out),
         Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
         Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
+        Command::Pubmed(_) | Command::Molecules(_) => unreachable!("handled above"),
     }
 }
 

@@ -1,1 +1,377 @@
 //! Configuration of the upstreams: base URLs, timeouts, rate limits, breaker thresholds, from the environment.
+//!
+//! `ScrapersConfig::default()` is production; `ScrapersConfig::from_env()` applies these overrides
+//! (an invalid value is an `InvalidArgument` naming the variable, never silently ignored):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PIPETTE_PUBMED_BASE` | `https://eutils.ncbi.nlm.nih.gov/entrez/eutils` | NCBI E-utilities base URL |
+//! | `PIPETTE_CTGOV_BASE` | `https://clinicaltrials.gov/api/v2` | ClinicalTrials.gov API v2 base URL |
+//! | `PIPETTE_UNIPROT_BASE` | `https://rest.uniprot.org` | UniProt REST base URL |
+//! | `PIPETTE_CHEMBL_BASE` | `https://www.ebi.ac.uk/chembl/api/data` | ChEMBL REST base URL |
+//! | `NCBI_API_KEY` | unset | sent as `api_key`; raises the PubMed rate to 10/s |
+//! | `NCBI_EMAIL` | unset | sent as `email` to NCBI |
+//! | `PIPETTE_NCBI_TOOL` | `pipette` | sent as `tool` to NCBI |
+//! | `PIPETTE_USER_AGENT` | `pipette/<version> (+<repository>)` | User-Agent of every request |
+//! | `PIPETTE_HTTP_CONNECT_TIMEOUT_MS` | 10000 | TCP + TLS connect timeout |
+//! | `PIPETTE_HTTP_READ_TIMEOUT_MS` | 30000 | longest silence while reading |
+//! | `PIPETTE_HTTP_TOTAL_TIMEOUT_MS` | 60000 | one attempt, headers and body |
+//! | `PIPETTE_HTTP_MAX_BODY_BYTES` | 16777216 | body cap (16 MiB), checked while streaming |
+//! | `PIPETTE_HTTP_RETRY_ATTEMPTS` | 4 | attempts in all (1 = no retry) |
+//! | `PIPETTE_HTTP_RETRY_BASE_MS` | 250 | first backoff delay (exponential, with jitter) |
+//! | `PIPETTE_HTTP_RETRY_MAX_DELAY_MS` | 8000 | largest backoff delay |
+//! | `PIPETTE_HTTP_RETRY_DEADLINE_MS` | 90000 | no new attempt after this long since the first |
+//! | `PIPETTE_HTTP_RETRY_AFTER_CAP_MS` | 30000 | longest `Retry-After` honoured; longer ones end the call as `RateLimited` |
+//! | `PIPETTE_PUBMED_RATE` | 3 (10 with `NCBI_API_KEY`) | requests/s to NCBI (0 = unlimited) |
+//! | `PIPETTE_CTGOV_RATE` | 10 | requests/s to ClinicalTrials.gov |
+//! | `PIPETTE_UNIPROT_RATE` | 10 | requests/s to UniProt |
+//! | `PIPETTE_CHEMBL_RATE` | 5 | requests/s to ChEMBL |
+//! | `PIPETTE_BREAKER_THRESHOLD` | 5 | consecutive failed attempts that open a circuit |
+//! | `PIPETTE_BREAKER_COOLDOWN_MS` | 30000 | open time before one probe is let through |
+//! | `PIPETTE_PUBMED_CACHE_TTL_SECS` | 21600 | cache TTL of PubMed answers (0 = no caching) |
+//! | `PIPETTE_CTGOV_CACHE_TTL_SECS` | 3600 | cache TTL of ClinicalTrials.gov answers |
+//! | `PIPETTE_UNIPROT_CACHE_TTL_SECS` | 86400 | cache TTL of UniProt answers |
+//! | `PIPETTE_CHEMBL_CACHE_TTL_SECS` | 86400 | cache TTL of ChEMBL answers |
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::ScrapeError;
+use crate::http::Service;
+
+/// Everything the HTTP layer and the scrapers need to know.
+#[derive(Debug, Clone)]
+pub struct ScrapersConfig {
+    pub pubmed: UpstreamConfig,
+    pub ctgov: UpstreamConfig,
+    pub uniprot: UpstreamConfig,
+    pub chembl: UpstreamConfig,
+    /// Sent to NCBI as `api_key`.
+    pub ncbi_api_key: Option<Secret>,
+    /// Sent to NCBI as `email`.
+    pub ncbi_email: Option<String>,
+    /// Sent to NCBI as `tool`.
+    pub ncbi_tool: String,
+    pub user_agent: String,
+    pub timeouts: Timeouts,
+    /// Body cap in bytes, checked while streaming.
+    pub max_body_bytes: u64,
+    pub retry: RetryConfig,
+    pub breaker: BreakerConfig,
+}
+
+/// One upstream's base URL, rate and cache TTL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamConfig {
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// Requests per second (no bursts); 0 = unlimited.
+    pub rate_per_second: f64,
+    /// How long answers stay cached; zero disables caching.
+    pub cache_ttl: Duration,
+}
+
+/// Timeouts of one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+    pub total: Duration,
+}
+
+/// Retries (429, 5xx, connection failures, timeouts only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No new attempt starts later than this after the first one.
+    pub deadline: Duration,
+    /// Longest `Retry-After` honoured.
+    pub retry_after_cap: Duration,
+}
+
+/// Circuit breaker thresholds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakerConfig {
+    /// Consecutive failed attempts that open the circuit (at least 1).
+    pub threshold: u32,
+    /// How long it stays open before a probe.
+    pub cooldown: Duration,
+}
+
+/// A secret string whose `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+const NCBI_RATE: f64 = 3.0;
+const NCBI_RATE_WITH_KEY: f64 = 10.0;
+
+impl Default for ScrapersConfig {
+    fn default() -> Self {
+        Self {
+            pubmed: UpstreamConfig {
+                base_url: "https://eutils.ncbi.nlm.nih.gov/entrez/eutils".to_owned(),
+                rate_per_second: NCBI_RATE,
+                cache_ttl: Duration::from_secs(6 * 3600),
+            },
+            ctgov: UpstreamConfig {
+                base_url: "https://clinicaltrials.gov/api/v2".to_owned(),
+                rate_per_second: 10.0,
+                cache_ttl: Duration::from_secs(3600),
+            },
+            uniprot: UpstreamConfig {
+                base_url: "https://rest.uniprot.org".to_owned(),
+                rate_per_second: 10.0,
+                cache_ttl: Duration::from_secs(24 * 3600),
+            },
+            chembl: UpstreamConfig {
+                base_url: "https://www.ebi.ac.uk/chembl/api/data".to_owned(),
+                rate_per_second: 5.0,
+                cache_ttl: Duration::from_secs(24 * 3600),
+            },
+            ncbi_api_key: None,
+            ncbi_email: None,
+            ncbi_tool: "pipette".to_owned(),
+            user_agent: format!("pipette/{} (+{})", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_REPOSITORY")),
+            timeouts: Timeouts {
+                connect: Duration::from_secs(10),
+                read: Duration::from_secs(30),
+                total: Duration::from_secs(60),
+            },
+            max_body_bytes: 16 * 1024 * 1024,
+            retry: RetryConfig {
+                attempts: 4,
+                base_delay: Duration::from_millis(250),
+                max_delay: Duration::from_secs(8),
+                deadline: Duration::from_secs(90),
+                retry_after_cap: Duration::from_secs(30),
+            },
+            breaker: BreakerConfig { threshold: 5, cooldown: Duration::from_secs(30) },
+        }
+    }
+}
+
+impl ScrapersConfig {
+    /// Production defaults with the `PIPETTE_*` / `NCBI_*` overrides of the process environment.
+    pub fn from_env() -> Result<Self, ScrapeError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Production defaults with overrides read through `lookup` (the environment, a config file, a test map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ScrapeError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut c = Self::default();
+
+        for (name, upstream) in [
+            ("PUBMED", &mut c.pubmed),
+            ("CTGOV", &mut c.ctgov),
+            ("UNIPROT", &mut c.uniprot),
+            ("CHEMBL", &mut c.chembl),
+        ] {
+            let var = format!("PIPETTE_{name}_BASE");
+            if let Some(v) = get(&var) {
+                upstream.base_url = base_url(&var, &v)?;
+            }
+            let var = format!("PIPETTE_{name}_RATE");
+            if let Some(v) = get(&var) {
+                upstream.rate_per_second = number::<f64>(&var, &v)?;
+                if !upstream.rate_per_second.is_finite() || upstream.rate_per_second < 0.0 {
+                    return Err(ScrapeError::invalid(var, "must be a number ≥ 0 (0 = unlimited)"));
+                }
+            } else if name == "PUBMED" && get("NCBI_API_KEY").is_some() {
+                upstream.rate_per_second = NCBI_RATE_WITH_KEY;
+            }
+            let var = format!("PIPETTE_{name}_CACHE_TTL_SECS");
+            if let Some(v) = get(&var) {
+                upstream.cache_ttl = Duration::from_secs(number(&var, &v)?);
+            }
+        }
+
+        c.ncbi_api_key = get("NCBI_API_KEY").map(Secret::new);
+        c.ncbi_email = get("NCBI_EMAIL");
+        if let Some(v) = get("PIPETTE_NCBI_TOOL") {
+            c.ncbi_tool = v;
+        }
+        if let Some(v) = get("PIPETTE_USER_AGENT") {
+            c.user_agent = v;
+        }
+
+        let ms = |name: &str, slot: &mut Duration| -> Result<(), ScrapeError> {
+            if let Some(v) = get(name) {
+                *slot = Duration::from_millis(number(name, &v)?);
+            }
+            Ok(())
+        };
+        ms("PIPETTE_HTTP_CONNECT_TIMEOUT_MS", &mut c.timeouts.connect)?;
+        ms("PIPETTE_HTTP_READ_TIMEOUT_MS", &mut c.timeouts.read)?;
+        ms("PIPETTE_HTTP_TOTAL_TIMEOUT_MS", &mut c.timeouts.total)?;
+        ms("PIPETTE_HTTP_RETRY_BASE_MS", &mut c.retry.base_delay)?;
+        ms("PIPETTE_HTTP_RETRY_MAX_DELAY_MS", &mut c.retry.max_delay)?;
+        ms("PIPETTE_HTTP_RETRY_DEADLINE_MS", &mut c.retry.deadline)?;
+        ms("PIPETTE_HTTP_RETRY_AFTER_CAP_MS", &mut c.retry.retry_after_cap)?;
+        ms("PIPETTE_BREAKER_COOLDOWN_MS", &mut c.breaker.cooldown)?;
+        if let Some(v) = get("PIPETTE_HTTP_MAX_BODY_BYTES") {
+            c.max_body_bytes = number("PIPETTE_HTTP_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = get("PIPETTE_HTTP_RETRY_ATTEMPTS") {
+            c.retry.attempts = number("PIPETTE_HTTP_RETRY_ATTEMPTS", &v)?;
+        }
+        if let Some(v) = get("PIPETTE_BREAKER_THRESHOLD") {
+            c.breaker.threshold = number("PIPETTE_BREAKER_THRESHOLD", &v)?;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks the values that cannot work (zero timeouts, zero attempts, malformed base URLs).
+    pub fn validate(&self) -> Result<(), ScrapeError> {
+        for (name, upstream) in [
+            ("PIPETTE_PUBMED_BASE", &self.pubmed),
+            ("PIPETTE_CTGOV_BASE", &self.ctgov),
+            ("PIPETTE_UNIPROT_BASE", &self.uniprot),
+            ("PIPETTE_CHEMBL_BASE", &self.chembl),
+        ] {
+            base_url(name, &upstream.base_url)?;
+        }
+        let positive = [
+            ("PIPETTE_HTTP_CONNECT_TIMEOUT_MS", self.timeouts.connect),
+            ("PIPETTE_HTTP_READ_TIMEOUT_MS", self.timeouts.read),
+            ("PIPETTE_HTTP_TOTAL_TIMEOUT_MS", self.timeouts.total),
+        ];
+        for (name, value) in positive {
+            if value.is_zero() {
+                return Err(ScrapeError::invalid(name, "must be greater than 0"));
+            }
+        }
+        if self.retry.attempts == 0 {
+            return Err(ScrapeError::invalid(
+                "PIPETTE_HTTP_RETRY_ATTEMPTS",
+                "must be at least 1 (1 = no retry)",
+            ));
+        }
+        if self.breaker.threshold == 0 {
+            return Err(ScrapeError::invalid("PIPETTE_BREAKER_THRESHOLD", "must be at least 1"));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(ScrapeError::invalid("PIPETTE_HTTP_MAX_BODY_BYTES", "must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// The settings of one upstream.
+    pub fn upstream(&self, service: Service) -> &UpstreamConfig {
+        match service {
+            Service::PubMed => &self.pubmed,
+            Service::ClinicalTrials => &self.ctgov,
+            Service::UniProt => &self.uniprot,
+            Service::Chembl => &self.chembl,
+        }
+    }
+
+    /// Points the four upstreams at these base URLs (for example a local test server).
+    pub fn with_base_urls(mut self, pubmed: &str, ctgov: &str, uniprot: &str, chembl: &str) -> Self {
+        self.pubmed.base_url = pubmed.trim_end_matches('/').to_owned();
+        self.ctgov.base_url = ctgov.trim_end_matches('/').to_owned();
+        self.uniprot.base_url = uniprot.trim_end_matches('/').to_owned();
+        self.chembl.base_url = chembl.trim_end_matches('/').to_owned();
+        self
+    }
+}
+
+fn base_url(name: &str, value: &str) -> Result<String, ScrapeError> {
+    let parsed = url::Url::parse(value)
+        .map_err(|err| ScrapeError::invalid(name, format!("{value:?} is not a URL: {err}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(ScrapeError::invalid(name, format!("{value:?} must be an http(s) URL with a host")));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ScrapeError::invalid(name, format!("{value:?} must not carry a query or fragment")));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ScrapeError>
+where
+    T::Err: fmt::Display,
+{
+    value
+        .parse::<T>()
+        .map_err(|err| ScrapeError::invalid(name, format!("{value:?} is not a valid number: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<ScrapersConfig, ScrapeError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        ScrapersConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_production() {
+        let c = config(&[]).expect("defaults");
+        assert_eq!(c.pubmed.base_url, "https://eutils.ncbi.nlm.nih.gov/entrez/eutils");
+        assert_eq!(c.ctgov.base_url, "https://clinicaltrials.gov/api/v2");
+        assert_eq!(c.uniprot.base_url, "https://rest.uniprot.org");
+        assert_eq!(c.chembl.base_url, "https://www.ebi.ac.uk/chembl/api/data");
+        assert_eq!(c.pubmed.rate_per_second, 3.0);
+        assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
+        assert!(c.user_agent.starts_with("pipette/"));
+    }
+
+    #[test]
+    fn api_key_raises_the_ncbi_rate_unless_set() {
+        let c = config(&[("NCBI_API_KEY", "k")]).expect("key");
+        assert_eq!(c.pubmed.rate_per_second, 10.0);
+        assert_eq!(c.ncbi_api_key.as_ref().map(Secret::expose), Some("k"));
+        assert!(!format!("{c:?}").contains("\"k\""));
+        let c = config(&[("NCBI_API_KEY", "k"), ("PIPETTE_PUBMED_RATE", "5")]).expect("rate");
+        assert_eq!(c.pubmed.rate_per_second, 5.0);
+    }
+
+    #[test]
+    fn overrides_apply_and_bad_values_name_the_variable() {
+        let c = config(&[
+            ("PIPETTE_CTGOV_BASE", "http://127.0.0.1:9/ctgov/"),
+            ("PIPETTE_HTTP_TOTAL_TIMEOUT_MS", "1500"),
+            ("PIPETTE_CHEMBL_CACHE_TTL_SECS", "0"),
+        ])
+        .expect("overrides");
+        assert_eq!(c.ctgov.base_url, "http://127.0.0.1:9/ctgov");
+        assert_eq!(c.timeouts.total, Duration::from_millis(1500));
+        assert_eq!(c.chembl.cache_ttl, Duration::ZERO);
+
+        for (var, value) in [
+            ("PIPETTE_PUBMED_BASE", "not a url"),
+            ("PIPETTE_HTTP_RETRY_ATTEMPTS", "0"),
+            ("PIPETTE_UNIPROT_RATE", "-1"),
+            ("PIPETTE_HTTP_READ_TIMEOUT_MS", "soon"),
+        ] {
+            match config(&[(var, value)]) {
+                Err(ScrapeError::InvalidArgument { name, .. }) => assert_eq!(name, var),
+                other => panic!("{var}={value}: expected InvalidArgument, got {other:?}"),
+            }
+        }
+    }
+}

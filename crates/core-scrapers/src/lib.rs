@@ -9,5 +9,5 @@ pub mod mutation;
 pub mod pubmed;
 pub mod trials;
 
-pub use config::ScrapersConfig;
+pub use config::{BreakerConfig, RetryConfig, ScrapersConfig, Secret, Timeouts, UpstreamConfig};
 pub use error::ScrapeError;

@@ -12,6 +12,13 @@ pub enum Error {
     /// The cache backend.
     #[error(transparent)]
     Cache(#[from] core_cache::CacheError),
+    /// An upstream (PubMed, ClinicalTrials.gov, UniProt, ChEMBL).
+    #[error(transparent)]
+    Scrape(#[from] core_scrapers::ScrapeError),
+}
+
+fn tool_error(kind: &str, retryable: bool, message: String, param: Option<String>) -> ToolError {
+    ToolError { kind: ErrorKind::from_name(kind), message, param, retryable }
 }
 
 impl From<Error> for ToolError {
@@ -19,10 +26,16 @@ impl From<Error> for ToolError {
         match e {
             Error::Tool(t) => t,
             Error::Cache(c) => {
-                let kind = ErrorKind::from_name(c.kind());
                 let param =
                     matches!(c, core_cache::CacheError::InvalidPattern { .. }).then(|| "pattern".to_owned());
-                ToolError { kind, message: c.to_string(), param, retryable: c.retryable() }
+                tool_error(c.kind(), c.retryable(), c.to_string(), param)
+            }
+            Error::Scrape(s) => {
+                let param = match &s {
+                    core_scrapers::ScrapeError::InvalidArgument { name, .. } => Some(name.clone()),
+                    _ => None,
+                };
+                tool_error(s.kind(), s.retryable(), s.to_string(), param)
             }
         }
     }

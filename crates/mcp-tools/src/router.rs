@@ -334,6 +334,7 @@ impl Router {
             let ms = options
                 .inline_ms
                 .or(inner.config.inline_ms_override)
+                .or_else(|| inner.config.inline_overrides.get(desc.name).copied())
                 .or(desc.inline_ms)
                 .unwrap_or(inner.config.inline_ms);
             Duration::from_millis(ms)

@@ -26,7 +26,11 @@ pub async fn build_router_with(
     let registry = Arc::new(registry);
     let jobs = Arc::new(JobManager::open(&config.data_dir)?);
     let cache = core_cache::Cache::from_env().await.map_err(crate::Error::from)?;
+    let scrapers = core_scrapers::ScrapersConfig::from_env().map_err(crate::Error::from)?;
+    let upstreams =
+        core_scrapers::http::Upstreams::new(&scrapers, cache.clone()).map_err(crate::Error::from)?;
     let mut ext = Extensions::default();
+    ext.insert(Arc::new(upstreams));
     ext.insert(registry.clone());
     ext.insert(jobs.clone());
     ext.insert(Arc::new(cache.clone()));
@@ -58,6 +62,8 @@ pub(crate) struct HealthReport {
     pub(crate) job_store: Subsystem,
     /// The cache backend.
     pub(crate) cache: Subsystem,
+    /// The circuit breaker of each upstream.
+    pub(crate) upstreams: Vec<core_scrapers::http::CircuitStatus>,
 }
 
 fn subsystem(r: Result<serde_json::Value, String>) -> Subsystem {
@@ -71,6 +77,7 @@ pub(crate) async fn health_report(
     registry: &Registry,
     jobs: &JobManager,
     cache: &core_cache::Cache,
+    upstreams: &core_scrapers::http::Upstreams,
 ) -> HealthReport {
     let job_store = subsystem(
         jobs.count()
@@ -84,12 +91,16 @@ pub(crate) async fn health_report(
             .map(|()| serde_json::json!({ "backend": cache.backend_name() }))
             .map_err(|e| e.to_string()),
     );
-    let status = if [&job_store, &cache].iter().all(|s| s.status == "ok") { "ok" } else { "degraded" };
+    let circuits = upstreams.circuits();
+    let open = circuits.iter().any(|c| c.state == core_scrapers::http::CircuitState::Open);
+    let status =
+        if [&job_store, &cache].iter().all(|s| s.status == "ok") && !open { "ok" } else { "degraded" };
     HealthReport {
         status: status.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         registry: registry.stats(),
         job_store,
         cache,
+        upstreams: circuits,
     }
 }

@@ -40,7 +40,9 @@ impl ErrorKind {
             "invalid_argument" => ErrorKind::InvalidArgument,
             "unknown_tool" => ErrorKind::UnknownTool,
             "not_found" => ErrorKind::NotFound,
-            "upstream" | "connect" | "unexpected_content" | "body_too_large" => ErrorKind::Upstream,
+            "upstream" | "connect" | "unexpected_content" | "body_too_large" | "too_large" => {
+                ErrorKind::Upstream
+            }
             "rate_limited" => ErrorKind::RateLimited,
             "timeout" => ErrorKind::Timeout,
             "circuit_open" => ErrorKind::CircuitOpen,

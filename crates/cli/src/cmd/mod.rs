@@ -1,3 +1,5 @@
 //! The subcommands: the router's generic ones here, the domain ones (calling the cores directly) beside.
 
+pub(crate) mod molecules;
+pub(crate) mod pubmed;
 pub(crate) mod router;

@@ -1,1 +1,11 @@
 //! UniProt and ChEMBL: resolve a target and discover proteins, compounds and drugs for it.
+
+mod chembl;
+mod discover;
+mod model;
+mod uniprot;
+
+pub use chembl::{Mechanism, MechanismRef, parse_mechanisms};
+pub use discover::{DiscoverRequest, MAX_PER_KIND, discover, protein_get};
+pub use model::{Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein};
+pub use uniprot::parse_protein;

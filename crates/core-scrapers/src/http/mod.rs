@@ -1,1 +1,11 @@
 //! One resilient HTTP layer for every upstream: pooling, timeouts, retries, rate limits, circuit breakers, caching.
+
+mod circuit;
+pub(crate) mod content;
+mod retry_after;
+mod service;
+mod upstream;
+
+pub use circuit::{CircuitState, CircuitStatus};
+pub use service::Service;
+pub use upstream::{Upstream, Upstreams};

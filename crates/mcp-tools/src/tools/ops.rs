@@ -7,17 +7,20 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::services::{HealthReport, health_report};
 use crate::telemetry::Series;
+use core_scrapers::http::Upstreams;
+
 use crate::{Error, JobManager, MetricsExporter, Registry};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct NoParams {}
 
-/// The health of each subsystem: the tool registry, the job store, the cache backend.
+/// The health of each subsystem: the tool registry, the job store, the cache backend, the upstreams' circuits.
 #[tool_metadata(category = ops, runtime = Async, priority = 10, timeout_seconds = 10, read_only)]
 async fn health(ctx: ToolContext, _p: NoParams) -> Result<HealthReport, Error> {
     let (registry, jobs, cache) =
         (ctx.service::<Registry>()?, ctx.service::<JobManager>()?, ctx.service::<core_cache::Cache>()?);
-    Ok(health_report(&registry, &jobs, &cache).await)
+    let upstreams = ctx.service::<Upstreams>()?;
+    Ok(health_report(&registry, &jobs, &cache, &upstreams).await)
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

@@ -1,0 +1,495 @@
+//! `Upstream`: one pooled client per upstream with its cache, rate limiter, circuit breaker and retry policy.
+//!
+//! A call goes: cache → single flight (identical concurrent calls share one fetch) → retry loop (backon:
+//! exponential backoff with jitter, bounded attempts and deadline, `Retry-After` honoured up to a cap; only
+//! on 429, 5xx, connection failures and timeouts) → per attempt: breaker check → rate limiter (governor,
+//! burst 1, shared by every concurrent call) → breaker permit → one HTTP exchange with a streamed body cap
+//! → content check (HTML pages and JSON error bodies are errors, never cached) → cache on success.
+//! Every step is cancel-safe by drop.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::{ExponentialBuilder, Retryable};
+use bytes::{Bytes, BytesMut};
+use futures::FutureExt;
+use futures::future::{Shared, WeakShared};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::config::{RetryConfig, ScrapersConfig};
+use crate::error::ScrapeError;
+use crate::http::circuit::{Breaker, CircuitStatus, Outcome};
+use crate::http::content::{self, Expect};
+use crate::http::{Service, retry_after};
+
+/// The limiter spaces requests this much wider than the nominal rate, so that network jitter never makes
+/// the upstream count more than the rate in any one-second window.
+const RATE_SAFETY_MARGIN: f64 = 1.1;
+
+/// How much of an error body is read for its excerpt.
+const ERROR_BODY_READ: usize = 16 * 1024;
+
+type SharedFetch = Shared<Pin<Box<dyn Future<Output = Result<Bytes, ScrapeError>> + Send>>>;
+type WeakFetch = WeakShared<Pin<Box<dyn Future<Output = Result<Bytes, ScrapeError>> + Send>>>;
+
+/// One upstream service: a pooled client with cache, rate limiter, circuit breaker and retries.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Upstream {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstream")
+            .field("service", &self.inner.service)
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    service: Service,
+    base_url: String,
+    client: reqwest::Client,
+    cache: core_cache::Cache,
+    cache_ttl: Duration,
+    limiter: Option<DefaultDirectRateLimiter>,
+    breaker: Breaker,
+    retry: RetryConfig,
+    max_body: u64,
+    /// Parameters added to every request and kept out of cache keys (NCBI `api_key`, `tool`, `email`).
+    extra: Vec<(&'static str, String)>,
+    in_flight: Mutex<HashMap<String, WeakFetch>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    PostForm,
+}
+
+struct Request {
+    method: Method,
+    path: String,
+    params: Vec<(String, String)>,
+    key: String,
+    expect: Expect,
+}
+
+/// One failed attempt, with the wait the upstream asked for (429 or 503 `Retry-After`).
+struct AttemptError {
+    error: ScrapeError,
+    retry_after: Option<Duration>,
+}
+
+impl AttemptError {
+    fn transient(&self) -> bool {
+        match &self.error {
+            ScrapeError::RateLimited { .. } | ScrapeError::Timeout { .. } | ScrapeError::Connect { .. } => {
+                true
+            }
+            ScrapeError::Upstream { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+impl From<ScrapeError> for AttemptError {
+    fn from(error: ScrapeError) -> Self {
+        Self { error, retry_after: None }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Upstream {
+    /// Builds the upstream `service` from `config`.
+    pub(crate) fn new(
+        service: Service,
+        config: &ScrapersConfig,
+        cache: core_cache::Cache,
+    ) -> Result<Self, ScrapeError> {
+        let upstream = config.upstream(service);
+        let user_agent = reqwest::header::HeaderValue::from_str(&config.user_agent).map_err(|err| {
+            ScrapeError::invalid("PIPETTE_USER_AGENT", format!("not a valid header value: {err}"))
+        })?;
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .gzip(true)
+            .connect_timeout(config.timeouts.connect)
+            .read_timeout(config.timeouts.read)
+            .timeout(config.timeouts.total)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(16)
+            .build()
+            .map_err(|err| ScrapeError::Connect {
+                service,
+                detail: format!("cannot build the HTTP client: {err}"),
+            })?;
+        let limiter = (upstream.rate_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second))
+            .and_then(Quota::with_period)
+            .map(|quota| RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+        let mut extra = Vec::new();
+        if service == Service::PubMed {
+            if let Some(key) = &config.ncbi_api_key {
+                extra.push(("api_key", key.expose().to_owned()));
+            }
+            extra.push(("tool", config.ncbi_tool.clone()));
+            if let Some(email) = &config.ncbi_email {
+                extra.push(("email", email.clone()));
+            }
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                service,
+                base_url: upstream.base_url.trim_end_matches('/').to_owned(),
+                client,
+                cache,
+                cache_ttl: upstream.cache_ttl,
+                limiter,
+                breaker: Breaker::new(service, config.breaker.threshold, config.breaker.cooldown),
+                retry: config.retry.clone(),
+                max_body: config.max_body_bytes,
+                extra,
+                in_flight: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// Which service this is.
+    pub fn service(&self) -> Service {
+        self.inner.service
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// GET `base_url + path` with `query`; cached under scope = service name, key = the full URL.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, ScrapeError> {
+        self.fetch(self.request(Method::Get, path, query, Expect::Any)).await
+    }
+
+    /// GET and deserialize JSON; an HTML page, a JSON error body or a non-JSON answer is `UnexpectedContent`,
+    /// a JSON document of the wrong shape is `Parse` (with the path of the offending field).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ScrapeError> {
+        let bytes = self.fetch(self.request(Method::Get, path, query, Expect::Json)).await?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de).map_err(|err| {
+            ScrapeError::parse(self.inner.service, format!("{path}: at `{}`: {}", err.path(), err.inner()))
+        })
+    }
+
+    /// POST a form (for requests that are idempotent by nature, such as efetch with a long id list);
+    /// retried and cached like a GET.
+    pub async fn post_form(&self, path: &str, form: &[(&str, String)]) -> Result<Bytes, ScrapeError> {
+        self.fetch(self.request(Method::PostForm, path, form, Expect::Any)).await
+    }
+
+    /// The state of this upstream's circuit breaker.
+    pub fn circuit(&self) -> CircuitStatus {
+        self.inner.breaker.status()
+    }
+
+    fn request(&self, method: Method, path: &str, params: &[(&str, String)], expect: Expect) -> Request {
+        let path =
+            if path.starts_with('/') || path.is_empty() { path.to_owned() } else { format!("/{path}") };
+        let params: Vec<(String, String)> =
+            params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
+        let url = format!("{}{path}", self.inner.base_url);
+        let key = match (method, encoded.is_empty()) {
+            (Method::Get, true) => url,
+            (Method::Get, false) => format!("{url}?{encoded}"),
+            (Method::PostForm, _) => format!("POST {url} {encoded}"),
+        };
+        Request { method, path, params, key, expect }
+    }
+
+    async fn fetch(&self, request: Request) -> Result<Bytes, ScrapeError> {
+        let inner = &self.inner;
+        let service = inner.service.as_str();
+        if !inner.cache_ttl.is_zero() {
+            if let Some(hit) = inner.cache.get(service, &request.key).await {
+                metrics::counter!("pipette_upstream_cache_hits_total", "service" => service).increment(1);
+                return Ok(hit);
+            }
+            metrics::counter!("pipette_upstream_cache_misses_total", "service" => service).increment(1);
+        }
+        self.single_flight(request).await
+    }
+
+    /// Identical concurrent requests share one fetch. The map holds weak handles: when every caller has
+    /// dropped its future, the fetch is dropped too (cancellation), and the next caller starts afresh.
+    async fn single_flight(&self, request: Request) -> Result<Bytes, ScrapeError> {
+        let shared: SharedFetch = {
+            let mut map = lock(&self.inner.in_flight);
+            match map.get(&request.key).and_then(WeakShared::upgrade) {
+                Some(existing) => existing,
+                None => {
+                    let key = request.key.clone();
+                    let inner = Arc::clone(&self.inner);
+                    let fut: Pin<Box<dyn Future<Output = Result<Bytes, ScrapeError>> + Send>> =
+                        Box::pin(inner.fetch_and_store(request));
+                    let shared = fut.shared();
+                    if let Some(weak) = shared.downgrade() {
+                        map.insert(key, weak);
+                    }
+                    shared
+                }
+            }
+        };
+        shared.await
+    }
+}
+
+impl Inner {
+    /// The body of a single-flight fetch: fetch, cache on success, then leave the in-flight map.
+    async fn fetch_and_store(self: Arc<Self>, request: Request) -> Result<Bytes, ScrapeError> {
+        let result = self.fetch_with_retry(&request).await;
+        if let Ok(bytes) = &result
+            && !self.cache_ttl.is_zero()
+        {
+            self.cache.set(self.service.as_str(), &request.key, bytes.clone(), self.cache_ttl).await;
+        }
+        lock(&self.in_flight).remove(&request.key);
+        result
+    }
+
+    async fn fetch_with_retry(&self, request: &Request) -> Result<Bytes, ScrapeError> {
+        let started = Instant::now();
+        let retry = &self.retry;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(retry.base_delay)
+            .with_max_delay(retry.max_delay)
+            .with_max_times(retry.attempts.saturating_sub(1) as usize)
+            .with_jitter();
+        let service = self.service.as_str();
+        let result = (|| self.attempt(request))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(AttemptError::transient)
+            .adjust(|err: &AttemptError, planned: Option<Duration>| {
+                let planned = planned?;
+                let wait = match err.retry_after {
+                    Some(asked) if asked > retry.retry_after_cap => {
+                        tracing::warn!(
+                            service,
+                            asked_ms = asked.as_millis() as u64,
+                            "Retry-After beyond the cap"
+                        );
+                        return None;
+                    }
+                    Some(asked) => asked,
+                    None => planned,
+                };
+                (started.elapsed() + wait <= retry.deadline).then_some(wait)
+            })
+            .notify(|err: &AttemptError, wait: Duration| {
+                metrics::counter!("pipette_upstream_retries_total", "service" => service).increment(1);
+                tracing::debug!(service, error = %err.error, wait_ms = wait.as_millis() as u64, "retrying");
+            })
+            .await;
+        result.map_err(|err| match err.error {
+            ScrapeError::RateLimited { service, retry_after } => {
+                ScrapeError::RateLimited { service, retry_after: retry_after.or(err.retry_after) }
+            }
+            other => other,
+        })
+    }
+
+    async fn attempt(&self, request: &Request) -> Result<Bytes, AttemptError> {
+        let service = self.service.as_str();
+        // Fail fast while open, before queueing behind the limiter.
+        if let Some(err) = self.breaker.fail_fast() {
+            return Err(err.into());
+        }
+        if let Some(limiter) = &self.limiter {
+            let waited = Instant::now();
+            limiter.until_ready().await;
+            metrics::histogram!("pipette_upstream_rate_limit_wait_seconds", "service" => service)
+                .record(waited.elapsed().as_secs_f64());
+        }
+        let permit = self.breaker.acquire()?;
+        let started = Instant::now();
+        let result = self.exchange(request, started).await;
+        let elapsed = started.elapsed();
+        let status_label = match &result {
+            Ok((status, _)) => status.to_string(),
+            Err(err) => match &err.error {
+                ScrapeError::RateLimited { .. } => "429".to_owned(),
+                ScrapeError::Upstream { status, .. } => status.to_string(),
+                ScrapeError::NotFound { .. } => "404".to_owned(),
+                other => other.kind().to_owned(),
+            },
+        };
+        metrics::counter!("pipette_upstream_requests_total", "service" => service, "status" => status_label)
+            .increment(1);
+        metrics::histogram!("pipette_upstream_request_duration_seconds", "service" => service)
+            .record(elapsed.as_secs_f64());
+        let result = result.map(|(_, body)| body);
+        permit.record(Outcome::of(result.as_ref().err().map(|err| &err.error)));
+        if let Err(err) = &result {
+            tracing::debug!(service, path = %request.path, error = %err.error, "attempt failed");
+        }
+        result
+    }
+
+    /// One HTTP exchange: send, check the status, stream the body under the cap, check the content.
+    async fn exchange(&self, request: &Request, started: Instant) -> Result<(u16, Bytes), AttemptError> {
+        let url = format!("{}{}", self.base_url, request.path);
+        let mut params: Vec<(&str, &str)> =
+            request.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        params.extend(self.extra.iter().map(|(k, v)| (*k, v.as_str())));
+        let builder = match request.method {
+            Method::Get => self.client.get(&url).query(&params),
+            Method::PostForm => self.client.post(&url).form(&params),
+        };
+        let mut response = builder.send().await.map_err(|err| self.transport_error(err, started))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after::parse(v, SystemTime::now()));
+
+        if !(200..300).contains(&status) {
+            let body =
+                self.read_body(&mut response, started, Some(ERROR_BODY_READ)).await.unwrap_or_default();
+            let error = match status {
+                429 => ScrapeError::RateLimited { service: self.service, retry_after },
+                404 => ScrapeError::NotFound {
+                    service: self.service,
+                    what: format!("resource at {}", request.path),
+                },
+                _ => {
+                    ScrapeError::Upstream { service: self.service, status, excerpt: content::excerpt(&body) }
+                }
+            };
+            return Err(AttemptError { error, retry_after });
+        }
+
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = self.read_body(&mut response, started, None).await?;
+        content::check(self.service, content_type.as_deref(), &body, request.expect)?;
+        Ok((status, body))
+    }
+
+    /// Streams the body, failing past the cap (or stopping quietly at `partial` bytes for error excerpts).
+    async fn read_body(
+        &self,
+        response: &mut reqwest::Response,
+        started: Instant,
+        partial: Option<usize>,
+    ) -> Result<Bytes, AttemptError> {
+        let declared = response.content_length();
+        if partial.is_none() && declared.is_some_and(|len| len > self.max_body) {
+            return Err(ScrapeError::BodyTooLarge { service: self.service, limit: self.max_body }.into());
+        }
+        let mut buf = BytesMut::with_capacity(declared.unwrap_or(0).min(self.max_body) as usize);
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(err) if err.is_timeout() => {
+                    return Err(
+                        ScrapeError::Timeout { service: self.service, after: started.elapsed() }.into()
+                    );
+                }
+                Err(err) => {
+                    let of = declared.map(|len| format!(" of {len}")).unwrap_or_default();
+                    return Err(ScrapeError::Connect {
+                        service: self.service,
+                        detail: format!(
+                            "the body was cut short after {} bytes{of} ({})",
+                            buf.len(),
+                            error_chain(&err.without_url())
+                        ),
+                    }
+                    .into());
+                }
+            };
+            if let Some(limit) = partial {
+                let room = limit.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if buf.len() >= limit {
+                    break;
+                }
+                continue;
+            }
+            if (buf.len() + chunk.len()) as u64 > self.max_body {
+                return Err(ScrapeError::BodyTooLarge { service: self.service, limit: self.max_body }.into());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    fn transport_error(&self, err: reqwest::Error, started: Instant) -> AttemptError {
+        let error = if err.is_timeout() {
+            ScrapeError::Timeout { service: self.service, after: started.elapsed() }
+        } else {
+            ScrapeError::Connect { service: self.service, detail: error_chain(&err.without_url()) }
+        };
+        error.into()
+    }
+}
+
+/// An error and its sources on one line (reqwest's own Display hides the useful part in the sources).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}
+
+/// The four upstreams pipette talks to, built once and shared.
+#[derive(Clone, Debug)]
+pub struct Upstreams {
+    pub pubmed: Upstream,
+    pub ctgov: Upstream,
+    pub uniprot: Upstream,
+    pub chembl: Upstream,
+}
+
+impl Upstreams {
+    /// Builds every upstream from `config`, all caching in `cache`.
+    pub fn new(config: &ScrapersConfig, cache: core_cache::Cache) -> Result<Self, ScrapeError> {
+        config.validate()?;
+        Ok(Self {
+            pubmed: Upstream::new(Service::PubMed, config, cache.clone())?,
+            ctgov: Upstream::new(Service::ClinicalTrials, config, cache.clone())?,
+            uniprot: Upstream::new(Service::UniProt, config, cache.clone())?,
+            chembl: Upstream::new(Service::Chembl, config, cache)?,
+        })
+    }
+
+    /// Every circuit, in the order pubmed, ctgov, uniprot, chembl.
+    pub fn circuits(&self) -> Vec<CircuitStatus> {
+        [&self.pubmed, &self.ctgov, &self.uniprot, &self.chembl].iter().map(|u| u.circuit()).collect()
+    }
+}
