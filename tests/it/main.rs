@@ -5,3 +5,4 @@ mod index;
 mod mcp;
 mod router;
 mod support;
+mod testing;

@@ -31,8 +31,12 @@ const PRODUCTION_TOOLS: &[&str] = &[
     "job_list",
     "job_prune",
     "job_status",
+    "lint_run",
     "metrics",
     "metrics_prometheus",
+    "test_detect",
+    "test_rerun_failed",
+    "test_run",
 ];
 
 async fn scenario(conn: &Conn, client: &Client) {

@@ -47,6 +47,9 @@ enum Command {
     /// Local full-text indexes: create, add, search, optimize, metrics…
     #[command(subcommand)]
     Index(cmd::index::IndexCmd),
+    /// Tests and linters: run, rerun what failed, detect, lint.
+    #[command(subcommand)]
+    Test(cmd::test::TestCmd),
     /// PubMed: search and fetch articles.
     #[command(subcommand)]
     Pubmed(cmd::pubmed::PubmedCmd),
@@ -61,6 +64,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Pubmed(c) => return cmd::pubmed::run(c, &out).await,
         Command::Molecules(c) => return cmd::molecules::run(c, &out).await,
+        Command::Test(c) => return cmd::test::run(c, &out).await,
         Command::Index(c) => {
             let mut config = core_indexing::IndexConfig::from_env();
             if let Some(dir) = &cli.data_dir {
@@ -80,7 +84,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tools => cmd::router::tools(&router, &out),
         Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
         Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
-        Command::Pubmed(_) | Command::Molecules(_) | Command::Index(_) => unreachable!("handled above"),
+        Command::Pubmed(_) | Command::Molecules(_) | Command::Index(_) | Command::Test(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -15,6 +15,9 @@ pub enum Error {
     /// The local indexes.
     #[error(transparent)]
     Index(#[from] core_indexing::IndexError),
+    /// The test runner.
+    #[error(transparent)]
+    Testing(#[from] core_testing::TestingError),
     /// An upstream (PubMed, ClinicalTrials.gov, UniProt, ChEMBL).
     #[error(transparent)]
     Scrape(#[from] core_scrapers::ScrapeError),
@@ -39,6 +42,13 @@ impl From<Error> for ToolError {
                     _ => None,
                 };
                 tool_error(i.kind(), i.retryable(), i.to_string(), param)
+            }
+            Error::Testing(t) => {
+                let param = match &t {
+                    core_testing::TestingError::InvalidArgument { name, .. } => Some(name.to_string()),
+                    _ => None,
+                };
+                tool_error(t.kind(), t.retryable(), t.to_string(), param)
             }
             Error::Scrape(s) => {
                 let param = match &s {

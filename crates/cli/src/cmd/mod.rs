@@ -4,3 +4,4 @@ pub(crate) mod index;
 pub(crate) mod molecules;
 pub(crate) mod pubmed;
 pub(crate) mod router;
+pub(crate) mod test;

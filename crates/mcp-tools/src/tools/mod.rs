@@ -4,3 +4,4 @@ mod index;
 mod index_admin;
 mod jobs;
 mod ops;
+mod testing;
