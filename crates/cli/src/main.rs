@@ -50,6 +50,9 @@ enum Command {
     /// Tests and linters: run, rerun what failed, detect, lint.
     #[command(subcommand)]
     Test(cmd::test::TestCmd),
+    /// ClinicalTrials.gov: search, get, match mutations to trials.
+    #[command(subcommand)]
+    Trials(Box<cmd::trials::TrialsCmd>),
     /// PubMed: search and fetch articles.
     #[command(subcommand)]
     Pubmed(cmd::pubmed::PubmedCmd),
@@ -58,34 +61,35 @@ enum Command {
     Molecules(cmd::molecules::MoleculesCmd),
 }
 
+async fn router(data_dir: Option<PathBuf>) -> anyhow::Result<mcp_tools::Router> {
+    let mut config = mcp_tools::RouterConfig::from_env();
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let metrics = mcp_tools::MetricsExporter::install().ok();
+    mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(cli.json);
-    // The domain subcommands call the cores directly, without the router.
     match cli.command {
-        Command::Pubmed(c) => return cmd::pubmed::run(c, &out).await,
-        Command::Molecules(c) => return cmd::molecules::run(c, &out).await,
-        Command::Test(c) => return cmd::test::run(c, &out).await,
+        // The router's own commands: the same registry and router as the server.
+        Command::Tools => cmd::router::tools(&router(cli.data_dir).await?, &out),
+        Command::Call { tool, args } => {
+            cmd::router::call(&router(cli.data_dir).await?, &tool, &args, &out).await
+        }
+        Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir).await?, c, &out).await,
+        // The domain commands call the cores directly.
+        Command::Pubmed(c) => cmd::pubmed::run(c, &out).await,
+        Command::Molecules(c) => cmd::molecules::run(c, &out).await,
+        Command::Test(c) => cmd::test::run(c, &out).await,
+        Command::Trials(c) => cmd::trials::run(*c, &out).await,
         Command::Index(c) => {
             let mut config = core_indexing::IndexConfig::from_env();
             if let Some(dir) = &cli.data_dir {
                 config.data_dir = dir.join("indexes");
             }
-            return cmd::index::run_with(c, &out, config).await;
-        }
-        _ => {}
-    }
-    let mut config = mcp_tools::RouterConfig::from_env();
-    if let Some(dir) = cli.data_dir {
-        config.data_dir = dir;
-    }
-    let metrics = mcp_tools::MetricsExporter::install().ok();
-    let router = mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))?;
-    match cli.command {
-        Command::Tools => cmd::router::tools(&router, &out),
-        Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
-        Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
-        Command::Pubmed(_) | Command::Molecules(_) | Command::Index(_) | Command::Test(_) => {
-            unreachable!("handled above")
+            cmd::index::run_with(c, &out, config).await
         }
     }
 }

@@ -5,3 +5,4 @@ pub(crate) mod molecules;
 pub(crate) mod pubmed;
 pub(crate) mod router;
 pub(crate) mod test;
+pub(crate) mod trials;
