@@ -63,11 +63,24 @@ pub(crate) async fn stdio_with(name: &str, data_dir: &Path, env: &[(&str, &str)]
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let (conn, handler, _) = stdio_pid(cmd).await;
+    (conn, handler)
+}
+
+/// Connects to a server started from `cmd` over stdio; also answers its pid.
+pub(crate) async fn stdio_pid(mut cmd: tokio::process::Command) -> (Conn, Client, u32) {
     cmd.stderr(std::process::Stdio::null());
     let transport = TokioChildProcess::new(cmd).expect("spawn the server");
+    let pid = transport.id().expect("pid");
     let handler = Client::default();
     let conn = handler.clone().serve(transport).await.expect("initialize over stdio");
-    (conn, handler)
+    (conn, handler, pid)
+}
+
+/// Kills a process outright (SIGKILL), the way a crash or the OOM killer would.
+pub(crate) fn sigkill(pid: u32) {
+    let status = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
+    assert!(status.success());
 }
 
 /// A `pipette-mcp-test --http` server on a free port.

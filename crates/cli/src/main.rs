@@ -44,6 +44,15 @@ enum Command {
     /// Background jobs.
     #[command(subcommand)]
     Jobs(cmd::router::JobsCmd),
+    /// Local full-text indexes: create, add, search, optimize, metrics…
+    #[command(subcommand)]
+    Index(cmd::index::IndexCmd),
+    /// Tests and linters: run, rerun what failed, detect, lint.
+    #[command(subcommand)]
+    Test(cmd::test::TestCmd),
+    /// ClinicalTrials.gov: search, get, match mutations to trials.
+    #[command(subcommand)]
+    Trials(Box<cmd::trials::TrialsCmd>),
     /// PubMed: search and fetch articles.
     #[command(subcommand)]
     Pubmed(cmd::pubmed::PubmedCmd),
@@ -52,25 +61,36 @@ enum Command {
     Molecules(cmd::molecules::MoleculesCmd),
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::new(cli.json);
-    // The domain subcommands call the cores directly, without the router.
-    match cli.command {
-        Command::Pubmed(c) => return cmd::pubmed::run(c, &out).await,
-        Command::Molecules(c) => return cmd::molecules::run(c, &out).await,
-        _ => {}
-    }
+async fn router(data_dir: Option<PathBuf>) -> anyhow::Result<mcp_tools::Router> {
     let mut config = mcp_tools::RouterConfig::from_env();
-    if let Some(dir) = cli.data_dir {
+    if let Some(dir) = data_dir {
         config.data_dir = dir;
     }
     let metrics = mcp_tools::MetricsExporter::install().ok();
-    let router = mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::new(cli.json);
     match cli.command {
-        Command::Tools => cmd::router::tools(&router, &out),
-        Command::Call { tool, args } => cmd::router::call(&router, &tool, &args, &out).await,
-        Command::Jobs(c) => cmd::router::jobs(&router, c, &out).await,
-        Command::Pubmed(_) | Command::Molecules(_) => unreachable!("handled above"),
+        // The router's own commands: the same registry and router as the server.
+        Command::Tools => cmd::router::tools(&router(cli.data_dir).await?, &out),
+        Command::Call { tool, args } => {
+            cmd::router::call(&router(cli.data_dir).await?, &tool, &args, &out).await
+        }
+        Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir).await?, c, &out).await,
+        // The domain commands call the cores directly.
+        Command::Pubmed(c) => cmd::pubmed::run(c, &out).await,
+        Command::Molecules(c) => cmd::molecules::run(c, &out).await,
+        Command::Test(c) => cmd::test::run(c, &out).await,
+        Command::Trials(c) => cmd::trials::run(*c, &out).await,
+        Command::Index(c) => {
+            let mut config = core_indexing::IndexConfig::from_env();
+            if let Some(dir) = &cli.data_dir {
+                config.data_dir = dir.join("indexes");
+            }
+            cmd::index::run_with(c, &out, config).await
+        }
     }
 }
 

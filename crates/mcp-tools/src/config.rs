@@ -16,6 +16,8 @@ pub struct RouterConfig {
     pub inline_ms: u64,
     /// When set, overrides every tool's inline budget (`PIPETTE_INLINE_MS_OVERRIDE`).
     pub inline_ms_override: Option<u64>,
+    /// Per-tool inline budgets, over the tool's own (`PIPETTE_INLINE_OVERRIDES="tool=ms,tool=ms"`).
+    pub inline_overrides: std::collections::HashMap<String, u64>,
     /// Where jobs and indexes live (`PIPETTE_DATA_DIR`, default the platform data dir + `pipette`).
     pub data_dir: PathBuf,
 }
@@ -43,6 +45,7 @@ impl Default for RouterConfig {
             process_limit: 4,
             inline_ms: 20_000,
             inline_ms_override: None,
+            inline_overrides: Default::default(),
             data_dir: default_data_dir(),
         }
     }
@@ -58,7 +61,36 @@ impl RouterConfig {
             process_limit: env_parse("PIPETTE_PROCESS_LIMIT").unwrap_or(d.process_limit).max(1),
             inline_ms: env_parse("PIPETTE_INLINE_MS").unwrap_or(d.inline_ms),
             inline_ms_override: env_parse("PIPETTE_INLINE_MS_OVERRIDE"),
+            inline_overrides: std::env::var("PIPETTE_INLINE_OVERRIDES")
+                .map(|v| parse_overrides(&v))
+                .unwrap_or_default(),
             data_dir: d.data_dir,
         }
+    }
+}
+
+/// Parses `tool=ms,tool=ms`; malformed pairs are skipped with a warning.
+fn parse_overrides(text: &str) -> std::collections::HashMap<String, u64> {
+    text.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .filter_map(|pair| {
+            let parsed =
+                pair.split_once('=').and_then(|(k, v)| Some((k.trim().to_owned(), v.trim().parse().ok()?)));
+            if parsed.is_none() {
+                tracing::warn!(pair, "PIPETTE_INLINE_OVERRIDES: expected tool=milliseconds");
+            }
+            parsed
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inline_overrides_parse() {
+        let m = super::parse_overrides("trials_match_batch=5000, warm_cache = 0,bad,x=y");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m["trials_match_batch"], 5000);
+        assert_eq!(m["warm_cache"], 0);
     }
 }

@@ -12,6 +12,12 @@ pub enum Error {
     /// The cache backend.
     #[error(transparent)]
     Cache(#[from] core_cache::CacheError),
+    /// The local indexes.
+    #[error(transparent)]
+    Index(#[from] core_indexing::IndexError),
+    /// The test runner.
+    #[error(transparent)]
+    Testing(#[from] core_testing::TestingError),
     /// An upstream (PubMed, ClinicalTrials.gov, UniProt, ChEMBL).
     #[error(transparent)]
     Scrape(#[from] core_scrapers::ScrapeError),
@@ -29,6 +35,20 @@ impl From<Error> for ToolError {
                 let param =
                     matches!(c, core_cache::CacheError::InvalidPattern { .. }).then(|| "pattern".to_owned());
                 tool_error(c.kind(), c.retryable(), c.to_string(), param)
+            }
+            Error::Index(i) => {
+                let param = match &i {
+                    core_indexing::IndexError::InvalidArgument { name, .. } => Some(name.clone()),
+                    _ => None,
+                };
+                tool_error(i.kind(), i.retryable(), i.to_string(), param)
+            }
+            Error::Testing(t) => {
+                let param = match &t {
+                    core_testing::TestingError::InvalidArgument { name, .. } => Some(name.to_string()),
+                    _ => None,
+                };
+                tool_error(t.kind(), t.retryable(), t.to_string(), param)
             }
             Error::Scrape(s) => {
                 let param = match &s {

@@ -178,7 +178,16 @@ fn cache_key(args: &serde_json::Value) -> String {
 }
 
 fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
-    let err = info.validator.iter_errors(args).next()?;
+    // A failed `oneOf`/`anyOf` says only that no alternative matched; the tool's own parameter parsing
+    // names the field and the accepted values better, so those are left to it.
+    let err = info.validator.iter_errors(args).find(|e| {
+        !matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::AnyOf { .. }
+                | jsonschema::error::ValidationErrorKind::OneOfNotValid { .. }
+                | jsonschema::error::ValidationErrorKind::OneOfMultipleValid { .. }
+        )
+    })?;
     let path = err.instance_path().to_string();
     let message = err.to_string();
     let name = if path.is_empty() || path == "/" {
@@ -334,6 +343,7 @@ impl Router {
             let ms = options
                 .inline_ms
                 .or(inner.config.inline_ms_override)
+                .or_else(|| inner.config.inline_overrides.get(desc.name).copied())
                 .or(desc.inline_ms)
                 .unwrap_or(inner.config.inline_ms);
             Duration::from_millis(ms)

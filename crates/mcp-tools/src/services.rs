@@ -29,8 +29,15 @@ pub async fn build_router_with(
     let scrapers = core_scrapers::ScrapersConfig::from_env().map_err(crate::Error::from)?;
     let upstreams =
         core_scrapers::http::Upstreams::new(&scrapers, cache.clone()).map_err(crate::Error::from)?;
+    let mut indexing = core_indexing::IndexConfig::from_env();
+    indexing.data_dir = config.data_dir.join("indexes");
+    let indexes = core_indexing::IndexManager::open(indexing).map_err(crate::Error::from)?;
+    let mut testing = core_testing::Config::from_env();
+    testing.state_dir = config.data_dir.join("testing");
     let mut ext = Extensions::default();
+    ext.insert(Arc::new(core_testing::Testing::new(testing)));
     ext.insert(Arc::new(upstreams));
+    ext.insert(Arc::new(indexes));
     ext.insert(registry.clone());
     ext.insert(jobs.clone());
     ext.insert(Arc::new(cache.clone()));

@@ -33,7 +33,9 @@ pub(crate) struct GeoArgs {
 impl GeoArgs {
     fn filter(&self) -> Option<GeoFilter> {
         match (self.lat, self.lon, self.radius) {
-            (Some(lat), Some(lon), Some(radius)) => Some(GeoFilter { lat, lon, radius, unit: self.unit.into() }),
+            (Some(lat), Some(lon), Some(radius)) => {
+                Some(GeoFilter { lat, lon, radius, unit: self.unit.into() })
+            }
             _ => None,
         }
     }
@@ -281,9 +283,14 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
         TrialsCmd::Match { mutation, args } => {
             let mutation = mutation.join(" ");
             let bar = out.progress(None, "match");
-            let result =
-                mutation::trials_match(&upstreams, &mutation, &args.filters(), &args.limits(), &bar.callback())
-                    .await;
+            let result = mutation::trials_match(
+                &upstreams,
+                &mutation,
+                &args.filters(),
+                &args.limits(),
+                &bar.callback(),
+            )
+            .await;
             bar.finish();
             let result = result?;
             out.emit(&result, || {
@@ -481,8 +488,11 @@ fn render_trial(t: &Trial) -> String {
         .locations
         .iter()
         .map(|l| {
-            let place: Vec<&str> =
-                [&l.facility, &l.city, &l.state, &l.country].into_iter().flatten().map(String::as_str).collect();
+            let place: Vec<&str> = [&l.facility, &l.city, &l.state, &l.country]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
             match &l.status {
                 Some(s) => format!("{} [{s}]", place.join(", ")),
                 None => place.join(", "),

@@ -50,6 +50,33 @@ pub struct MatchFilters {
     pub geo: Option<GeoFilter>,
 }
 
+/// Parameters of a `trials_match` tool: the mutation, the filters and the limits, flat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrialsMatchParams {
+    /// The mutation, e.g. `EGFR L858R`, `EGFR p.Leu858Arg`, `EGFR exon 19 deletion`, `ALK fusion`,
+    /// `ERBB2 amplification`.
+    pub mutation: String,
+    /// Filters.
+    #[serde(flatten)]
+    pub filters: MatchFilters,
+    /// Limits.
+    #[serde(flatten)]
+    pub limits: MatchLimits,
+}
+
+/// Parameters of a `trials_match_batch` tool: up to 50 mutations sharing filters and limits, flat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrialsMatchBatchParams {
+    /// The mutations (1 to 50), each in a form `trials_match` accepts.
+    pub mutations: Vec<String>,
+    /// Filters shared by all.
+    #[serde(flatten)]
+    pub filters: MatchFilters,
+    /// Limits shared by all.
+    #[serde(flatten)]
+    pub limits: MatchLimits,
+}
+
 /// The statuses used when `MatchFilters::status` is absent.
 pub const DEFAULT_MATCH_STATUS: [TrialStatus; 2] = [TrialStatus::Recruiting, TrialStatus::NotYetRecruiting];
 
@@ -659,5 +686,27 @@ mod tests {
         assert!(validate_filters(&bad).err().is_some_and(|e| e.to_string().contains("`status`")));
         let bad = MatchFilters { phase: vec!["5".into()], ..MatchFilters::default() };
         assert!(validate_filters(&bad).err().is_some_and(|e| e.to_string().contains("`phase`")));
+    }
+
+    #[test]
+    fn tool_parameters_take_defaults_and_have_a_schema() {
+        let params: TrialsMatchParams = serde_json::from_str(
+            r#"{"mutation": "EGFR L858R", "condition": "lung cancer", "max_results": 5}"#,
+        )
+        .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(params.filters.condition.as_deref(), Some("lung cancer"));
+        assert_eq!(params.filters.status, None, "absent status means the default statuses");
+        assert_eq!(params.limits, MatchLimits { max_candidates: 50, max_results: 5 });
+        let batch: TrialsMatchBatchParams =
+            serde_json::from_str(r#"{"mutations": ["KRAS G12C"], "status": []}"#)
+                .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(batch.filters.status, Some(Vec::new()));
+        let schema = serde_json::to_value(schemars::schema_for!(TrialsMatchParams)).unwrap_or_default();
+        let properties = schema.get("properties").cloned().unwrap_or_default();
+        for name in
+            ["mutation", "status", "phase", "condition", "location", "geo", "max_candidates", "max_results"]
+        {
+            assert!(properties.get(name).is_some(), "{name} missing from {schema}");
+        }
     }
 }

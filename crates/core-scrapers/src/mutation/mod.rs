@@ -9,6 +9,6 @@ mod text;
 pub use batch::{BatchEntry, EntryError, MAX_BATCH, MatchBatch, trials_match_batch};
 pub use matching::{
     DEFAULT_MATCH_STATUS, Evidence, EvidenceSection, MatchFilters, MatchLimits, MutationTrials, TrialMatch,
-    match_query, trials_match,
+    TrialsMatchBatchParams, TrialsMatchParams, match_query, trials_match,
 };
 pub use parse::{ACCEPTED_FORMS, Alteration, ExonEvent, Mutation, parse_mutation};

@@ -556,4 +556,65 @@ mod tests {
         let wide = format!("{} EGFR L858R {}", "é≥".repeat(200), "≤ü".repeat(200));
         assert!(matcher("EGFR L858R").find(&wide).is_some());
     }
+
+    #[test]
+    fn awkward_texts_never_panic() {
+        let texts = [
+            "",
+            " ",
+            "\\",
+            "p.",
+            "p.(",
+            ".",
+            "...",
+            "\n\n",
+            "≥≤µ–—é",
+            "EGFR",
+            "EGFR p.",
+            "without",
+            "L858R",
+            "é L858R é",
+            "…L858R…",
+            "L858R.",
+            ".L858R",
+            "(L858R)",
+            "p.(L858R",
+            "NRAS-G12C",
+            "ALK+",
+            "+ALK",
+            "EGFR wild-type",
+            "wild-type",
+            "exon 19",
+            "del",
+            "19",
+            "c.2573T>G.",
+            "EML4-ALK-",
+            "-ALK",
+        ];
+        let mutations = [
+            "EGFR L858R",
+            "KRAS G12C",
+            "TP53 R213*",
+            "EGFR E746_A750del",
+            "EGFR c.2573T>G",
+            "EGFR exon 19 deletion",
+            "EGFR exon 20 insertion",
+            "MET exon 14 skipping",
+            "EGFR exon 18 mutation",
+            "ALK fusion",
+            "EML4-ALK",
+            "ERBB2 amplification",
+        ];
+        for mutation in mutations {
+            let m = matcher(mutation);
+            for a in texts {
+                for b in texts {
+                    let text = format!("{a}{b} {a}");
+                    let _ = m.find(&text);
+                    let _ = m.find_gene_negative(&text);
+                    let _ = crate::trials::criteria_split_for_tests(&text);
+                }
+            }
+        }
+    }
 }

@@ -172,7 +172,7 @@ pub(crate) async fn fetch_study(
     let bytes =
         source.get(&format!("/studies/{nct}"), &[("fields", fields)]).await.map_err(|err| match err {
             ScrapeError::NotFound { service, .. } => {
-                ScrapeError::NotFound { service, what: format!("study {nct} (check the NCT number)") }
+                ScrapeError::NotFound { service, what: format!("study {nct}") }
             }
             other => other,
         })?;

@@ -24,3 +24,10 @@ pub use query::{
 
 pub(crate) use client::{Source, fetch_study, search_with};
 pub(crate) use query::{geo_param, phases, statuses, text_param};
+
+/// The criteria splitter, for the mutation module's robustness tests.
+#[cfg(test)]
+pub(crate) fn criteria_split_for_tests(text: &str) -> usize {
+    let c = criteria::split(text);
+    c.inclusion.len() + c.exclusion.len() + c.unlabelled.len()
+}

@@ -1,8 +1,11 @@
 //! The tools, one file per family; each is a thin wrapper over a core crate or the router's services.
 
 mod cache;
+mod index;
+mod index_admin;
 mod jobs;
 mod molecules;
 mod ops;
 mod pubmed;
+mod testing;
 mod trials;

@@ -1,9 +1,8 @@
 //! ClinicalTrials.gov tools: search, one trial, and mutation → trial matching (single and batch).
 
 use core_scrapers::http::Upstreams;
-use core_scrapers::mutation::{self, MatchBatch, MatchFilters, MatchLimits, MutationTrials};
+use core_scrapers::mutation::{self, MatchBatch, MutationTrials, TrialsMatchBatchParams, TrialsMatchParams};
 use core_scrapers::trials::{self, Trial, TrialGetParams, TrialSearchParams, TrialSearchResult};
-use serde::Deserialize;
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
@@ -28,37 +27,16 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> 
     Ok(trials::trial_get(&upstreams, &p).await?)
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-struct MatchParams {
-    /// The mutation, e.g. `EGFR L858R`, `EGFR p.Leu858Arg`, `KRAS G12C`, `EGFR exon 19 deletion`,
-    /// `ALK fusion`, `ERBB2 amplification`.
-    mutation: String,
-    #[serde(flatten)]
-    filters: MatchFilters,
-    #[serde(flatten)]
-    limits: MatchLimits,
-}
-
 /// Finds trials for a mutation: searches ClinicalTrials.gov with its textual variants, reads each candidate's
 /// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
 /// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
 /// Default status: recruiting and not yet recruiting. Comes with a markdown summary.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
                 retry = none, cache_ttl_seconds = 1800, read_only, open_world)]
-async fn trials_match(ctx: ToolContext, p: MatchParams) -> Result<MutationTrials, Error> {
+async fn trials_match(ctx: ToolContext, p: TrialsMatchParams) -> Result<MutationTrials, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let progress = ctx.progress().callback();
     Ok(mutation::trials_match(&upstreams, &p.mutation, &p.filters, &p.limits, &progress).await?)
-}
-
-#[derive(Deserialize, schemars::JsonSchema)]
-struct MatchBatchParams {
-    /// 1 to 50 mutations, e.g. `["EGFR L858R", "KRAS G12C", "BRAF V600E"]`.
-    mutations: Vec<String>,
-    #[serde(flatten)]
-    filters: MatchFilters,
-    #[serde(flatten)]
-    limits: MatchLimits,
 }
 
 /// Matches up to 50 mutations at once with the same filters: concurrently within the upstream's rate limit,
@@ -66,7 +44,7 @@ struct MatchBatchParams {
 /// Becomes a background job when long; follow it with `job_status`.
 #[tool_metadata(category = research, runtime = Async, priority = 4, timeout_seconds = 900, inline_ms = 5000,
                 retry = none, cache_ttl_seconds = 1800, read_only, open_world)]
-async fn trials_match_batch(ctx: ToolContext, p: MatchBatchParams) -> Result<MatchBatch, Error> {
+async fn trials_match_batch(ctx: ToolContext, p: TrialsMatchBatchParams) -> Result<MatchBatch, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let progress = ctx.progress().callback();
     Ok(mutation::trials_match_batch(&upstreams, &p.mutations, &p.filters, &p.limits, &progress).await?)

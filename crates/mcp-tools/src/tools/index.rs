@@ -1,0 +1,59 @@
+//! Index tools, documents and queries: create, add, get, delete, search, list, drop (core-indexing).
+
+use core_indexing::{
+    AddRequest, AddResponse, CreateRequest, DeleteRequest, DeleteResponse, DropResponse, GetRequest,
+    GetResponse, IndexManager, IndexRef, IndexStatus, ListResponse, SearchRequest, SearchResponse,
+};
+use serde::Deserialize;
+use tool_metadata::{ToolContext, tool_metadata};
+
+use crate::Error;
+
+/// Creates an index from a schema (fields with type, stored, indexed, fast, tokenizer, plus an id field) or a
+/// built-in schema (`{"builtin": "pubmed"}` or `{"builtin": "trials"}`), spread over `shards` tantivy indexes.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 6, timeout_seconds = 60)]
+async fn index_create(ctx: ToolContext, p: CreateRequest) -> Result<IndexStatus, Error> {
+    Ok(ctx.service::<IndexManager>()?.create(&p)?)
+}
+
+/// Adds documents (inline, or a JSONL file under the allowed roots), upserting by id by default. Bad documents
+/// are reported with their position and reason and do not stop the rest; answers after the commit.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 3600, inline_ms = 15000)]
+async fn index_add(ctx: ToolContext, p: AddRequest) -> Result<AddResponse, Error> {
+    let progress = ctx.progress().callback();
+    Ok(ctx.service::<IndexManager>()?.add(&p, &progress)?)
+}
+
+/// One document by its id, as it was added.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 7, timeout_seconds = 30, read_only)]
+async fn index_get(ctx: ToolContext, p: GetRequest) -> Result<GetResponse, Error> {
+    Ok(ctx.service::<IndexManager>()?.get(&p)?)
+}
+
+/// Deletes documents by id, or every document matching a query.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 600, destructive)]
+async fn index_delete(ctx: ToolContext, p: DeleteRequest) -> Result<DeleteResponse, Error> {
+    Ok(ctx.service::<IndexManager>()?.delete(&p)?)
+}
+
+/// Searches an index with tantivy's query syntax: fields and boosts, filters, sort, paging, highlighted
+/// snippets; answers the total hits and the time taken.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 8, timeout_seconds = 30, read_only)]
+async fn index_search(ctx: ToolContext, p: SearchRequest) -> Result<SearchResponse, Error> {
+    Ok(ctx.service::<IndexManager>()?.search(&p)?)
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct NoParams {}
+
+/// Every index in the data directory, with its documents, size and whether it is loaded.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 7, timeout_seconds = 30, read_only)]
+async fn index_list(ctx: ToolContext, _p: NoParams) -> Result<ListResponse, Error> {
+    Ok(ctx.service::<IndexManager>()?.list()?)
+}
+
+/// Deletes an index and all its documents from disk.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 120, destructive)]
+async fn index_drop(ctx: ToolContext, p: IndexRef) -> Result<DropResponse, Error> {
+    Ok(ctx.service::<IndexManager>()?.drop_index(&p)?)
+}

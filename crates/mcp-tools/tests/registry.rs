@@ -1,0 +1,54 @@
+//! The registry: sorted, with stats, and a duplicate name is a start-up error naming both definitions.
+
+use mcp_tools::{Registry, RegistryError, ToolError};
+use tool_metadata::tool_metadata;
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct P {}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct O {}
+
+/// One tool called `dup`.
+#[tool_metadata(name = "dup", category = fixture, runtime = Async, timeout_seconds = 1)]
+async fn first(_p: P) -> Result<O, ToolError> {
+    Ok(O {})
+}
+
+/// Another tool called `dup`.
+#[tool_metadata(name = "dup", category = fixture, runtime = Blocking, timeout_seconds = 1)]
+async fn second(_p: P) -> Result<O, ToolError> {
+    Ok(O {})
+}
+
+#[test]
+fn a_duplicate_name_is_refused_naming_both_definitions() {
+    let err = Registry::from_inventory().unwrap_err();
+    let RegistryError::Duplicate { name, first, second } = &err else { panic!("{err}") };
+    assert_eq!(name, "dup");
+    assert!(first.contains("tests/registry.rs") && second.contains("tests/registry.rs"), "{err}");
+    assert_ne!(first, second);
+    assert!(err.to_string().contains("rename one"));
+}
+
+#[test]
+fn the_production_tools_are_registered_sorted_with_stats() {
+    let production: Vec<_> =
+        tool_metadata::registered().filter(|d| d.category != tool_metadata::Category::Fixture).collect();
+    let registry = Registry::from_descriptors(production).expect("no duplicates among production tools");
+    let names = registry.names();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    for must in
+        ["health", "job_status", "job_list", "job_cancel", "job_prune", "metrics", "metrics_prometheus"]
+    {
+        assert!(names.contains(&must), "{must} is registered (inventory works in this binary)");
+    }
+    let stats = registry.stats();
+    assert_eq!(stats.tools, names.len());
+    assert_eq!(stats.by_runtime.values().sum::<usize>(), names.len());
+    assert_eq!(stats.by_category.values().sum::<usize>(), names.len());
+    assert!(registry.get("health").is_some() && registry.get("nope").is_none());
+    assert_eq!(registry.suggest("job_stats"), vec!["job_status"]);
+}
