@@ -31,8 +31,10 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> 
 /// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
 /// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
 /// Default status: recruiting and not yet recruiting. Comes with a markdown summary.
+// No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
+// their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
-                retry = none, cache_ttl_seconds = 1800, read_only, open_world)]
+                retry = none, read_only, open_world)]
 async fn trials_match(ctx: ToolContext, p: TrialsMatchParams) -> Result<MutationTrials, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let progress = ctx.progress().callback();
@@ -42,8 +44,9 @@ async fn trials_match(ctx: ToolContext, p: TrialsMatchParams) -> Result<Mutation
 /// Matches up to 50 mutations at once with the same filters: concurrently within the upstream's rate limit,
 /// identical requests shared, one result or one error per mutation (a bad mutation never fails the batch).
 /// Becomes a background job when long; follow it with `job_status`.
+// No result cache, as for trials_match.
 #[tool_metadata(category = research, runtime = Async, priority = 4, timeout_seconds = 900, inline_ms = 5000,
-                retry = none, cache_ttl_seconds = 1800, read_only, open_world)]
+                retry = none, read_only, open_world)]
 async fn trials_match_batch(ctx: ToolContext, p: TrialsMatchBatchParams) -> Result<MatchBatch, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let progress = ctx.progress().callback();
