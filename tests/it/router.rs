@@ -93,11 +93,19 @@ async fn long_blocking_calls_do_not_delay_async_calls() {
     for i in 0..4 {
         let r = r.clone();
         blockers.push(tokio::spawn(async move {
-            done(&r, "fixture_block", json!({"ms": 1500, "key": format!("block-{i}")})).await
+            done(&r, "fixture_block", json!({"ms": 2000, "key": format!("block-{i}")})).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(recorded("block-0"), ["started"], "the blocking calls are running");
+    // Wait until both pool threads are blocked (whichever two calls were admitted first).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let started = (0..4).filter(|i| recorded(&format!("block-{i}")) == ["started"]).count();
+        if started == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the blocking calls did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let t0 = Instant::now();
     for _ in 0..20 {
         done(&r, "health", json!({})).await.unwrap();
