@@ -409,3 +409,32 @@ async fn warm_cache_runs_as_a_job_with_progress_and_later_matches_are_cached() {
     assert_eq!(job["result"]["mutations"][0]["mutation"], "ALK fusion", "{job}");
     conn.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn research_results_are_indexed_on_request_and_searchable() {
+    let lab = Lab::start().await;
+    lab.route_pubmed();
+    lab.route_trials();
+    let (conn, _) = lab.connect(&[]).await;
+
+    let fetched = call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID], "index": "lit" })).await;
+    assert_eq!(fetched["indexed"]["added"], 1, "{fetched}");
+    let title = fetched["articles"][0]["title"].as_str().unwrap().to_owned();
+    let hits = call_ok(&conn, "index_search", json!({ "id": "lit", "query": "melanoma" })).await;
+    assert_eq!(hits["total_hits"], 1, "{hits}");
+    assert_eq!(hits["hits"][0]["doc_id"], PMID);
+    assert_eq!(hits["hits"][0]["document"]["title"], title.as_str());
+
+    let args = json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [], "index": "egfr-trials" });
+    let matched = call_ok(&conn, "trials_match", args).await;
+    assert_eq!(matched["indexed"]["added"], 1, "only the matches are indexed, not the excluded: {matched}");
+    let hit = call_ok(&conn, "index_get", json!({ "id": "egfr-trials", "doc_id": MATCHED })).await;
+    assert_eq!(hit["found"], true, "{hit}");
+    let status = call_ok(&conn, "index_status", json!({ "id": "egfr-trials" })).await;
+    assert_eq!(status["docs"], 1);
+
+    let bad = call(&conn, "pubmed_fetch", json!({ "pmids": [PMID], "index": "../x" })).await;
+    assert_eq!(bad.is_error, Some(true));
+    assert!(text(&bad).contains("`id`"), "{}", text(&bad));
+    conn.cancel().await.unwrap();
+}

@@ -9,6 +9,7 @@ mod error;
 mod jobs;
 mod limiter;
 mod registry;
+mod research_index;
 mod router;
 mod services;
 mod telemetry;

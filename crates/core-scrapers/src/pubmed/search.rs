@@ -63,6 +63,7 @@ pub struct SearchRequest {
     /// How many results to skip (paging; at most 9998).
     #[serde(default)]
     pub offset: u32,
+    /// Order of the results (relevance by default; or by publication date, first author, journal).
     #[serde(default)]
     pub sort: Sort,
     /// Earliest publication date: `YYYY`, `YYYY/MM` or `YYYY/MM/DD` (`-` also accepted).

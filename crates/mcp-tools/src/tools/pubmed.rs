@@ -6,15 +6,22 @@ use serde::Deserialize;
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::research_index::{Indexed, WithIndex, index_into};
+use core_indexing::BuiltinSchema;
 
 /// Searches PubMed and returns full article records (title, structured abstract, authors with affiliations and
 /// ORCID, journal, date, DOI, PMCID, MeSH, publication types, keywords), the total count and the offset to
 /// continue from. Dates are `YYYY`, `YYYY/MM` or `YYYY/MM/DD`.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
-async fn pubmed_search(ctx: ToolContext, p: SearchRequest) -> Result<SearchResult, Error> {
+async fn pubmed_search(
+    ctx: ToolContext,
+    p: WithIndex<SearchRequest>,
+) -> Result<Indexed<SearchResult>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(pubmed::search(&upstreams, &p, &ctx.progress().callback()).await?)
+    let result = pubmed::search(&upstreams, &p.request, &ctx.progress().callback()).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
+    Ok(Indexed { result, indexed })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -26,7 +33,9 @@ struct FetchParams {
 /// Fetches PubMed articles by PMID, in the order given, and lists the PMIDs PubMed has no record for.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 21600, read_only, open_world)]
-async fn pubmed_fetch(ctx: ToolContext, p: FetchParams) -> Result<FetchResult, Error> {
+async fn pubmed_fetch(ctx: ToolContext, p: WithIndex<FetchParams>) -> Result<Indexed<FetchResult>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(pubmed::fetch(&upstreams, &p.pmids).await?)
+    let result = pubmed::fetch(&upstreams, &p.request.pmids).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
+    Ok(Indexed { result, indexed })
 }

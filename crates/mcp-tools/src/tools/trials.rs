@@ -6,15 +6,22 @@ use core_scrapers::trials::{self, Trial, TrialGetParams, TrialSearchParams, Tria
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::research_index::{Indexed, WithIndex, index_into};
+use core_indexing::BuiltinSchema;
 
 /// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, location (text or a radius around
 /// a point), status and phase; follows pages up to `max_results` and returns the total count when known and
 /// the token to continue from.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 1800, read_only, open_world)]
-async fn trials_search(ctx: ToolContext, p: TrialSearchParams) -> Result<TrialSearchResult, Error> {
+async fn trials_search(
+    ctx: ToolContext,
+    p: WithIndex<TrialSearchParams>,
+) -> Result<Indexed<TrialSearchResult>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(trials::trials_search(&upstreams, &p).await?)
+    let result = trials::trials_search(&upstreams, &p.request).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.trials).await?;
+    Ok(Indexed { result, indexed })
 }
 
 /// One ClinicalTrials.gov study by NCT number: eligibility (inclusion and exclusion lists), locations, arms
@@ -35,10 +42,15 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> 
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
                 retry = none, read_only, open_world)]
-async fn trials_match(ctx: ToolContext, p: TrialsMatchParams) -> Result<MutationTrials, Error> {
+async fn trials_match(
+    ctx: ToolContext,
+    p: WithIndex<TrialsMatchParams>,
+) -> Result<Indexed<MutationTrials>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    let progress = ctx.progress().callback();
-    Ok(mutation::trials_match(&upstreams, &p.mutation, &p.filters, &p.limits, &progress).await?)
+    let (q, progress) = (&p.request, ctx.progress().callback());
+    let result = mutation::trials_match(&upstreams, &q.mutation, &q.filters, &q.limits, &progress).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.matches).await?;
+    Ok(Indexed { result, indexed })
 }
 
 /// Matches up to 50 mutations at once with the same filters: concurrently within the upstream's rate limit,
