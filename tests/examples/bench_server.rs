@@ -109,7 +109,13 @@ async fn stdio_run(s: &mut Stdio, n: usize, inflight: usize, first_id: u64) -> (
     (n as f64 / t0.elapsed().as_secs_f64(), lat)
 }
 
-async fn http_run(url: &str, session: &str, n: usize, concurrency: usize) -> (f64, Vec<Duration>) {
+async fn http_run(
+    url: &str,
+    session: &str,
+    n: usize,
+    concurrency: usize,
+    first_id: u64,
+) -> (f64, Vec<Duration>) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let t0 = Instant::now();
@@ -131,7 +137,7 @@ async fn http_run(url: &str, session: &str, n: usize, concurrency: usize) -> (f6
                     .header("mcp-session-id", &session)
                     .header("mcp-protocol-version", "2025-11-25")
                     .header("content-type", "application/json")
-                    .body(call_line(i as u64 + 1))
+                    .body(call_line(first_id + i as u64))
                     .send()
                     .await
                     .unwrap()
@@ -209,10 +215,10 @@ async fn main() {
         .send()
         .await
         .unwrap();
-    let _ = http_run(&url, &session, 2_000, 8).await;
-    let (rate, lat) = http_run(&url, &session, 10_000, 1).await;
+    let _ = http_run(&url, &session, 2_000, 8, 1).await;
+    let (rate, lat) = http_run(&url, &session, 10_000, 1, 10_000).await;
     row("HTTP 1 concurrent", rate, lat);
-    let (rate, lat) = http_run(&url, &session, 40_000, 64).await;
+    let (rate, lat) = http_run(&url, &session, 40_000, 64, 100_000).await;
     row("HTTP 64 concurrent", rate, lat);
 
     println!(

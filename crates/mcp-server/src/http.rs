@@ -123,6 +123,12 @@ pub(crate) async fn serve(server: PipetteServer, addr: SocketAddr, args: &Server
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     tracing::info!("serving streamable HTTP at http://{local}/mcp");
+    // Small request/response exchanges: do not let Nagle's algorithm hold replies back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
