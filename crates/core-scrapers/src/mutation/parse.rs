@@ -192,7 +192,8 @@ const NOT_GENES: &[&str] = &[
     "VARIANT",
 ];
 
-fn one_to_three(aa: char) -> Option<&'static str> {
+/// `L` → `Leu` (`*` → `Ter`).
+pub(crate) fn one_to_three(aa: char) -> Option<&'static str> {
     AMINO_ACIDS.iter().find(|(one, _)| *one == aa).map(|(_, three)| *three)
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 
-use crate::mutation::parse::{Alteration, ExonEvent, Mutation};
+use crate::mutation::parse::{Alteration, ExonEvent, Mutation, one_to_three};
 
 /// The longest evidence sentence; longer ones are cut to a window around the mention.
 const MAX_SENTENCE_CHARS: usize = 300;
@@ -177,11 +177,11 @@ impl Matcher {
         let g = gene_alternation(m);
         let (mention, gene_in_pattern) = match &m.alteration {
             Alteration::Substitution { reference, position, alternate } => {
-                let r3 = AMINO3.iter().find(|(one, _)| one == reference).map_or("Xaa", |(_, t)| *t);
+                let r3 = one_to_three(*reference).unwrap_or("Xaa");
                 let alt = if *alternate == '*' {
                     r"(?:\*|X\b|Ter\b)".to_owned()
                 } else {
-                    let a3 = AMINO3.iter().find(|(one, _)| one == alternate).map_or("Xaa", |(_, t)| *t);
+                    let a3 = one_to_three(*alternate).unwrap_or("Xaa");
                     format!(r"(?:{alternate}|{a3})\b")
                 };
                 (format!(r"(?i)\b(?:{reference}|{r3}){position}{alt}"), false)
@@ -302,30 +302,6 @@ impl Matcher {
         !self.gene.is_match(&before[near_start..])
     }
 }
-
-const AMINO3: [(char, &str); 21] = [
-    ('A', "Ala"),
-    ('R', "Arg"),
-    ('N', "Asn"),
-    ('D', "Asp"),
-    ('C', "Cys"),
-    ('Q', "Gln"),
-    ('E', "Glu"),
-    ('G', "Gly"),
-    ('H', "His"),
-    ('I', "Ile"),
-    ('L', "Leu"),
-    ('K', "Lys"),
-    ('M', "Met"),
-    ('F', "Phe"),
-    ('P', "Pro"),
-    ('S', "Ser"),
-    ('T', "Thr"),
-    ('W', "Trp"),
-    ('Y', "Tyr"),
-    ('V', "Val"),
-    ('U', "Sec"),
-];
 
 /// The largest char boundary of `s` at or below `index`.
 fn floor_char_boundary(s: &str, index: usize) -> usize {
