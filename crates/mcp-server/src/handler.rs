@@ -1,30 +1,50 @@
-//! The MCP face of the router: tools/list from the registry, tools/call through the router.
+//! The MCP face of the router: tools, resources, prompts, completions, logging and tasks, each
+//! delegating to the module that owns it; every call goes through the one router.
+
+// logging/setLevel is deprecated for 2026-07-28 peers (SEP-2577) and current for 2025-11-25 ones.
+#![allow(deprecated)]
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Router, ToolError, ToolInfo};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject,
-    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
-    Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, Tool, ToolAnnotations,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
-/// pipette's MCP server handler: cheap to clone, one router behind it.
+use crate::bridge::PeerBridge;
+use crate::{completion, logging, prompts, resources};
+
+/// pipette's MCP server handler: cheap to clone, one router behind it. Each MCP session gets its own
+/// clone through [`PipetteServer::for_session`], which tags its logs and subscriptions.
 #[derive(Clone)]
 pub struct PipetteServer {
     router: Router,
     tools: Arc<Vec<Tool>>,
+    session: u64,
+    pub(crate) subscriptions: Arc<resources::Subscriptions>,
 }
 
 impl std::fmt::Debug for PipetteServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PipetteServer").field("tools", &self.tools.len()).finish()
+        f.debug_struct("PipetteServer")
+            .field("tools", &self.tools.len())
+            .field("session", &self.session)
+            .finish()
     }
 }
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 fn object(v: serde_json::Value) -> Arc<JsonObject> {
     match v {
@@ -84,7 +104,18 @@ impl PipetteServer {
     /// A server over `router`.
     pub fn new(router: Router) -> PipetteServer {
         let tools = router.registry().tools().iter().map(to_tool).collect();
-        PipetteServer { router, tools: Arc::new(tools) }
+        let subscriptions = Arc::new(resources::Subscriptions::new(router.clone()));
+        PipetteServer { router, tools: Arc::new(tools), session: 0, subscriptions }.for_session()
+    }
+
+    /// A handler for a new MCP session: same router and tools, its own session tag.
+    pub fn for_session(&self) -> PipetteServer {
+        PipetteServer { session: NEXT_SESSION.fetch_add(1, Ordering::Relaxed), ..self.clone() }
+    }
+
+    /// This handler's session tag (logs and subscriptions are kept per session).
+    pub fn session(&self) -> u64 {
+        self.session
     }
 
     /// The router behind the server.
@@ -95,7 +126,15 @@ impl PipetteServer {
 
 impl ServerHandler for PipetteServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .enable_prompts()
+            .enable_completions()
+            .enable_logging()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
             .with_instructions(
                 "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
@@ -124,12 +163,15 @@ impl ServerHandler for PipetteServer {
         let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();
+        let bridge = PeerBridge::new(context.peer.clone(), context.client_capabilities());
         let options = CallOptions {
             progress: token.is_some().then_some(tx),
             cancel: context.ct.clone(),
             inline_ms: None,
+            client: Some(Arc::new(bridge)),
         };
-        let call = self.router.call(&request.name, args, options);
+        let span = tracing::info_span!("mcp_call", mcp_session = self.session, tool = %request.name);
+        let call = self.router.call(&request.name, args, options).instrument(span);
         tokio::pin!(call);
         let notify = |update: tool_metadata::ProgressUpdate| {
             let peer = context.peer.clone();
@@ -154,7 +196,18 @@ impl ServerHandler for PipetteServer {
         while let Ok(update) = rx.try_recv() {
             notify(update).await;
         }
+        // Likewise the call's log messages.
+        logging::flush(self.session).await;
         match outcome {
+            Ok(CallOutcome::Done(value)) if tool_metadata::RichOutput::from_value(&value).is_some() => {
+                let blocks = serde_json::to_value(tool_metadata::RichOutput::from_value(&value))
+                    .ok()
+                    .and_then(|v| serde_json::from_value::<Vec<ContentBlock>>(v).ok())
+                    .unwrap_or_default();
+                let mut result = CallToolResult::structured(value);
+                result.content = blocks;
+                Ok(result.into())
+            }
             Ok(CallOutcome::Done(value)) => {
                 let text = render_text(&value);
                 let mut result = CallToolResult::structured(value);
@@ -168,5 +221,79 @@ impl ServerHandler for PipetteServer {
             )),
             Err(e) => Ok(error_result(&e).into()),
         }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        logging::set_level(self.session, context.peer.clone(), request.level);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(&self.router, request).await.map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        resources::list(&self.router).await
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        resources::read(&self.router, &request.uri).await.map(Into::into)
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.subscribe(self.session, context.peer.clone(), &request.uri)
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.unsubscribe(self.session, &request.uri);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        completion::complete(&self.router, request).await
     }
 }

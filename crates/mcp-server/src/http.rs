@@ -106,7 +106,7 @@ pub(crate) async fn serve(server: PipetteServer, addr: SocketAddr, args: &Server
         StreamableHttpServerConfig::default().with_allowed_hosts(hosts).with_allowed_origins(origins);
     let mcp_server = server.clone();
     let service = StreamableHttpService::new(
-        move || Ok(mcp_server.clone()),
+        move || Ok(mcp_server.for_session()),
         Arc::new(LocalSessionManager::default()),
         config,
     );

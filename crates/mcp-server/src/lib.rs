@@ -1,7 +1,12 @@
 //! pipette-mcp: the MCP server over stdio and streamable HTTP. The only crate that speaks the protocol.
 
+mod bridge;
+mod completion;
 mod handler;
 mod http;
+mod logging;
+mod prompts;
+mod resources;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,15 +45,18 @@ pub struct ServerArgs {
     pub log: String,
 }
 
-/// Starts logging to stderr (stdout belongs to the stdio transport).
+/// Starts logging: to stderr (stdout belongs to the stdio transport) through `filter`, and to the MCP
+/// clients that asked for it (`logging/setLevel`), each at its own level.
 pub fn init_logging(filter: &str) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
+    let stderr =
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(filter);
+    let clients = logging::McpLogLayer.with_filter(tracing_subscriber::filter::filter_fn(logging::wanted));
+    let _ = tracing_subscriber::registry().with(stderr).with(clients).try_init();
 }
 
 /// Runs the server until the client goes away (stdio) or the process is stopped (HTTP).

@@ -8,6 +8,7 @@ mod config;
 mod error;
 mod jobs;
 mod limiter;
+pub mod protocol;
 mod registry;
 mod research_index;
 mod router;

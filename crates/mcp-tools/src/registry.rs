@@ -174,20 +174,25 @@ impl ToolInfo {
     /// answers instead (`anyOf`), with the definitions of both hoisted to the root.
     pub fn mcp_output_schema(&self) -> serde_json::Value {
         let mut out = self.output_schema.clone();
+        let dialect = out.as_object_mut().and_then(|o| o.remove("$schema"));
         let mut defs = out
             .as_object_mut()
             .and_then(|o| o.remove("$defs"))
             .and_then(|d| d.as_object().cloned())
             .unwrap_or_default();
         let mut ticket = tool_metadata::__private::schema_for::<crate::JobTicket>();
-        if let Some(t) = ticket.as_object_mut()
-            && let Some(serde_json::Value::Object(d)) = t.remove("$defs")
-        {
-            defs.extend(d);
+        if let Some(t) = ticket.as_object_mut() {
+            t.remove("$schema");
+            if let Some(serde_json::Value::Object(d)) = t.remove("$defs") {
+                defs.extend(d);
+            }
         }
         let mut root = serde_json::json!({ "type": "object", "anyOf": [out, ticket] });
         if !defs.is_empty() {
             root["$defs"] = serde_json::Value::Object(defs);
+        }
+        if let Some(dialect) = dialect {
+            root["$schema"] = dialect;
         }
         root
     }

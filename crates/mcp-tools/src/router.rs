@@ -9,8 +9,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tool_metadata::{
-    ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy, Runtime, ToolContext,
-    ToolDescriptor, ToolError,
+    ClientBridge, ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy, Runtime,
+    ToolContext, ToolDescriptor, ToolError,
 };
 
 use crate::jobs::{JobManager, JobTicket};
@@ -19,7 +19,7 @@ use crate::registry::{Registry, ToolInfo};
 use crate::{RouterConfig, jobs};
 
 /// How one call is made.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CallOptions {
     /// Receives the call's progress reports, in order (MCP progress notifications, CLI bars).
     pub progress: Option<mpsc::UnboundedSender<ProgressUpdate>>,
@@ -27,6 +27,18 @@ pub struct CallOptions {
     pub cancel: CancellationToken,
     /// Overrides the inline budget: how long to wait before the call becomes a job.
     pub inline_ms: Option<u64>,
+    /// The MCP client behind the call (sampling, elicitation); none for the CLI.
+    pub client: Option<Arc<dyn ClientBridge>>,
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("progress", &self.progress.is_some())
+            .field("inline_ms", &self.inline_ms)
+            .field("client", &self.client.is_some())
+            .finish()
+    }
 }
 
 /// How a call ended for its caller.
@@ -320,7 +332,8 @@ impl Router {
             state: Mutex::new(ProgressState::default()),
         });
         let sink: Arc<dyn ProgressSink> = progress.clone();
-        let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone());
+        let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
+            .with_client(options.client);
         let (tx, mut rx) = oneshot::channel();
         let supervisor = {
             let inner = inner.clone();
@@ -335,7 +348,8 @@ impl Router {
                 let _ = tx.send(out);
             }
         };
-        tokio::spawn(supervisor);
+        // The call's span travels with it, so its events reach the caller's MCP log stream.
+        tokio::spawn(tracing::Instrument::in_current_span(supervisor));
 
         let inline = if async_mode {
             Duration::ZERO
@@ -488,10 +502,10 @@ async fn run_once(
     };
     let handle = match desc.runtime {
         Runtime::Blocking => match &inner.blocking.0 {
-            Some(rt) => rt.spawn(work),
-            None => tokio::spawn(work),
+            Some(rt) => rt.spawn(tracing::Instrument::in_current_span(work)),
+            None => tokio::spawn(tracing::Instrument::in_current_span(work)),
         },
-        Runtime::Async | Runtime::Process => tokio::spawn(work),
+        Runtime::Async | Runtime::Process => tokio::spawn(tracing::Instrument::in_current_span(work)),
     };
     let abort = handle.abort_handle();
     let _guard = AbortOnDrop(abort);

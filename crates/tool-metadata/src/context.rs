@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::ToolError;
+use crate::{ClientBridge, ToolError};
 
 /// One progress report.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -95,12 +95,23 @@ impl Extensions {
 }
 
 /// What a tool receives besides its parameters. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ToolContext {
     tool: &'static str,
     progress: Progress,
     cancel: CancellationToken,
     extensions: Arc<Extensions>,
+    client: Option<Arc<dyn ClientBridge>>,
+}
+
+impl std::fmt::Debug for ToolContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolContext")
+            .field("tool", &self.tool)
+            .field("progress", &self.progress)
+            .field("client", &self.client.is_some())
+            .finish()
+    }
 }
 
 impl ToolContext {
@@ -111,7 +122,18 @@ impl ToolContext {
         cancel: CancellationToken,
         extensions: Arc<Extensions>,
     ) -> ToolContext {
-        ToolContext { tool, progress, cancel, extensions }
+        ToolContext { tool, progress, cancel, extensions, client: None }
+    }
+
+    /// The same context, with the client behind the call (MCP sampling and elicitation).
+    pub fn with_client(mut self, client: Option<Arc<dyn ClientBridge>>) -> ToolContext {
+        self.client = client;
+        self
+    }
+
+    /// The client behind the call, when it is an MCP client (none for the CLI and in-process calls).
+    pub fn client(&self) -> Option<&Arc<dyn ClientBridge>> {
+        self.client.as_ref()
     }
 
     /// The tool being called.

@@ -3,10 +3,14 @@
 //! A tool is an `async fn` declared once with `#[tool_metadata(...)]`; the attribute registers a
 //! [`ToolDescriptor`] (metadata, JSON schemas, a type-erased handler) that [`registered`] yields.
 
+mod client;
+mod content;
 mod context;
 mod descriptor;
 mod error;
 
+pub use client::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled};
+pub use content::{Content, ResourceBody, RichOutput};
 pub use context::{Extensions, Progress, ProgressSink, ProgressUpdate, ToolContext};
 pub use descriptor::{
     Annotations, Category, HandlerFn, HandlerFuture, RetryPolicy, Runtime, SchemaFn, ToolDescriptor,
@@ -35,7 +39,7 @@ pub mod __private {
         let schema = settings.into_generator().into_root_schema_for::<T>();
         let mut value = serde_json::to_value(schema).unwrap_or_else(|_| serde_json::json!({}));
         if let Some(obj) = value.as_object_mut() {
-            obj.remove("$schema");
+            // `$schema` stays: 2020-12 is MCP's default dialect and clients may check it (SEP-1613).
             if !obj.contains_key("type") {
                 obj.insert("type".into(), "object".into());
             }

@@ -92,7 +92,12 @@ pub(crate) async fn call_value(
     let report = bar.callback();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let cancel = tokio_util::sync::CancellationToken::new();
-    let options = CallOptions { progress: Some(tx), cancel: cancel.clone(), inline_ms: Some(u64::MAX / 4) };
+    let options = CallOptions {
+        progress: Some(tx),
+        cancel: cancel.clone(),
+        inline_ms: Some(u64::MAX / 4),
+        client: None,
+    };
     let call = router.call(tool, args, options);
     tokio::pin!(call);
     let result = loop {

@@ -1,0 +1,95 @@
+//! The client behind a call, for tools: sampling and elicitation over the session's peer.
+
+// Logging and sampling are deprecated for 2026-07-28 peers (SEP-2577) and current for 2025-11-25 ones.
+#![allow(deprecated)]
+
+use rmcp::RoleServer;
+use rmcp::model::{ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams};
+use rmcp::service::Peer;
+use tool_metadata::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled, ToolError};
+
+/// A [`ClientBridge`] over one MCP peer, with the capabilities it declared.
+pub(crate) struct PeerBridge {
+    peer: Peer<RoleServer>,
+    capabilities: ClientCapabilities,
+}
+
+impl PeerBridge {
+    pub(crate) fn new(peer: Peer<RoleServer>, capabilities: Option<ClientCapabilities>) -> PeerBridge {
+        PeerBridge { peer, capabilities: capabilities.unwrap_or_default() }
+    }
+}
+
+fn client_error(what: &str, e: impl std::fmt::Display) -> ToolError {
+    ToolError::new(tool_metadata::ErrorKind::Upstream, format!("the MCP client's {what} failed: {e}"))
+}
+
+impl ClientBridge for PeerBridge {
+    fn supports_sampling(&self) -> bool {
+        self.capabilities.sampling.is_some()
+    }
+
+    fn supports_elicitation(&self) -> bool {
+        self.capabilities.elicitation.is_some()
+    }
+
+    fn sample(&self, request: SampleRequest) -> BridgeFuture<'_, Sampled> {
+        Box::pin(async move {
+            if !self.supports_sampling() {
+                return Err(ToolError::new(
+                    tool_metadata::ErrorKind::Conflict,
+                    "the MCP client did not declare the sampling capability",
+                ));
+            }
+            let mut params = serde_json::json!({
+                "messages": [{ "role": "user", "content": { "type": "text", "text": request.prompt } }],
+                "maxTokens": request.max_tokens,
+            });
+            if let Some(system) = request.system {
+                params["systemPrompt"] = system.into();
+            }
+            let params: CreateMessageRequestParams =
+                serde_json::from_value(params).map_err(|e| ToolError::internal(e.to_string()))?;
+            #[allow(deprecated)]
+            // sampling is deprecated by SEP-2577 for 2026-07-28 peers, current for 2025-11-25
+            let result = self.peer.create_message(params).await.map_err(|e| client_error("sampling", e))?;
+            let value = serde_json::to_value(&result).map_err(|e| ToolError::internal(e.to_string()))?;
+            let text = match &value["content"] {
+                serde_json::Value::Array(blocks) => {
+                    blocks.iter().filter_map(|b| b["text"].as_str()).collect::<Vec<_>>().join("\n")
+                }
+                block => block["text"].as_str().unwrap_or_default().to_owned(),
+            };
+            Ok(Sampled { text, model: value["model"].as_str().unwrap_or_default().to_owned() })
+        })
+    }
+
+    fn elicit(&self, message: String, schema: serde_json::Value) -> BridgeFuture<'_, Elicited> {
+        Box::pin(async move {
+            if !self.supports_elicitation() {
+                return Err(ToolError::new(
+                    tool_metadata::ErrorKind::Conflict,
+                    "the MCP client did not declare the elicitation capability",
+                ));
+            }
+            let params: ElicitRequestParams = serde_json::from_value(serde_json::json!({
+                "mode": "form",
+                "message": message,
+                "requestedSchema": schema,
+            }))
+            .map_err(|e| {
+                ToolError::internal(format!("an elicitation schema pipette built is invalid: {e}"))
+            })?;
+            let result =
+                self.peer.create_elicitation(params).await.map_err(|e| client_error("elicitation", e))?;
+            let value = serde_json::to_value(&result).map_err(|e| ToolError::internal(e.to_string()))?;
+            let action = match value["action"].as_str() {
+                Some("accept") => ElicitAction::Accept,
+                Some("decline") => ElicitAction::Decline,
+                _ => ElicitAction::Cancel,
+            };
+            let content = value.get("content").filter(|c| !c.is_null()).cloned();
+            Ok(Elicited { action, content })
+        })
+    }
+}

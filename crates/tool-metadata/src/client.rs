@@ -1,0 +1,79 @@
+//! What a tool may ask of the client on the other end (its model, its person), without knowing the protocol.
+//!
+//! The MCP server implements [`ClientBridge`] over the session's peer; the CLI and tests may leave it out,
+//! and tools then fall back (a deterministic summary instead of a sampled one; `confirm: true` instead of
+//! a question to the person).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ToolError;
+
+/// A boxed future, as the bridge's methods return.
+pub type BridgeFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ToolError>> + Send + 'a>>;
+
+/// A request for a completion from the client's own model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRequest {
+    /// The system prompt.
+    pub system: Option<String>,
+    /// The user message.
+    pub prompt: String,
+    /// The longest answer wanted, in tokens.
+    pub max_tokens: u32,
+}
+
+/// What the client's model answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sampled {
+    /// The text of the answer.
+    pub text: String,
+    /// The model that wrote it, as the client names it.
+    pub model: String,
+}
+
+/// What the person did with an elicitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElicitAction {
+    /// Answered and submitted.
+    Accept,
+    /// Said no.
+    Decline,
+    /// Dismissed without choosing.
+    Cancel,
+}
+
+impl ElicitAction {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ElicitAction::Accept => "accept",
+            ElicitAction::Decline => "decline",
+            ElicitAction::Cancel => "cancel",
+        }
+    }
+}
+
+/// The person's answer to an elicitation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Elicited {
+    /// What they did.
+    pub action: ElicitAction,
+    /// The form's values, when they accepted.
+    pub content: Option<serde_json::Value>,
+}
+
+/// The client behind a call: its model (sampling) and its person (elicitation).
+pub trait ClientBridge: Send + Sync {
+    /// Whether the client declared the sampling capability.
+    fn supports_sampling(&self) -> bool;
+    /// Whether the client declared the elicitation capability.
+    fn supports_elicitation(&self) -> bool;
+    /// Asks the client's model for a completion.
+    fn sample(&self, request: SampleRequest) -> BridgeFuture<'_, Sampled>;
+    /// Asks the person to fill a form: `schema` is a flat JSON Schema object of primitive properties.
+    fn elicit(&self, message: String, schema: serde_json::Value) -> BridgeFuture<'_, Elicited>;
+}
