@@ -83,8 +83,12 @@ fn to_tool(info: &ToolInfo) -> Tool {
         .with_meta(meta)
 }
 
-/// The compact text rendering of a result: its markdown summary when it has one, else compact JSON.
+/// The compact text rendering of a result: its summary (model-written when asked for), else its markdown
+/// summary when it has one, else compact JSON.
 fn render_text(value: &serde_json::Value) -> String {
+    if let Some(s) = value.pointer("/summary/text").and_then(|v| v.as_str()) {
+        return s.to_owned();
+    }
     for key in ["summary_markdown", "markdown", "report_markdown"] {
         if let Some(s) = value.get(key).and_then(|v| v.as_str()) {
             return s.to_owned();

@@ -4,10 +4,12 @@
 //! against the tool's schema, admits the call by runtime and priority, enforces the deadline, retries
 //! what the tool marks retryable, serves cached results, records metrics, and turns long calls into jobs.
 
+mod assist;
 mod config;
 mod error;
 mod jobs;
 mod limiter;
+mod prompts;
 pub mod protocol;
 mod registry;
 mod research_index;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::assist::{Confirmed, confirm};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct NoParams {}
@@ -59,10 +60,16 @@ struct Invalidated {
 }
 
 /// Removes every cache entry whose `scope:key` matches a glob, in whichever backend is active (shared by every
-/// pipette process on the same Redis), and says how many went.
-#[tool_metadata(category = cache, runtime = Async, priority = 7, timeout_seconds = 60, retry = none, destructive,
-                idempotent)]
-async fn invalidate_cache(ctx: ToolContext, p: InvalidateParams) -> Result<Invalidated, Error> {
-    let removed = ctx.service::<Cache>()?.invalidate(&p.pattern).await?;
-    Ok(Invalidated { pattern: p.pattern, removed })
+/// pipette process on the same Redis), and says how many went. Emptying the whole cache (`*`) asks the person
+/// to confirm through the client (elicitation) unless `confirm: true`.
+#[tool_metadata(category = cache, runtime = Async, priority = 7, timeout_seconds = 600, inline_ms = 600000,
+                retry = none, destructive, idempotent)]
+async fn invalidate_cache(ctx: ToolContext, p: Confirmed<InvalidateParams>) -> Result<Invalidated, Error> {
+    let pattern = p.request.pattern;
+    if pattern.chars().all(|c| c == '*' || c == ':') {
+        confirm(&ctx, p.confirm, "empty the whole cache (every scope, every pipette process sharing it)")
+            .await?;
+    }
+    let removed = ctx.service::<Cache>()?.invalidate(&pattern).await?;
+    Ok(Invalidated { pattern, removed })
 }

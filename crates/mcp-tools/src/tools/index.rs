@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::assist::{Confirmed, confirm};
 
 /// Creates an index from a schema (fields with type, stored, indexed, fast, tokenizer, plus an id field) or a
 /// built-in schema (`{"builtin": "pubmed"}` or `{"builtin": "trials"}`), spread over `shards` tantivy indexes.
@@ -52,8 +53,12 @@ async fn index_list(ctx: ToolContext, _p: NoParams) -> Result<ListResponse, Erro
     Ok(ctx.service::<IndexManager>()?.list()?)
 }
 
-/// Deletes an index and all its documents from disk.
-#[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 120, destructive)]
-async fn index_drop(ctx: ToolContext, p: IndexRef) -> Result<DropResponse, Error> {
-    Ok(ctx.service::<IndexManager>()?.drop_index(&p)?)
+/// Deletes an index and all its documents from disk. Asks the person to confirm through the client
+/// (elicitation) unless `confirm: true`.
+#[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 600, inline_ms = 600000,
+                destructive)]
+async fn index_drop(ctx: ToolContext, p: Confirmed<IndexRef>) -> Result<DropResponse, Error> {
+    let what = format!("delete the index `{}` and all its documents", p.request.id);
+    confirm(&ctx, p.confirm, &what).await?;
+    Ok(ctx.service::<IndexManager>()?.drop_index(&p.request)?)
 }

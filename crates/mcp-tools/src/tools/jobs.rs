@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tool_metadata::{ToolContext, tool_metadata};
 
+use crate::assist::{Confirmed, confirm};
 use crate::{Error, JobManager, JobRecord, JobStatus};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -98,9 +99,15 @@ struct Pruned {
     job_ids: Vec<String>,
 }
 
-/// Removes finished background jobs from the store (by default every finished job).
-#[tool_metadata(category = jobs, runtime = Async, priority = 5, timeout_seconds = 30, destructive)]
-async fn job_prune(ctx: ToolContext, p: JobPruneParams) -> Result<Pruned, Error> {
+/// Removes finished background jobs from the store (by default every finished job). Pruning running jobs
+/// (which cancels them) asks the person to confirm through the client (elicitation) unless `confirm: true`.
+#[tool_metadata(category = jobs, runtime = Async, priority = 5, timeout_seconds = 600, inline_ms = 600000,
+                destructive)]
+async fn job_prune(ctx: ToolContext, p: Confirmed<JobPruneParams>) -> Result<Pruned, Error> {
+    let (p, confirmed) = (p.request, p.confirm);
+    if p.statuses.contains(&JobStatus::Running) {
+        confirm(&ctx, confirmed, "cancel and remove running jobs").await?;
+    }
     let older_than = humantime::parse_duration(&p.older_than).map_err(|e| {
         tool_metadata::ToolError::invalid_argument(
             "older_than",

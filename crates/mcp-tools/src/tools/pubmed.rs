@@ -6,22 +6,27 @@ use serde::Deserialize;
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::assist::{Summarized, WithSummary, summarize};
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
 /// Searches PubMed and returns full article records (title, structured abstract, authors with affiliations and
 /// ORCID, journal, date, DOI, PMCID, MeSH, publication types, keywords), the total count and the offset to
-/// continue from. Dates are `YYYY`, `YYYY/MM` or `YYYY/MM/DD`.
+/// continue from. Dates are `YYYY`, `YYYY/MM` or `YYYY/MM/DD`. With `summarize: true`, also a summary by the
+/// client's own model (MCP sampling), or the deterministic markdown when the client cannot sample.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn pubmed_search(
     ctx: ToolContext,
-    p: WithIndex<SearchRequest>,
-) -> Result<Indexed<SearchResult>, Error> {
+    p: WithIndex<WithSummary<SearchRequest>>,
+) -> Result<Summarized<Indexed<SearchResult>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    let result = pubmed::search(&upstreams, &p.request, &ctx.progress().callback()).await?;
+    let (q, wanted) = (&p.request.request, p.request.summarize);
+    let result = pubmed::search(&upstreams, q, &ctx.progress().callback()).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
-    Ok(Indexed { result, indexed })
+    let task = "Summarize what these PubMed articles report, for the query above.";
+    let summary = summarize(&ctx, wanted, task, &pubmed::search_markdown(&result)).await;
+    Ok(Summarized { result: Indexed { result, indexed }, summary })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -6,6 +6,7 @@ use core_scrapers::trials::{self, Trial, TrialGetParams, TrialSearchParams, Tria
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::assist::{Summarized, WithSummary, summarize};
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
@@ -37,20 +38,23 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> 
 /// Finds trials for a mutation: searches ClinicalTrials.gov with its textual variants, reads each candidate's
 /// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
 /// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
-/// Default status: recruiting and not yet recruiting. Comes with a markdown summary.
+/// Default status: recruiting and not yet recruiting. Comes with a markdown summary; with `summarize: true`,
+/// also one by the client's own model (MCP sampling) when the client can sample.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
                 retry = none, read_only, open_world)]
 async fn trials_match(
     ctx: ToolContext,
-    p: WithIndex<TrialsMatchParams>,
-) -> Result<Indexed<MutationTrials>, Error> {
+    p: WithIndex<WithSummary<TrialsMatchParams>>,
+) -> Result<Summarized<Indexed<MutationTrials>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    let (q, progress) = (&p.request, ctx.progress().callback());
+    let (q, progress) = (&p.request.request, ctx.progress().callback());
     let result = mutation::trials_match(&upstreams, &q.mutation, &q.filters, &q.limits, &progress).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.matches).await?;
-    Ok(Indexed { result, indexed })
+    let task = "Summarize which trials fit this mutation and why, strongest matches first.";
+    let summary = summarize(&ctx, p.request.summarize, task, &result.summary_markdown).await;
+    Ok(Summarized { result: Indexed { result, indexed }, summary })
 }
 
 /// Matches up to 50 mutations at once with the same filters: concurrently within the upstream's rate limit,
