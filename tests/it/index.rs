@@ -104,7 +104,7 @@ async fn create_add_search_optimize_metrics_restart() {
     assert!(metrics["queries"].as_u64().unwrap() >= 4, "metrics survived the restart: {metrics}");
     let list = call_ok(&conn, "index_list", json!({})).await;
     assert_eq!(list["indexes"].as_array().unwrap().len(), 1, "{list}");
-    call_ok(&conn, "index_drop", json!({"id": "papers"})).await;
+    call_ok(&conn, "index_drop", json!({"id": "papers", "confirm": true})).await;
     let gone = call(&conn, "index_status", json!({"id": "papers"})).await;
     assert_eq!(gone.is_error, Some(true));
     conn.cancel().await.unwrap();

@@ -3,6 +3,7 @@
 mod cli;
 mod index;
 mod mcp;
+mod protocol;
 mod research;
 mod router;
 mod support;

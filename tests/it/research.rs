@@ -165,7 +165,10 @@ async fn pubmed_tools_and_the_cache_tools() {
     assert_eq!(tools["removed"], 2, "pubmed_fetch and pubmed_search results");
     let upstream = call_ok(&conn, "invalidate_cache", json!({ "pattern": "pubmed:*" })).await;
     assert_eq!(upstream["removed"].as_u64(), Some(upstream_entries as u64));
-    assert_eq!(call_ok(&conn, "invalidate_cache", json!({ "pattern": "*" })).await["removed"], 0);
+    assert_eq!(
+        call_ok(&conn, "invalidate_cache", json!({ "pattern": "*", "confirm": true })).await["removed"],
+        0
+    );
     assert_eq!(call_ok(&conn, "cache_analytics", json!({})).await["entries"], 0);
     call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID, "PMID:1"] })).await;
     assert_eq!(lab.hits("/eutils/efetch.fcgi"), efetches + 1);

@@ -185,3 +185,19 @@ pub struct EchoOnly {
 pub async fn fixture_echo(p: EchoParams) -> Result<EchoOnly, ToolError> {
     Ok(EchoOnly { text: p.text })
 }
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct LogParams {
+    /// Tagged onto each event.
+    tag: String,
+}
+
+/// Test fixture: emits one tracing event per level (debug, info, warn, error), tagged, then answers.
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 10)]
+pub async fn fixture_log(p: LogParams) -> Result<Echo, ToolError> {
+    tracing::debug!(tag = %p.tag, "fixture debug");
+    tracing::info!(tag = %p.tag, "fixture info");
+    tracing::warn!(tag = %p.tag, "fixture warn");
+    tracing::error!(tag = %p.tag, "fixture error");
+    Ok(Echo { text: p.tag, ms: 0 })
+}

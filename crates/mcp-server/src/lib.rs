@@ -55,7 +55,7 @@ pub fn init_logging(filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let stderr =
         tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(filter);
-    let clients = logging::McpLogLayer.with_filter(tracing_subscriber::filter::filter_fn(logging::wanted));
+    let clients = logging::McpLogLayer.with_filter(logging::filter());
     let _ = tracing_subscriber::registry().with(stderr).with(clients).try_init();
 }
 

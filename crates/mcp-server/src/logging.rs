@@ -8,6 +8,7 @@
 #![allow(deprecated)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use rmcp::RoleServer;
@@ -39,6 +40,16 @@ fn sessions() -> &'static Mutex<HashMap<u64, Session>> {
     SESSIONS.get_or_init(Default::default)
 }
 
+/// The rank of the most verbose level any session wants (`NOBODY` when none does): a lock-free check
+/// that keeps unwanted events from being built at all.
+static MIN_RANK: AtomicU8 = AtomicU8::new(NOBODY);
+const NOBODY: u8 = u8::MAX;
+
+fn update_min_rank(map: &HashMap<u64, Session>) {
+    let min = map.values().map(|s| rank(s.level)).min().unwrap_or(NOBODY);
+    MIN_RANK.store(min, Ordering::Relaxed);
+}
+
 fn rank(level: LoggingLevel) -> u8 {
     match level {
         LoggingLevel::Debug => 0,
@@ -66,6 +77,7 @@ pub(crate) fn set_level(session: u64, peer: Peer<RoleServer>, level: LoggingLeve
     let mut map = sessions().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(s) = map.get_mut(&session) {
         s.level = level;
+        update_min_rank(&map);
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Item>();
@@ -83,9 +95,12 @@ pub(crate) fn set_level(session: u64, peer: Peer<RoleServer>, level: LoggingLeve
                 }
             }
         }
-        sessions().lock().unwrap_or_else(|p| p.into_inner()).remove(&session);
+        let mut map = sessions().lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&session);
+        update_min_rank(&map);
     });
     map.insert(session, Session { level, tx });
+    update_min_rank(&map);
 }
 
 /// Waits until the messages queued for `session` so far have been handed to its transport.
@@ -195,9 +210,29 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for McpLogLayer {
     }
 }
 
-/// The layer's filter: only events some client could want are built at all.
-pub(crate) fn wanted(meta: &tracing::Metadata<'_>) -> bool {
-    meta.is_span() && meta.name() == "mcp_call"
-        || (TARGETS.iter().any(|t| meta.target().starts_with(t))
-            && !sessions().lock().unwrap_or_else(|p| p.into_inner()).is_empty())
+fn ours(meta: &tracing::Metadata<'_>) -> bool {
+    TARGETS.iter().any(|t| meta.target().starts_with(t))
+}
+
+fn enabled<S>(meta: &tracing::Metadata<'_>, _cx: &tracing_subscriber::layer::Context<'_, S>) -> bool {
+    if meta.is_span() {
+        return meta.name() == "mcp_call";
+    }
+    ours(meta) && rank(from_tracing(meta.level())) >= MIN_RANK.load(Ordering::Relaxed)
+}
+
+fn interest(meta: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+    if ours(meta) || (meta.is_span() && meta.name() == "mcp_call") {
+        tracing::subscriber::Interest::sometimes()
+    } else {
+        tracing::subscriber::Interest::never()
+    }
+}
+
+/// The layer's filter: the `mcp_call` spans, and pipette's events at a level some session wants —
+/// decided per event (levels change at run time), but only for pipette's own callsites.
+pub(crate) fn filter<S>() -> tracing_subscriber::filter::DynFilterFn<S> {
+    let enabled: fn(&tracing::Metadata<'_>, &tracing_subscriber::layer::Context<'_, S>) -> bool = enabled::<S>;
+    let interest: fn(&'static tracing::Metadata<'static>) -> tracing::subscriber::Interest = interest;
+    tracing_subscriber::filter::DynFilterFn::new(enabled).with_callsite_filter(interest)
 }
