@@ -1,4 +1,5 @@
-//! `cargo xtask docs`: TOOLS.md, generated from the registry (the one declaration of every tool).
+//! `cargo xtask docs`: TOOLS.md, generated from the registry and the protocol declarations (the one
+//! declaration of every tool, resource and prompt).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -86,7 +87,30 @@ fn render() -> anyhow::Result<String> {
             s.push('\n');
         }
     }
+    render_protocol(&mut s);
     Ok(s)
+}
+
+/// The resources and prompts, from their declarations.
+fn render_protocol(s: &mut String) {
+    use mcp_tools::protocol;
+    s.push_str("\n# Resources\n\nRead with `resources/read`; templates (with `{variables}`) are listed by `resources/templates/list`.\n\n");
+    s.push_str("| URI | name | MIME type | subscribe | description |\n|---|---|---|---|---|\n");
+    for d in protocol::resources() {
+        let sub = if d.subscribable { "yes" } else { "" };
+        let desc = d.description.replace('\n', " ");
+        let _ = writeln!(s, "| `{}` | {} | {} | {sub} | {desc} |", d.uri, d.name, d.mime_type);
+    }
+    s.push_str("\n# Prompts\n\n| prompt | arguments | description |\n|---|---|---|\n");
+    for d in protocol::prompts() {
+        let args: Vec<String> = d
+            .argument_list()
+            .iter()
+            .map(|a| if a.required { format!("`{}` (required)", a.name) } else { format!("`{}`", a.name) })
+            .collect();
+        let desc = d.description.replace('\n', " ");
+        let _ = writeln!(s, "| `{}` | {} | {desc} |", d.name, args.join(", "));
+    }
 }
 
 pub(crate) fn run(root: &Path, check: bool) -> anyhow::Result<()> {
