@@ -6,4 +6,5 @@ mod mcp;
 mod research;
 mod router;
 mod support;
+mod tasks;
 mod testing;
