@@ -224,3 +224,75 @@ async fn job_tools_see_task_ids() {
     assert_eq!(job["result"]["text"], "shared", "{job}");
     plain.cancel().await.unwrap();
 }
+
+/// The 2026-07-28 wire, spoken raw (no `initialize`; capabilities in each request's `_meta`):
+/// a task handle with `resultType: "task"`, then tasks/get; without the extension, tasks/get is refused.
+#[tokio::test]
+async fn the_2026_wire_carries_tasks() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command("pipette-mcp-test", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let meta = |caps: Value| {
+        json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": caps,
+            "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
+        })
+    };
+    let tasks = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
+    let mut ask = async |id: u64, method: &str, mut params: Value, caps: &Value| -> Value {
+        params["_meta"] = meta(caps.clone());
+        let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        stdin.write_all(format!("{req}\n").as_bytes()).await.unwrap();
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap();
+            if v["id"] == id {
+                return v;
+            }
+        }
+    };
+    let discover = ask(1, "server/discover", json!({}), &tasks).await;
+    assert!(
+        discover["result"]["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object(),
+        "{discover}"
+    );
+    let call = json!({"name": "fixture_slow", "arguments": {"ms": 200, "text": "raw", "async_mode": true}});
+    let created = ask(2, "tools/call", call.clone(), &tasks).await;
+    assert_eq!(created["result"]["resultType"], "task", "{created}");
+    assert_eq!(created["result"]["status"], "working", "{created}");
+    assert!(created["result"]["ttlMs"].is_null() && created["result"]["pollIntervalMs"].is_u64(), "{created}");
+    let id = created["result"]["taskId"].as_str().expect("taskId").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = 3;
+    let done = loop {
+        let t = ask(n, "tasks/get", json!({"taskId": id}), &tasks).await;
+        n += 1;
+        if t["result"]["status"] != "working" {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "{t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(done["result"]["status"], "completed", "{done}");
+    assert_eq!(done["result"]["result"]["structuredContent"]["text"], "raw", "{done}");
+
+    // Without the extension: the same call answers its job ticket inline, and tasks/get is refused.
+    let none = json!({});
+    let plain = ask(100, "tools/call", call, &none).await;
+    assert_ne!(plain["result"]["resultType"], "task", "{plain}");
+    assert_eq!(plain["result"]["structuredContent"]["status"], "running", "{plain}");
+    let refused = ask(101, "tasks/get", json!({"taskId": id}), &none).await;
+    assert_eq!(refused["error"]["code"], -32021, "missing client capability: {refused}");
+}
