@@ -2,32 +2,52 @@
 //! tasks/list, and tasks read back after a restart; all with rmcp's client over stdio.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CallToolResponse, CancelTaskParams, ClientCapabilities, ClientConfig, ClientRequest, CustomRequest,
-    GetTaskParams, Implementation, TaskPayload, TaskStatus,
+    GetTaskParams, Implementation, TaskPayload, TaskStatus, TaskStatusNotificationParams,
 };
-use rmcp::service::RunningService;
+use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::TokioChildProcess;
-use rmcp::{RoleClient, ServiceExt as _};
+use rmcp::{ClientHandler, RoleClient, ServiceExt as _};
 use serde_json::{Value, json};
 
 use crate::support::{call_ok, command, params, sigkill, stdio};
 
-type TaskConn = RunningService<RoleClient, ClientConfig>;
+type TaskConn = RunningService<RoleClient, TasksClient>;
 
-/// A client that declares the tasks extension; also answers the server's pid.
+/// A client that declares the tasks extension and keeps the task notifications it hears.
+#[derive(Clone, Default)]
+struct TasksClient {
+    heard: Arc<Mutex<Vec<Value>>>,
+}
+
+impl ClientHandler for TasksClient {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::builder().enable_tasks().build(),
+            Implementation::new("pipette-it-tasks", "1"),
+        )
+    }
+
+    async fn on_task_status(
+        &self,
+        params: TaskStatusNotificationParams,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        self.heard.lock().unwrap().push(serde_json::to_value(params).unwrap());
+    }
+}
+
+/// Connects a [`TasksClient`] to `pipette-mcp-test` over stdio; also answers the server's pid.
 async fn tasks_client(dir: &Path) -> (TaskConn, u32) {
     let mut cmd = command("pipette-mcp-test", dir);
     cmd.stderr(std::process::Stdio::null());
     let transport = TokioChildProcess::new(cmd).expect("spawn the server");
     let pid = transport.id().expect("pid");
-    let info = ClientConfig::new(
-        ClientCapabilities::builder().enable_tasks().build(),
-        Implementation::new("pipette-it-tasks", "1"),
-    );
-    (info.serve(transport).await.expect("initialize over stdio"), pid)
+    (TasksClient::default().serve(transport).await.expect("initialize over stdio"), pid)
 }
 
 /// Starts `fixture_slow` as a task-augmented call and answers the task id.
@@ -96,6 +116,18 @@ async fn a_task_is_created_polled_and_read() {
     // The typed view agrees.
     let typed = conn.get_task(GetTaskParams::new(&id)).await.unwrap();
     assert!(matches!(typed.task.payload, TaskPayload::Completed { .. }));
+
+    // The session heard the task end (notifications/tasks), with the same payload as tasks/get.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let heard = loop {
+        let heard = conn.service().heard.lock().unwrap().clone();
+        if let Some(n) = heard.iter().find(|n| n["taskId"] == id.as_str() && n["status"] == "completed") {
+            break n.clone();
+        }
+        assert!(Instant::now() < deadline, "no completed notification for {id}: {heard:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(heard["result"], done["result"], "{heard}");
 
     // The job tools see the same thing under the same id.
     let job = call_ok_tasks(&conn, "job_status", json!({"job_id": id})).await;
@@ -272,7 +304,10 @@ async fn the_2026_wire_carries_tasks() {
     let created = ask(2, "tools/call", call.clone(), &tasks).await;
     assert_eq!(created["result"]["resultType"], "task", "{created}");
     assert_eq!(created["result"]["status"], "working", "{created}");
-    assert!(created["result"]["ttlMs"].is_null() && created["result"]["pollIntervalMs"].is_u64(), "{created}");
+    assert!(
+        created["result"]["ttlMs"].is_null() && created["result"]["pollIntervalMs"].is_u64(),
+        "{created}"
+    );
     let id = created["result"]["taskId"].as_str().expect("taskId").to_owned();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut n = 3;

@@ -214,7 +214,9 @@ impl ServerHandler for PipetteServer {
         match outcome {
             Ok(CallOutcome::Done(value)) => Ok(done_result(value).into()),
             // A client that speaks Tasks gets its job as a task (task id = job id).
-            Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => Ok(tasks::created(&ticket)),
+            Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
+                Ok(tasks::created(&self.router, &ticket, &context))
+            }
             Ok(job @ CallOutcome::Job(_)) => Ok(CallToolResult::structured(job.into_value()).into()),
             Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
                 Cow::Owned(e.message.clone()),

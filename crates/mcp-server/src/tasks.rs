@@ -11,9 +11,10 @@ use std::time::Duration;
 use mcp_tools::{JobRecord, JobStatus, JobTicket, Router, ToolError};
 use rmcp::model::{
     CallToolResponse, CreateTaskResult, CustomRequest, CustomResult, DetailedTask, ErrorCode, GetTaskResult,
-    JsonObject, Task, TaskPayload, TaskStatus,
+    JsonObject, ServerNotification, Task, TaskPayload, TaskStatus, TaskStatusNotification,
+    TaskStatusNotificationParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
 
 use crate::handler::{done_result, error_result};
@@ -30,12 +31,44 @@ pub(crate) fn accepted(context: &RequestContext<RoleServer>) -> bool {
     context.client_capabilities().is_some_and(|c| c.supports_tasks())
 }
 
-/// The answer to a `tools/call` that became job `ticket`.
-pub(crate) fn created(ticket: &JobTicket) -> CallToolResponse {
+/// The answer to a `tools/call` that became job `ticket`. A session opened with `initialize` also
+/// hears `notifications/tasks` as the task changes status (2026-07-28 sessions poll `tasks/get`).
+pub(crate) fn created(
+    router: &Router,
+    ticket: &JobTicket,
+    context: &RequestContext<RoleServer>,
+) -> CallToolResponse {
+    if context.peer.peer_info().is_some() {
+        watch(router.clone(), context.peer.clone(), ticket.job_id.clone());
+    }
     let task = Task::new(&ticket.job_id, TaskStatus::Working, &ticket.started_at, &ticket.started_at)
         .with_poll_interval_ms(POLL_INTERVAL_MS)
         .with_status_message(format!("{} is working", ticket.tool));
     CallToolResponse::Task(CreateTaskResult::new(task))
+}
+
+/// Sends `notifications/tasks` to `peer` whenever the task's status changes, until it ends or the
+/// client goes away.
+fn watch(router: Router, peer: Peer<RoleServer>, task_id: String) {
+    tokio::spawn(async move {
+        let mut last = TaskStatus::Working; // what the CreateTaskResult said
+        while !peer.is_transport_closed() {
+            tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS / 2)).await;
+            let Ok(rec) = router.jobs().get(&task_id) else { return };
+            let task = detailed(&rec);
+            if task.status() != last {
+                last = task.status();
+                let n = TaskStatusNotification::new(TaskStatusNotificationParams::new(task));
+                if let Err(e) = peer.send_notification(ServerNotification::TaskStatusNotification(n)).await {
+                    tracing::debug!(task_id, error = %e, "task notification not delivered");
+                    return;
+                }
+            }
+            if rec.status.is_terminal() {
+                return;
+            }
+        }
+    });
 }
 
 fn object(v: serde_json::Value) -> JsonObject {
