@@ -7,4 +7,5 @@ mod protocol;
 mod research;
 mod router;
 mod support;
+mod tasks;
 mod testing;

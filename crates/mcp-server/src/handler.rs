@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Router, ToolError, ToolInfo};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, JsonObject, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, Tool, ToolAnnotations,
-    UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
+    CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse,
+    GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    SubscribeRequestParams, Tool, ToolAnnotations, UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::bridge::PeerBridge;
-use crate::{completion, logging, prompts, resources};
+use crate::{completion, logging, prompts, resources, tasks};
 
 /// pipette's MCP server handler: cheap to clone, one router behind it. Each MCP session gets its own
 /// clone through [`PipetteServer::for_session`], which tags its logs and subscriptions.
@@ -97,11 +97,23 @@ fn render_text(value: &serde_json::Value) -> String {
     value.to_string()
 }
 
-fn error_result(e: &ToolError) -> CallToolResult {
+pub(crate) fn error_result(e: &ToolError) -> CallToolResult {
     let mut meta = rmcp::model::MetaObject::new();
     meta.insert("pipette/error".into(), serde_json::to_value(e).unwrap_or_default());
     CallToolResult::error(vec![ContentBlock::text(format!("{} error: {}", e.kind.as_str(), e.message))])
         .with_meta(Some(meta))
+}
+
+/// The `tools/call` result of a tool's value: its content blocks (rich output) or its text rendering,
+/// with the value as structured content. Shared by direct calls and finished tasks.
+pub(crate) fn done_result(value: serde_json::Value) -> CallToolResult {
+    let blocks = tool_metadata::RichOutput::from_value(&value)
+        .and_then(|rich| serde_json::to_value(rich).ok())
+        .and_then(|v| serde_json::from_value::<Vec<ContentBlock>>(v).ok());
+    let content = blocks.unwrap_or_else(|| vec![ContentBlock::text(render_text(&value))]);
+    let mut result = CallToolResult::structured(value);
+    result.content = content;
+    result
 }
 
 impl PipetteServer {
@@ -137,6 +149,7 @@ impl ServerHandler for PipetteServer {
             .enable_prompts()
             .enable_completions()
             .enable_logging()
+            .enable_tasks()
             .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
@@ -203,20 +216,10 @@ impl ServerHandler for PipetteServer {
         // Likewise the call's log messages.
         logging::flush(self.session).await;
         match outcome {
-            Ok(CallOutcome::Done(value)) if tool_metadata::RichOutput::from_value(&value).is_some() => {
-                let blocks = serde_json::to_value(tool_metadata::RichOutput::from_value(&value))
-                    .ok()
-                    .and_then(|v| serde_json::from_value::<Vec<ContentBlock>>(v).ok())
-                    .unwrap_or_default();
-                let mut result = CallToolResult::structured(value);
-                result.content = blocks;
-                Ok(result.into())
-            }
-            Ok(CallOutcome::Done(value)) => {
-                let text = render_text(&value);
-                let mut result = CallToolResult::structured(value);
-                result.content = vec![ContentBlock::text(text)];
-                Ok(result.into())
+            Ok(CallOutcome::Done(value)) => Ok(done_result(value).into()),
+            // A client that speaks Tasks gets its job as a task (task id = job id).
+            Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
+                Ok(tasks::created(&self.router, &ticket, &context))
             }
             Ok(job @ CallOutcome::Job(_)) => Ok(CallToolResult::structured(job.into_value()).into()),
             Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
@@ -299,5 +302,37 @@ impl ServerHandler for PipetteServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
         completion::complete(&self.router, request).await
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        tasks::get(&self.router, &request.task_id)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        tasks::cancel(&self.router, &request.task_id).await
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        tasks::update(&self.router, &request.task_id)
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        tasks::custom(&self.router, request, context).await
     }
 }

@@ -7,6 +7,7 @@ mod http;
 mod logging;
 mod prompts;
 mod resources;
+mod tasks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
