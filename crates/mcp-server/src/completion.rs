@@ -10,6 +10,6 @@ pub(crate) async fn complete(
 ) -> Result<CompleteResult, McpError> {
     let _ = router;
     let _ = request;
-    Ok(serde_json::from_value(serde_json::json!({ "completion": { "values": [], "hasMore": false } }))
-        .map_err(|e| McpError::internal_error(e.to_string(), None))?)
+    serde_json::from_value(serde_json::json!({ "completion": { "values": [], "hasMore": false } }))
+        .map_err(|e| McpError::internal_error(e.to_string(), None))
 }
