@@ -4,6 +4,7 @@ mod cli;
 mod index;
 mod mcp;
 mod research;
+mod resources;
 mod router;
 mod support;
 mod testing;
