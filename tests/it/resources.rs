@@ -109,9 +109,17 @@ async fn read_err(conn: &WConn, uri: &str, code: ErrorCode, needle: &str) {
     assert!(e.message.contains(needle), "{uri}: {e:?} should name {needle}");
 }
 
-async fn complete_resource(conn: &WConn, template: &str, arg: &str, value: &str, ctx: &[(&str, &str)]) -> CompletionInfo {
+async fn complete_resource(
+    conn: &WConn,
+    template: &str,
+    arg: &str,
+    value: &str,
+    ctx: &[(&str, &str)],
+) -> CompletionInfo {
     let ctx = (!ctx.is_empty()).then(|| {
-        CompletionContext::with_arguments(ctx.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        CompletionContext::with_arguments(
+            ctx.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        )
     });
     conn.complete_resource_argument(template, arg, value, ctx).await.expect("completion/complete")
 }
@@ -122,8 +130,13 @@ async fn complete_prompt(conn: &WConn, arg: &str, value: &str, ctx: &[(&str, &st
     conn.complete_prompt_argument("fixture_prompt", arg, value, ctx).await.expect("completion/complete")
 }
 
-const TEMPLATES: [&str; 5] =
-    ["index://{id}/doc/{doc_id}", "index://{id}/status", "job://{job_id}", "pubmed://{pmid}", "trial://{nct_id}"];
+const TEMPLATES: [&str; 5] = [
+    "index://{id}/doc/{doc_id}",
+    "index://{id}/status",
+    "job://{job_id}",
+    "pubmed://{pmid}",
+    "trial://{nct_id}",
+];
 
 #[tokio::test]
 async fn resources_read_list_and_complete_over_stdio() {
@@ -169,10 +182,19 @@ async fn resources_read_list_and_complete_over_stdio() {
     let trial = read_ok(&conn, &format!("trial://{NCT}")).await;
     assert_eq!(trial["nct_id"], NCT);
     assert!(trial["eligibility"]["inclusion"].as_array().is_some_and(|a| !a.is_empty()), "{trial}");
-    assert!(trial["locations"].as_array().is_some_and(|a| !a.is_empty()), "{trial}");
     let only = read_ok(&conn, &format!("trial://{}?sections=eligibility", NCT.to_lowercase())).await;
     assert_eq!(only["nct_id"], NCT);
-    assert!(only["eligibility"].is_object() && only.get("locations").is_none_or(|l| l == &json!([])), "{only}");
+    assert!(only["eligibility"].is_object(), "{only}");
+    // The sections asked for are the fields asked of ClinicalTrials.gov.
+    let fields: Vec<String> = upstream
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/ctgov/"))
+        .filter_map(|r| r.param("fields"))
+        .collect();
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert!(fields[0].contains("ContactsLocationsModule"), "every section: {}", fields[0]);
+    assert!(fields[1].ends_with(",EligibilityModule"), "eligibility only: {}", fields[1]);
     read_err(&conn, "trial://NCT123", ErrorCode::INVALID_PARAMS, "nct_id").await;
     read_err(&conn, &format!("trial://{NCT}?sections=nope"), ErrorCode::INVALID_PARAMS, "sections").await;
     read_err(&conn, "trial://NCT00000000", ErrorCode::RESOURCE_NOT_FOUND, "NCT00000000").await;
@@ -197,16 +219,26 @@ async fn resources_read_list_and_complete_over_stdio() {
     assert_eq!(doc["title"], "glioma");
     read_err(&conn, "index://papers/doc/nope", ErrorCode::RESOURCE_NOT_FOUND, "nope").await;
     read_err(&conn, "index://nowhere/status", ErrorCode::RESOURCE_NOT_FOUND, "nowhere").await;
-    let listed: BTreeSet<String> = conn.list_all_resources().await.unwrap().into_iter().map(|r| r.uri).collect();
-    assert!(listed.contains("index://papers/status") && listed.contains("index://notes/status"), "{listed:?}");
+    let listed: BTreeSet<String> =
+        conn.list_all_resources().await.unwrap().into_iter().map(|r| r.uri).collect();
+    assert!(
+        listed.contains("index://papers/status") && listed.contains("index://notes/status"),
+        "{listed:?}"
+    );
 
     // Completions of index ids and of document ids (of the index named in the context).
     let ids = complete_resource(&conn, "index://{id}/status", "id", "PA", &[]).await;
     assert_eq!(ids.values, ["papers"]);
     assert_eq!(complete_resource(&conn, "index://{id}/status", "id", "", &[]).await.total, Some(2));
-    let docs = complete_resource(&conn, "index://{id}/doc/{doc_id}", "doc_id", "d", &[("id", "papers")]).await;
-    assert_eq!(docs.values.iter().collect::<BTreeSet<_>>(), BTreeSet::from([&"d1".to_owned(), &"d2".to_owned()]));
-    assert!(complete_resource(&conn, "index://{id}/doc/{doc_id}", "doc_id", "d", &[]).await.values.is_empty());
+    let docs =
+        complete_resource(&conn, "index://{id}/doc/{doc_id}", "doc_id", "d", &[("id", "papers")]).await;
+    assert_eq!(
+        docs.values.iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&"d1".to_owned(), &"d2".to_owned()])
+    );
+    assert!(
+        complete_resource(&conn, "index://{id}/doc/{doc_id}", "doc_id", "d", &[]).await.values.is_empty()
+    );
 
     // Prompt arguments by name: genes, mutations (the last item of a list), alterations of a gene.
     let prompts = conn.list_all_prompts().await.unwrap();
@@ -281,7 +313,10 @@ async fn job_resources_notify_subscribers_over_http() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (a_at_unsubscribe, b_at_unsubscribe) = (wa.count(&uri), wb.count(&uri));
     let running = read_ok(&a, &uri).await;
-    assert_eq!(running["status"], "running", "the job must outlast the unsubscribe for this test to mean anything");
+    assert_eq!(
+        running["status"], "running",
+        "the job must outlast the unsubscribe for this test to mean anything"
+    );
     until("b's updates after a left", || wb.count(&uri) >= b_at_unsubscribe + 2).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -38,10 +38,16 @@ async fn call(router: &Router, tool: &str, args: Value) -> Result<Value, ToolErr
 fn no_query(req: &ResourceRequest, allowed: &[&str]) -> Result<(), ToolError> {
     match req.query.keys().find(|k| !allowed.contains(&k.as_str())) {
         None => Ok(()),
-        Some(k) => Err(ToolError::invalid_argument(
-            k.clone(),
-            format!("{} takes no query parameter `{k}`; accepted: {}", req.uri, allowed.join(", ")),
-        )),
+        Some(k) => {
+            let accepted = match allowed {
+                [] => "it takes none".to_owned(),
+                a => format!("accepted: {}", a.join(", ")),
+            };
+            Err(ToolError::invalid_argument(
+                k.clone(),
+                format!("unknown query parameter `{k}` in {}; {accepted}", req.uri),
+            ))
+        }
     }
 }
 
