@@ -5,6 +5,7 @@ mod index;
 mod mcp;
 mod protocol;
 mod research;
+mod resources;
 mod router;
 mod support;
 mod tasks;

@@ -3,9 +3,11 @@
 //! These tools (slow, failing, progress-reporting) exist only in this crate, so they never appear in
 //! the production binaries' tool lists.
 
+pub mod fixture_prompts;
 pub mod fixture_tools;
 
 /// Referenced by the test binary so the linker keeps this crate's tool registrations.
 pub fn link() {
+    fixture_prompts::link();
     fixture_tools::link();
 }

@@ -2,16 +2,18 @@
 //! declared in mcp-tools.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use mcp_tools::protocol::{self, UriTemplate};
+use mcp_tools::protocol;
 use mcp_tools::{ErrorKind, Router, ToolError};
 use rmcp::ErrorData as McpError;
 use rmcp::RoleServer;
 use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource, ResourceTemplate,
+    ResourceUpdatedNotificationParam,
 };
 use rmcp::service::Peer;
+use tokio::sync::broadcast::error::RecvError;
 
 /// A tool error as a JSON-RPC error: bad input and unknown things are the client's (-32602 / -32002),
 /// the rest are internal, with pipette's error in `data`.
@@ -91,37 +93,89 @@ pub(crate) async fn read(router: &Router, uri: &str) -> Result<ReadResourceResul
     serde_json::from_value(serde_json::json!({ "contents": bodies })).map_err(internal)
 }
 
-/// Who subscribed to what: `(session, uri)` → the session's peer.
+type ByUri = HashMap<String, HashMap<u64, Peer<RoleServer>>>;
+
+/// Who subscribed to what: `uri` → the sessions' peers. Job resources are live: the job manager's change
+/// feed becomes `notifications/resources/updated` for every session subscribed to `job://{id}`.
 pub(crate) struct Subscriptions {
     router: Router,
-    by_uri: Mutex<HashMap<String, HashMap<u64, Peer<RoleServer>>>>,
+    by_uri: Arc<Mutex<ByUri>>,
+    feed: OnceLock<()>,
+}
+
+fn lock(map: &Mutex<ByUri>) -> std::sync::MutexGuard<'_, ByUri> {
+    map.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Subscriptions {
     pub(crate) fn new(router: Router) -> Subscriptions {
-        Subscriptions { router, by_uri: Mutex::new(HashMap::new()) }
+        Subscriptions { router, by_uri: Arc::new(Mutex::new(HashMap::new())), feed: OnceLock::new() }
     }
 
     pub(crate) fn subscribe(&self, session: u64, peer: Peer<RoleServer>, uri: &str) -> Result<(), McpError> {
-        let Some((d, _)) = protocol::match_resource(uri) else {
+        if protocol::match_resource(uri).is_none() {
             return Err(McpError::resource_not_found(format!("no resource matches {uri}"), None));
-        };
-        let _ = (&self.router, UriTemplate::new(d.uri));
-        self.by_uri
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(uri.to_owned())
-            .or_default()
-            .insert(session, peer);
+        }
+        self.feed.get_or_init(|| follow_jobs(&self.router, Arc::downgrade(&self.by_uri)));
+        let mut map = lock(&self.by_uri);
+        // Sessions that went away are dropped here too, not only when a notification fails.
+        map.retain(|_, sessions| {
+            sessions.retain(|_, p| !p.is_transport_closed());
+            !sessions.is_empty()
+        });
+        map.entry(uri.to_owned()).or_default().insert(session, peer);
         Ok(())
     }
 
     pub(crate) fn unsubscribe(&self, session: u64, uri: &str) {
-        let mut map = self.by_uri.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.by_uri);
         if let Some(sessions) = map.get_mut(uri) {
             sessions.remove(&session);
             if sessions.is_empty() {
                 map.remove(uri);
+            }
+        }
+    }
+}
+
+/// Turns the job manager's change feed into resource updates, for as long as the subscriptions live.
+fn follow_jobs(router: &Router, by_uri: Weak<Mutex<ByUri>>) {
+    let mut changes = router.jobs().subscribe_changes();
+    tokio::spawn(async move {
+        loop {
+            let uris = match changes.recv().await {
+                Ok(job_id) => vec![format!("job://{job_id}")],
+                // Some changes were missed: tell every job subscriber to read again.
+                Err(RecvError::Lagged(_)) => match by_uri.upgrade() {
+                    Some(map) => lock(&map).keys().filter(|u| u.starts_with("job://")).cloned().collect(),
+                    None => return,
+                },
+                Err(RecvError::Closed) => return,
+            };
+            let Some(map) = by_uri.upgrade() else { return };
+            for uri in uris {
+                notify(&map, &uri).await;
+            }
+        }
+    });
+}
+
+async fn notify(map: &Mutex<ByUri>, uri: &str) {
+    let peers: Vec<(u64, Peer<RoleServer>)> = match lock(map).get(uri) {
+        Some(sessions) => sessions.iter().map(|(s, p)| (*s, p.clone())).collect(),
+        None => return,
+    };
+    for (session, peer) in peers {
+        if let Err(e) = peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await {
+            tracing::debug!(uri, session, error = %e, "resource update not delivered");
+            if peer.is_transport_closed() {
+                let mut map = lock(map);
+                if let Some(sessions) = map.get_mut(uri) {
+                    sessions.remove(&session);
+                    if sessions.is_empty() {
+                        map.remove(uri);
+                    }
+                }
             }
         }
     }

@@ -9,13 +9,14 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tool_metadata::{
-    ClientBridge, ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy, Runtime,
-    ToolContext, ToolDescriptor, ToolError,
+    Category, ClientBridge, ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy,
+    Runtime, ToolContext, ToolDescriptor, ToolError,
 };
 
 use crate::jobs::{JobManager, JobTicket};
 use crate::limiter::{Permit, PriorityLimiter};
 use crate::registry::{Registry, ToolInfo};
+use crate::seen::SeenIds;
 use crate::{RouterConfig, jobs};
 
 /// How one call is made.
@@ -82,6 +83,7 @@ struct Inner {
     blocking_limit: PriorityLimiter,
     process_limit: PriorityLimiter,
     blocking: BlockingPool,
+    seen: SeenIds,
 }
 
 /// Dispatches every call by its runtime, with limits, deadlines, retries, caching, metrics and jobs.
@@ -254,6 +256,7 @@ impl Router {
                 blocking_limit: PriorityLimiter::new("Blocking", config.blocking_threads),
                 process_limit: PriorityLimiter::new("Process", config.process_limit),
                 blocking: BlockingPool(Some(blocking)),
+                seen: SeenIds::default(),
                 registry,
                 config,
                 jobs,
@@ -271,6 +274,11 @@ impl Router {
     /// The job manager.
     pub fn jobs(&self) -> &Arc<JobManager> {
         &self.inner.jobs
+    }
+
+    /// The PMIDs and NCT ids seen in research results (for completions).
+    pub fn seen_ids(&self) -> &SeenIds {
+        &self.inner.seen
     }
 
     /// Calls `tool` with `arguments` (a JSON object; `async_mode: true` starts it as a job).
@@ -321,6 +329,7 @@ impl Router {
             && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
         {
             metrics::counter!("pipette_tool_cache_hits_total", "tool" => desc.name).increment(1);
+            inner.note_seen(desc, &v);
             return Ok(CallOutcome::Done(v));
         }
 
@@ -341,6 +350,9 @@ impl Router {
             let cancel = cancel.clone();
             async move {
                 let out = supervise(&inner, desc, args, ctx, cancel).await;
+                if let Ok(v) = &out {
+                    inner.note_seen(desc, v);
+                }
                 if let (Ok(v), Some(key), Some(ttl)) = (&out, &key, desc.cache_ttl_seconds) {
                     let bytes = bytes_of(v);
                     inner.cache.set(desc.name, key, bytes, Duration::from_secs(ttl)).await;
@@ -411,6 +423,12 @@ fn record_error(desc: &ToolDescriptor, err: &ToolError) {
 }
 
 impl Inner {
+    fn note_seen(&self, desc: &ToolDescriptor, result: &serde_json::Value) {
+        if desc.category == Category::Research {
+            self.seen.observe(result);
+        }
+    }
+
     fn limiter(&self, runtime: Runtime) -> &PriorityLimiter {
         match runtime {
             Runtime::Async => &self.async_limit,

@@ -11,4 +11,4 @@ pub use matching::{
     DEFAULT_MATCH_STATUS, Evidence, EvidenceSection, MatchFilters, MatchLimits, MutationTrials, TrialMatch,
     TrialsMatchBatchParams, TrialsMatchParams, match_query, trials_match,
 };
-pub use parse::{ACCEPTED_FORMS, Alteration, ExonEvent, Mutation, parse_mutation};
+pub use parse::{ACCEPTED_FORMS, Alteration, ExonEvent, Mutation, gene_aliases, parse_mutation};

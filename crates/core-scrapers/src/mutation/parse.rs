@@ -151,6 +151,11 @@ const GENE_ALIASES: &[(&str, &[&str])] = &[
     ("KMT2A", &["MLL"]),
 ];
 
+/// The genes the parser knows other names for: each canonical symbol with its aliases.
+pub fn gene_aliases() -> &'static [(&'static str, &'static [&'static str])] {
+    GENE_ALIASES
+}
+
 /// Words that look like gene symbols but are not.
 const NOT_GENES: &[&str] = &[
     "EXON",

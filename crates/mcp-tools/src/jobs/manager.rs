@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tool_metadata::{ErrorKind, ToolError};
 
@@ -32,6 +33,7 @@ pub struct JobManager {
     store: JobStore,
     instance: String,
     live: Mutex<HashMap<String, CancellationToken>>,
+    changes: broadcast::Sender<String>,
 }
 
 impl std::fmt::Debug for JobManager {
@@ -51,7 +53,19 @@ impl JobManager {
     pub fn open(data_dir: &Path) -> Result<JobManager, ToolError> {
         let instance = uuid::Uuid::new_v4().simple().to_string();
         let store = JobStore::open(data_dir, &instance)?;
-        Ok(JobManager { store, instance, live: Mutex::new(HashMap::new()) })
+        let (changes, _) = broadcast::channel(256);
+        Ok(JobManager { store, instance, live: Mutex::new(HashMap::new()), changes })
+    }
+
+    /// A feed of the ids of jobs that changed in this process: started, progress recorded (throttled like
+    /// the record itself), finished, cancelled or pruned. A slow receiver skips ahead (`Lagged`).
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<String> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self, job_id: &str) {
+        // No receiver is fine: nobody follows jobs right now.
+        let _ = self.changes.send(job_id.to_owned());
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
@@ -88,6 +102,7 @@ impl JobManager {
         };
         self.store.insert(&rec, &self.instance)?;
         self.live().insert(job_id.clone(), cancel);
+        self.changed(&job_id);
         metrics::counter!("pipette_jobs_started_total", "tool" => tool.to_owned()).increment(1);
         Ok(JobTicket {
             hint: format!("the call continues as job {job_id}; poll job_status with this job_id"),
@@ -99,8 +114,9 @@ impl JobManager {
     }
 
     pub(crate) fn progress(&self, job_id: &str, progress: &ProgressJson, output: &str) {
-        if let Err(e) = self.store.update_progress(job_id, progress, output) {
-            tracing::warn!(job_id, error = %e, "could not record job progress");
+        match self.store.update_progress(job_id, progress, output) {
+            Ok(()) => self.changed(job_id),
+            Err(e) => tracing::warn!(job_id, error = %e, "could not record job progress"),
         }
     }
 
@@ -115,6 +131,7 @@ impl JobManager {
         if let Err(e) = self.store.finish(job_id, status, result, error, output) {
             tracing::error!(job_id, error = %e, "could not record the end of a job");
         }
+        self.changed(job_id);
     }
 
     /// The job, with its output (all, or only what is new since the last incremental look).
@@ -186,7 +203,11 @@ impl JobManager {
         }
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
         let before = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.store.prune(&before, statuses)
+        let pruned = self.store.prune(&before, statuses)?;
+        for id in &pruned {
+            self.changed(id);
+        }
+        Ok(pruned)
     }
 
     /// Jobs in the store.

@@ -4,6 +4,7 @@
 //! so limits, timeouts, caching and metrics apply to it as to the tool. A prompt is a message template
 //! whose arguments are a serde struct, validated like tool parameters.
 
+mod complete;
 mod template;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use tool_metadata::{Content, ResourceBody, ToolError};
 
 use crate::Router;
 
+pub use complete::{Completion, CompletionRef, MAX_COMPLETIONS, complete};
 pub use template::{Matched, UriTemplate};
 
 /// A boxed future of a protocol handler.
