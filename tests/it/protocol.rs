@@ -210,6 +210,24 @@ async fn prompts_list_and_get_validate_arguments_like_tools() {
     assert!(serde_json::to_string(&review.messages).unwrap().contains("KRAS G12C"));
     let triage = get("triage_test_run", json!({ "job_id": "nope" })).await.unwrap_err();
     assert!(format!("{triage:?}").contains("nope"), "an unknown job is named: {triage:?}");
+
+    // completion/complete for the prompts' own arguments.
+    let complete = |prompt: &'static str, arg: &'static str, value: &'static str| {
+        let conn = conn.clone();
+        async move {
+            let info =
+                conn.complete_prompt_argument(prompt, arg, value, None).await.expect("completion/complete");
+            info.values
+        }
+    };
+    let genes = complete("literature_review", "gene", "KR").await;
+    assert_eq!(genes.first().map(String::as_str), Some("KRAS"), "{genes:?}");
+    let muts = complete("find_trials_for_mutations", "mutations", "EGFR L858R, braf").await;
+    assert!(
+        muts.iter().any(|m| m == "EGFR L858R, BRAF V600E"),
+        "the last item of the list is completed: {muts:?}"
+    );
+    assert!(complete("triage_test_run", "path", "/").await.is_empty(), "no guesses for free text");
     conn.cancel().await.unwrap();
 }
 

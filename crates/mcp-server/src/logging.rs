@@ -232,7 +232,8 @@ fn interest(meta: &'static tracing::Metadata<'static>) -> tracing::subscriber::I
 /// The layer's filter: the `mcp_call` spans, and pipette's events at a level some session wants —
 /// decided per event (levels change at run time), but only for pipette's own callsites.
 pub(crate) fn filter<S>() -> tracing_subscriber::filter::DynFilterFn<S> {
-    let enabled: fn(&tracing::Metadata<'_>, &tracing_subscriber::layer::Context<'_, S>) -> bool = enabled::<S>;
+    let enabled: fn(&tracing::Metadata<'_>, &tracing_subscriber::layer::Context<'_, S>) -> bool =
+        enabled::<S>;
     let interest: fn(&'static tracing::Metadata<'static>) -> tracing::subscriber::Interest = interest;
     tracing_subscriber::filter::DynFilterFn::new(enabled).with_callsite_filter(interest)
 }
