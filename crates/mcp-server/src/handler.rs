@@ -15,9 +15,10 @@ use rmcp::model::{
     GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
     ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, Tool, ToolAnnotations, UnsubscribeRequestParams, UpdateTaskParams,
+    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
+    UpdateTaskParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
@@ -284,7 +285,34 @@ impl ServerHandler for PipetteServer {
         request: SubscribeRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        self.subscriptions.subscribe(self.session, context.peer.clone(), &request.uri)
+        self.subscriptions.subscribe(
+            self.session,
+            resources::Target::Peer(context.peer.clone()),
+            &request.uri,
+        )
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        // 2026-07-28 sessions: resource updates for the subscribable resources asked for (job://...).
+        let mut accepted = SubscriptionFilter::new();
+        let asked = requested.resource_subscriptions.as_deref().unwrap_or_default();
+        accepted.resource_subscriptions = Some(resources::Subscriptions::listenable(asked));
+        Some(accepted)
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        static NEXT_LISTEN: AtomicU64 = AtomicU64::new(1 << 62);
+        let id = NEXT_LISTEN.fetch_add(1, Ordering::Relaxed);
+        let uris = context.accepted().resource_subscriptions.clone().unwrap_or_default();
+        for uri in &uris {
+            let target = resources::Target::Listen(context.sink().clone());
+            self.subscriptions.subscribe(id, target, uri)?;
+        }
+        context.cancelled().await;
+        for uri in &uris {
+            self.subscriptions.unsubscribe(id, uri);
+        }
+        Ok(())
     }
 
     async fn unsubscribe(

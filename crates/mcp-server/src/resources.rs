@@ -12,7 +12,7 @@ use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource, ResourceTemplate,
     ResourceUpdatedNotificationParam,
 };
-use rmcp::service::Peer;
+use rmcp::service::{Peer, SubscriptionSink};
 use tokio::sync::broadcast::error::RecvError;
 
 /// A tool error as a JSON-RPC error: bad input and unknown things are the client's (-32602 / -32002),
@@ -93,7 +93,34 @@ pub(crate) async fn read(router: &Router, uri: &str) -> Result<ReadResourceResul
     serde_json::from_value(serde_json::json!({ "contents": bodies })).map_err(internal)
 }
 
-type ByUri = HashMap<String, HashMap<u64, Peer<RoleServer>>>;
+/// Where a resource update goes: a 2025-era session (`resources/subscribe`) or a 2026-era
+/// `subscriptions/listen` stream.
+#[derive(Clone)]
+pub(crate) enum Target {
+    Peer(Peer<RoleServer>),
+    Listen(SubscriptionSink),
+}
+
+impl Target {
+    fn is_closed(&self) -> bool {
+        match self {
+            Target::Peer(p) => p.is_transport_closed(),
+            Target::Listen(_) => false, // removed when its listen request ends
+        }
+    }
+
+    async fn notify(&self, uri: &str) -> Result<(), String> {
+        match self {
+            Target::Peer(p) => p
+                .notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                .await
+                .map_err(|e| e.to_string()),
+            Target::Listen(sink) => sink.notify_resource_updated(uri).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+type ByUri = HashMap<String, HashMap<u64, Target>>;
 
 /// Who subscribed to what: `uri` → the sessions' peers. Job resources are live: the job manager's change
 /// feed becomes `notifications/resources/updated` for every session subscribed to `job://{id}`.
@@ -112,7 +139,7 @@ impl Subscriptions {
         Subscriptions { router, by_uri: Arc::new(Mutex::new(HashMap::new())), feed: OnceLock::new() }
     }
 
-    pub(crate) fn subscribe(&self, session: u64, peer: Peer<RoleServer>, uri: &str) -> Result<(), McpError> {
+    pub(crate) fn subscribe(&self, session: u64, peer: Target, uri: &str) -> Result<(), McpError> {
         if protocol::match_resource(uri).is_none() {
             return Err(McpError::resource_not_found(format!("no resource matches {uri}"), None));
         }
@@ -120,11 +147,20 @@ impl Subscriptions {
         let mut map = lock(&self.by_uri);
         // Sessions that went away are dropped here too, not only when a notification fails.
         map.retain(|_, sessions| {
-            sessions.retain(|_, p| !p.is_transport_closed());
+            sessions.retain(|_, p| !p.is_closed());
             !sessions.is_empty()
         });
         map.entry(uri.to_owned()).or_default().insert(session, peer);
         Ok(())
+    }
+
+    /// The URIs of `requested` a `subscriptions/listen` may follow: those of subscribable resources.
+    pub(crate) fn listenable(requested: &[String]) -> Vec<String> {
+        requested
+            .iter()
+            .filter(|uri| protocol::match_resource(uri).is_some_and(|(d, _)| d.subscribable))
+            .cloned()
+            .collect()
     }
 
     pub(crate) fn unsubscribe(&self, session: u64, uri: &str) {
@@ -161,14 +197,14 @@ fn follow_jobs(router: &Router, by_uri: Weak<Mutex<ByUri>>) {
 }
 
 async fn notify(map: &Mutex<ByUri>, uri: &str) {
-    let peers: Vec<(u64, Peer<RoleServer>)> = match lock(map).get(uri) {
+    let peers: Vec<(u64, Target)> = match lock(map).get(uri) {
         Some(sessions) => sessions.iter().map(|(s, p)| (*s, p.clone())).collect(),
         None => return,
     };
     for (session, peer) in peers {
-        if let Err(e) = peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await {
+        if let Err(e) = peer.notify(uri).await {
             tracing::debug!(uri, session, error = %e, "resource update not delivered");
-            if peer.is_transport_closed() {
+            if peer.is_closed() || matches!(peer, Target::Listen(_)) {
                 let mut map = lock(map);
                 if let Some(sessions) = map.get_mut(uri) {
                     sessions.remove(&session);
