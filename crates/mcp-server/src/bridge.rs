@@ -3,20 +3,26 @@
 // Logging and sampling are deprecated for 2026-07-28 peers (SEP-2577) and current for 2025-11-25 ones.
 #![allow(deprecated)]
 
+use crate::streams::StreamControl;
 use rmcp::RoleServer;
 use rmcp::model::{ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams};
-use rmcp::service::Peer;
+use rmcp::service::{Peer, RequestContext};
 use tool_metadata::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled, ToolError};
 
 /// A [`ClientBridge`] over one MCP peer, with the capabilities it declared.
 pub(crate) struct PeerBridge {
     peer: Peer<RoleServer>,
     capabilities: ClientCapabilities,
+    stream: Option<StreamControl>,
 }
 
 impl PeerBridge {
-    pub(crate) fn new(peer: Peer<RoleServer>, capabilities: Option<ClientCapabilities>) -> PeerBridge {
-        PeerBridge { peer, capabilities: capabilities.unwrap_or_default() }
+    pub(crate) fn new(context: &RequestContext<RoleServer>) -> PeerBridge {
+        PeerBridge {
+            peer: context.peer.clone(),
+            capabilities: context.client_capabilities().unwrap_or_default(),
+            stream: crate::streams::control_of(context),
+        }
     }
 }
 
@@ -90,6 +96,15 @@ impl ClientBridge for PeerBridge {
             };
             let content = value.get("content").filter(|c| !c.is_null()).cloned();
             Ok(Elicited { action, content })
+        })
+    }
+
+    fn close_stream(&self, retry: std::time::Duration) -> BridgeFuture<'_, bool> {
+        Box::pin(async move {
+            Ok(match &self.stream {
+                Some(stream) => stream.close(retry).await,
+                None => false,
+            })
         })
     }
 }

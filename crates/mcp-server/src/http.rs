@@ -10,10 +10,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mcp_tools::{CallOptions, CallOutcome};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
+use crate::events::MemoryEventStore;
+use crate::streams::Sessions;
 use crate::{PipetteServer, ServerArgs};
+
+/// How long a client waits before reconnecting to a closed SSE stream (the priming events' `retry`).
+const SSE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The bytes of SSE events kept for clients that reconnect with `Last-Event-ID`.
+const EVENT_BUDGET: usize = 64 << 20;
 
 #[derive(Clone)]
 struct Guard {
@@ -102,12 +108,14 @@ pub(crate) async fn serve(server: PipetteServer, addr: SocketAddr, args: &Server
     let mut origins: Vec<String> =
         vec!["http://localhost:*".into(), "http://127.0.0.1:*".into(), "http://[::1]:*".into()];
     origins.extend(args.allowed_origins.iter().cloned());
-    let config =
-        StreamableHttpServerConfig::default().with_allowed_hosts(hosts).with_allowed_origins(origins);
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .with_sse_retry(Some(SSE_RETRY));
     let mcp_server = server.clone();
     let service = StreamableHttpService::new(
         move || Ok(mcp_server.for_session()),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(Sessions::new(Arc::new(MemoryEventStore::new(EVENT_BUDGET)), SSE_RETRY)),
         config,
     );
     let guard_state = Guard {

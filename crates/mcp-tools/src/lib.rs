@@ -5,6 +5,8 @@
 //! what the tool marks retryable, serves cached results, records metrics, and turns long calls into jobs.
 
 mod config;
+#[cfg(feature = "conformance")]
+mod conformance;
 mod error;
 mod jobs;
 mod limiter;
