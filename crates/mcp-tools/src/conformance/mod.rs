@@ -26,7 +26,7 @@ pub(crate) fn png_base64() -> String {
 pub(crate) fn wav_base64() -> String {
     const RATE: u32 = 8000;
     let samples: Vec<u8> =
-        (0..RATE / 10).map(|i| if (i * 440 * 2 / RATE) % 2 == 0 { 0xa0 } else { 0x60 }).collect();
+        (0..RATE / 10).map(|i| if (i * 440 * 2 / RATE).is_multiple_of(2) { 0xa0 } else { 0x60 }).collect();
     let len = samples.len() as u32;
     let mut wav = Vec::with_capacity(44 + samples.len());
     wav.extend_from_slice(b"RIFF");
