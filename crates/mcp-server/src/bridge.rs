@@ -3,7 +3,6 @@
 // Logging and sampling are deprecated for 2026-07-28 peers (SEP-2577) and current for 2025-11-25 ones.
 #![allow(deprecated)]
 
-use crate::streams::StreamControl;
 use rmcp::RoleServer;
 use rmcp::model::{
     ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams, ElicitRequest,
@@ -11,6 +10,8 @@ use rmcp::model::{
 };
 use rmcp::service::{OriginatingRequestId, Peer, RequestContext};
 use tool_metadata::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled, ToolError};
+
+use crate::streams::StreamControl;
 
 /// A [`ClientBridge`] over one MCP peer, with the capabilities it declared.
 pub(crate) struct PeerBridge {

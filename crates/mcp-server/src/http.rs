@@ -1,4 +1,5 @@
-//! Streamable HTTP: `/mcp` (rmcp), `GET /health` and `GET /metrics`, behind a bearer token and an Origin check.
+//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), `GET /health`
+//! and `GET /metrics`, behind a bearer token and Host/Origin checks (DNS rebinding).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
