@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)] // xtask's output is for people
 
 mod bench;
+mod conformance;
 mod docs;
 mod tidy;
 
@@ -18,7 +19,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   test               build the binaries, then run every test (nextest when installed)
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
-  bench [AREA...]    benchmarks: router, research, index, testing (default: all)";
+  bench [AREA...]    benchmarks: router, research, index, testing (default: all)
+  conformance [--release-plain]
+                     the official MCP conformance suite against pipette-mcp --http with its fixtures
+                     (--release-plain: against the release build without them, reporting only)";
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +32,7 @@ fn main() -> std::process::ExitCode {
         Some("tidy") => tidy::run(&root()),
         Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("conformance") => conformance::run_suite(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return std::process::ExitCode::from(2);

@@ -4,19 +4,39 @@
 #![allow(deprecated)]
 
 use rmcp::RoleServer;
-use rmcp::model::{ClientCapabilities, CreateMessageRequestParams, ElicitRequestParams};
-use rmcp::service::Peer;
+use rmcp::model::{
+    ClientCapabilities, ClientResult, CreateMessageRequest, CreateMessageRequestParams, ElicitRequest,
+    ElicitRequestParams, GetExtensions as _, RequestId, ServerRequest,
+};
+use rmcp::service::{OriginatingRequestId, Peer, RequestContext};
 use tool_metadata::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled, ToolError};
+
+use crate::streams::StreamControl;
 
 /// A [`ClientBridge`] over one MCP peer, with the capabilities it declared.
 pub(crate) struct PeerBridge {
     peer: Peer<RoleServer>,
     capabilities: ClientCapabilities,
+    stream: Option<StreamControl>,
+    /// The call's request: sampling and elicitation requests name it so that streamable HTTP sends them
+    /// on the call's own SSE stream (SEP-2260; rmcp's task-local marker does not survive the router's
+    /// spawned call task).
+    origin: RequestId,
 }
 
 impl PeerBridge {
-    pub(crate) fn new(peer: Peer<RoleServer>, capabilities: Option<ClientCapabilities>) -> PeerBridge {
-        PeerBridge { peer, capabilities: capabilities.unwrap_or_default() }
+    pub(crate) fn new(context: &RequestContext<RoleServer>) -> PeerBridge {
+        PeerBridge {
+            peer: context.peer.clone(),
+            capabilities: context.client_capabilities().unwrap_or_default(),
+            stream: crate::streams::control_of(context),
+            origin: context.id.clone(),
+        }
+    }
+
+    async fn request(&self, mut request: ServerRequest) -> Result<ClientResult, rmcp::service::ServiceError> {
+        request.extensions_mut().insert(OriginatingRequestId(self.origin.clone()));
+        self.peer.send_request(request).await
     }
 }
 
@@ -50,9 +70,14 @@ impl ClientBridge for PeerBridge {
             }
             let params: CreateMessageRequestParams =
                 serde_json::from_value(params).map_err(|e| ToolError::internal(e.to_string()))?;
-            #[allow(deprecated)]
-            // sampling is deprecated by SEP-2577 for 2026-07-28 peers, current for 2025-11-25
-            let result = self.peer.create_message(params).await.map_err(|e| client_error("sampling", e))?;
+            params.validate().map_err(|e| {
+                ToolError::internal(format!("a sampling request pipette built is invalid: {e}"))
+            })?;
+            let request = ServerRequest::CreateMessageRequest(CreateMessageRequest::new(params));
+            let result = match self.request(request).await.map_err(|e| client_error("sampling", e))? {
+                ClientResult::CreateMessageResult(r) => r,
+                other => return Err(client_error("sampling", format!("unexpected answer {other:?}"))),
+            };
             let value = serde_json::to_value(&result).map_err(|e| ToolError::internal(e.to_string()))?;
             let text = match &value["content"] {
                 serde_json::Value::Array(blocks) => {
@@ -80,8 +105,11 @@ impl ClientBridge for PeerBridge {
             .map_err(|e| {
                 ToolError::internal(format!("an elicitation schema pipette built is invalid: {e}"))
             })?;
-            let result =
-                self.peer.create_elicitation(params).await.map_err(|e| client_error("elicitation", e))?;
+            let request = ServerRequest::ElicitRequest(ElicitRequest::new(params));
+            let result = match self.request(request).await.map_err(|e| client_error("elicitation", e))? {
+                ClientResult::ElicitResult(r) => r,
+                other => return Err(client_error("elicitation", format!("unexpected answer {other:?}"))),
+            };
             let value = serde_json::to_value(&result).map_err(|e| ToolError::internal(e.to_string()))?;
             let action = match value["action"].as_str() {
                 Some("accept") => ElicitAction::Accept,
@@ -90,6 +118,15 @@ impl ClientBridge for PeerBridge {
             };
             let content = value.get("content").filter(|c| !c.is_null()).cloned();
             Ok(Elicited { action, content })
+        })
+    }
+
+    fn close_stream(&self, retry: std::time::Duration) -> BridgeFuture<'_, bool> {
+        Box::pin(async move {
+            Ok(match &self.stream {
+                Some(stream) => stream.close(retry).await,
+                None => false,
+            })
         })
     }
 }

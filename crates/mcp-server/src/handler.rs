@@ -181,7 +181,7 @@ impl ServerHandler for PipetteServer {
         let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let bridge = PeerBridge::new(context.peer.clone(), context.client_capabilities());
+        let bridge = PeerBridge::new(&context);
         let options = CallOptions {
             progress: token.is_some().then_some(tx),
             cancel: context.ct.clone(),

@@ -1,4 +1,5 @@
-//! Streamable HTTP: `/mcp` (rmcp), `GET /health` and `GET /metrics`, behind a bearer token and an Origin check.
+//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), `GET /health`
+//! and `GET /metrics`, behind a bearer token and Host/Origin checks (DNS rebinding).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,10 +11,16 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mcp_tools::{CallOptions, CallOutcome};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
+use crate::events::MemoryEventStore;
+use crate::streams::Sessions;
 use crate::{PipetteServer, ServerArgs};
+
+/// How long a client waits before reconnecting to a closed SSE stream (the priming events' `retry`).
+const SSE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+/// The bytes of SSE events kept for clients that reconnect with `Last-Event-ID`.
+const EVENT_BUDGET: usize = 64 << 20;
 
 #[derive(Clone)]
 struct Guard {
@@ -102,12 +109,14 @@ pub(crate) async fn serve(server: PipetteServer, addr: SocketAddr, args: &Server
     let mut origins: Vec<String> =
         vec!["http://localhost:*".into(), "http://127.0.0.1:*".into(), "http://[::1]:*".into()];
     origins.extend(args.allowed_origins.iter().cloned());
-    let config =
-        StreamableHttpServerConfig::default().with_allowed_hosts(hosts).with_allowed_origins(origins);
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .with_sse_retry(Some(SSE_RETRY));
     let mcp_server = server.clone();
     let service = StreamableHttpService::new(
         move || Ok(mcp_server.for_session()),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(Sessions::new(Arc::new(MemoryEventStore::new(EVENT_BUDGET)), SSE_RETRY)),
         config,
     );
     let guard_state = Guard {

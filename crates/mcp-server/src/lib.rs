@@ -2,11 +2,13 @@
 
 mod bridge;
 mod completion;
+mod events;
 mod handler;
 mod http;
 mod logging;
 mod prompts;
 mod resources;
+mod streams;
 mod tasks;
 
 use std::net::SocketAddr;

@@ -6,6 +6,8 @@
 
 mod assist;
 mod config;
+#[cfg(feature = "conformance")]
+mod conformance;
 mod error;
 mod jobs;
 mod limiter;

@@ -76,4 +76,11 @@ pub trait ClientBridge: Send + Sync {
     fn sample(&self, request: SampleRequest) -> BridgeFuture<'_, Sampled>;
     /// Asks the person to fill a form: `schema` is a flat JSON Schema object of primitive properties.
     fn elicit(&self, message: String, schema: serde_json::Value) -> BridgeFuture<'_, Elicited>;
+    /// Closes the call's response stream now, so that the client reconnects (after `retry`) and receives
+    /// the result on the resumed stream: streamable HTTP's SSE polling (SEP-1699), for long calls behind
+    /// proxies that cut idle connections. False when the transport cannot (stdio, a JSON response).
+    fn close_stream(&self, retry: std::time::Duration) -> BridgeFuture<'_, bool> {
+        let _ = retry;
+        Box::pin(async { Ok(false) })
+    }
 }
