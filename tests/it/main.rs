@@ -1,6 +1,7 @@
 //! End-to-end tests: the router in-process, the real binaries over stdio and HTTP with rmcp's client, the CLI.
 
 mod cli;
+mod http;
 mod index;
 mod mcp;
 mod protocol;
