@@ -252,40 +252,19 @@ async fn http_requires_the_token_and_refuses_foreign_origins() {
 /// The 2026-07-28 era has no `initialize`: `server/discover` and per-request `_meta`. Spoken raw over stdio.
 #[tokio::test]
 async fn answers_the_2026_era_without_initialize() {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command("pipette-mcp", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
-    });
-    let mut ask = async |id: u64, method: &str, params: serde_json::Value| -> serde_json::Value {
-        let mut params = params;
-        params["_meta"] = meta.clone();
-        let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        stdin.write_all(format!("{req}\n").as_bytes()).await.unwrap();
-        let line =
-            tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.unwrap().unwrap().unwrap();
-        serde_json::from_str(&line).unwrap()
-    };
-    let discover = ask(1, "server/discover", json!({})).await;
+    let mut raw = Raw2026::start("pipette-mcp", dir.path());
+    let caps = json!({});
+    let discover = raw.ask(1, "server/discover", json!({}), &caps).await;
     let versions = discover["result"]["supportedVersions"].as_array().expect("versions").clone();
     assert!(versions.contains(&json!("2026-07-28")) && versions.contains(&json!("2025-11-25")), "{discover}");
-    let list = ask(2, "tools/list", json!({})).await;
+    let list = raw.ask(2, "tools/list", json!({}), &caps).await;
     let names: Vec<&str> =
         list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, PRODUCTION_TOOLS);
-    let health = ask(3, "tools/call", json!({"name": "health", "arguments": {}})).await;
+    let health = raw.ask(3, "tools/call", json!({"name": "health", "arguments": {}}), &caps).await;
     assert_eq!(health["result"]["structuredContent"]["status"], "ok", "{health}");
-    let bad = ask(4, "tools/call", json!({"name": "job_status", "arguments": {}})).await;
+    let bad = raw.ask(4, "tools/call", json!({"name": "job_status", "arguments": {}}), &caps).await;
     assert_eq!(bad["result"]["isError"], true);
     assert!(bad["result"]["content"][0]["text"].as_str().unwrap().contains("`job_id`"));
 }

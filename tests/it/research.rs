@@ -290,7 +290,10 @@ async fn two_processes_share_the_redis_cache_and_its_invalidation() {
     assert_eq!(analytics["entries"], 2, "one tool result and one upstream answer in this namespace");
 
     // An invalidation in one process is seen by the other.
-    assert_eq!(call_ok(&b, "invalidate_cache", json!({ "pattern": "*" })).await["removed"], 2);
+    assert_eq!(
+        call_ok(&b, "invalidate_cache", json!({ "pattern": "*", "confirm": true })).await["removed"],
+        2
+    );
     let third = call_ok(&a, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
     assert_eq!(third, first);
     assert_eq!(lab.hits("/eutils/efetch.fcgi"), 2, "the first process had to go upstream again");

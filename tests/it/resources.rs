@@ -356,52 +356,26 @@ async fn job_resources_notify_subscribers_over_http() {
 #[tokio::test]
 async fn a_2026_listen_stream_carries_job_updates() {
     use serde_json::{Value, json};
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = crate::support::command("pipette-mcp-test", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let meta = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
-        "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
-    });
+    let mut raw = crate::support::Raw2026::start("pipette-mcp-test", dir.path());
+    let caps = json!({});
     let mut seen: Vec<Value> = Vec::new();
-    let mut send = async |id: u64, method: &str, mut params: Value| {
-        params["_meta"] = meta.clone();
-        let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        stdin.write_all(format!("{req}\n").as_bytes()).await.unwrap();
-    };
-    let mut next = async || -> Value {
-        let line =
-            tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.unwrap().unwrap().unwrap();
-        serde_json::from_str(&line).unwrap()
-    };
-
-    send(1, "server/discover", json!({})).await;
-    let discover = next().await;
+    let discover = raw.ask(1, "server/discover", json!({}), &caps).await;
     assert_eq!(discover["result"]["capabilities"]["resources"]["subscribe"], true, "{discover}");
     let call = json!({"name": "fixture_slow", "arguments": {"ms": 1500, "text": "x", "async_mode": true}});
-    send(2, "tools/call", call).await;
-    let ticket = next().await;
+    let ticket = raw.ask(2, "tools/call", call, &caps).await;
     let job_id = ticket["result"]["structuredContent"]["job_id"].as_str().expect("a job ticket").to_owned();
     let uri = format!("job://{job_id}");
     let filter = json!({"notifications": {"resourceSubscriptions": [uri, "job://nope/extra"]}});
-    send(3, "subscriptions/listen", filter).await;
+    raw.send(3, "subscriptions/listen", filter, &caps).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while seen.iter().filter(|m| m["method"] == "notifications/resources/updated").count() < 2 {
         assert!(Instant::now() < deadline, "no resource updates on the listen stream: {seen:?}");
-        seen.push(next().await);
+        seen.push(raw.next().await);
     }
     let ack = seen.iter().find(|m| m["method"] == "notifications/subscriptions/acknowledged");
     let ack = ack.unwrap_or_else(|| panic!("the stream is acknowledged first: {seen:?}"));
     assert_eq!(ack["params"]["notifications"]["resourceSubscriptions"], json!([uri]), "{ack}");
     let update = seen.iter().find(|m| m["method"] == "notifications/resources/updated").unwrap();
     assert_eq!(update["params"]["uri"], uri.as_str(), "{update}");
-    child.kill().await.unwrap();
 }

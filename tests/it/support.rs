@@ -172,3 +172,73 @@ pub(crate) async fn call_with_progress(
     let seen = std::mem::take(&mut *client.progress.lock().unwrap());
     (result, seen)
 }
+
+/// A 2026-07-28 client spoken raw over stdio: no `initialize`; each request carries the protocol version,
+/// the client's capabilities and its info in `_meta`. Notifications received meanwhile are kept.
+pub(crate) struct Raw2026 {
+    _child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    pub(crate) notifications: Vec<serde_json::Value>,
+}
+
+impl Raw2026 {
+    pub(crate) fn start(name: &str, data_dir: &Path) -> Raw2026 {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = command(name, data_dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the server");
+        let stdin = child.stdin.take().expect("stdin");
+        let lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        Raw2026 { _child: child, stdin, lines, notifications: Vec::new() }
+    }
+
+    /// Sends request `id` with `caps` as the client's capabilities.
+    pub(crate) async fn send(
+        &mut self,
+        id: u64,
+        method: &str,
+        mut params: serde_json::Value,
+        caps: &serde_json::Value,
+    ) {
+        use tokio::io::AsyncWriteExt;
+        params["_meta"] = serde_json::json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": caps,
+            "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
+        });
+        let req = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.stdin.write_all(format!("{req}\n").as_bytes()).await.expect("write a request");
+    }
+
+    /// The next message from the server (10 s at most).
+    pub(crate) async fn next(&mut self) -> serde_json::Value {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
+            .await
+            .expect("the server answered in time")
+            .expect("read stdout")
+            .expect("the server is still there");
+        serde_json::from_str(&line).expect("a JSON-RPC message")
+    }
+
+    /// Sends request `id` and waits for its answer, keeping the notifications that come first.
+    pub(crate) async fn ask(
+        &mut self,
+        id: u64,
+        method: &str,
+        params: serde_json::Value,
+        caps: &serde_json::Value,
+    ) -> serde_json::Value {
+        self.send(id, method, params, caps).await;
+        loop {
+            let m = self.next().await;
+            if m["id"] == id {
+                return m;
+            }
+            self.notifications.push(m);
+        }
+    }
+}

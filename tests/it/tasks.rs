@@ -261,47 +261,16 @@ async fn job_tools_see_task_ids() {
 /// a task handle with `resultType: "task"`, then tasks/get; without the extension, tasks/get is refused.
 #[tokio::test]
 async fn the_2026_wire_carries_tasks() {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command("pipette-mcp-test", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let meta = |caps: Value| {
-        json!({
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": caps,
-            "io.modelcontextprotocol/clientInfo": {"name": "it", "version": "1"},
-        })
-    };
+    let mut raw = crate::support::Raw2026::start("pipette-mcp-test", dir.path());
     let tasks = json!({"extensions": {"io.modelcontextprotocol/tasks": {}}});
-    let mut ask = async |id: u64, method: &str, mut params: Value, caps: &Value| -> Value {
-        params["_meta"] = meta(caps.clone());
-        let req = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        stdin.write_all(format!("{req}\n").as_bytes()).await.unwrap();
-        loop {
-            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-            let v: Value = serde_json::from_str(&line).unwrap();
-            if v["id"] == id {
-                return v;
-            }
-        }
-    };
-    let discover = ask(1, "server/discover", json!({}), &tasks).await;
+    let discover = raw.ask(1, "server/discover", json!({}), &tasks).await;
     assert!(
         discover["result"]["capabilities"]["extensions"]["io.modelcontextprotocol/tasks"].is_object(),
         "{discover}"
     );
     let call = json!({"name": "fixture_slow", "arguments": {"ms": 200, "text": "raw", "async_mode": true}});
-    let created = ask(2, "tools/call", call.clone(), &tasks).await;
+    let created = raw.ask(2, "tools/call", call.clone(), &tasks).await;
     assert_eq!(created["result"]["resultType"], "task", "{created}");
     assert_eq!(created["result"]["status"], "working", "{created}");
     assert!(
@@ -312,7 +281,7 @@ async fn the_2026_wire_carries_tasks() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut n = 3;
     let done = loop {
-        let t = ask(n, "tasks/get", json!({"taskId": id}), &tasks).await;
+        let t = raw.ask(n, "tasks/get", json!({"taskId": id}), &tasks).await;
         n += 1;
         if t["result"]["status"] != "working" {
             break t;
@@ -325,9 +294,9 @@ async fn the_2026_wire_carries_tasks() {
 
     // Without the extension: the same call answers its job ticket inline, and tasks/get is refused.
     let none = json!({});
-    let plain = ask(100, "tools/call", call, &none).await;
+    let plain = raw.ask(100, "tools/call", call, &none).await;
     assert_ne!(plain["result"]["resultType"], "task", "{plain}");
     assert_eq!(plain["result"]["structuredContent"]["status"], "running", "{plain}");
-    let refused = ask(101, "tasks/get", json!({"taskId": id}), &none).await;
+    let refused = raw.ask(101, "tasks/get", json!({"taskId": id}), &none).await;
     assert_eq!(refused["error"]["code"], -32021, "missing client capability: {refused}");
 }
