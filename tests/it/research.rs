@@ -431,6 +431,13 @@ async fn research_results_are_indexed_on_request_and_searchable() {
     assert_eq!(hits["hits"][0]["doc_id"], PMID);
     assert_eq!(hits["hits"][0]["document"]["title"], title.as_str());
 
+    // The same call again, into a fresh index: indexed again (never skipped by the result cache).
+    call_ok(&conn, "index_drop", json!({ "id": "lit", "confirm": true })).await;
+    let again = call_ok(&conn, "pubmed_fetch", json!({ "pmids": [PMID], "index": "lit" })).await;
+    assert_eq!(again["indexed"]["added"], 1, "{again}");
+    let hits = call_ok(&conn, "index_search", json!({ "id": "lit", "query": "melanoma" })).await;
+    assert_eq!(hits["total_hits"], 1, "{hits}");
+
     let args = json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [], "index": "egfr-trials" });
     let matched = call_ok(&conn, "trials_match", args).await;
     assert_eq!(matched["indexed"]["added"], 1, "only the matches are indexed, not the excluded: {matched}");

@@ -184,6 +184,16 @@ fn cancelled(tool: &str) -> ToolError {
     ToolError::new(ErrorKind::Cancelled, format!("the call to `{tool}` was cancelled"))
 }
 
+/// Arguments that ask a call for a side effect besides its answer (the research tools' `index`: upsert the
+/// results into a local index). Such a call is neither answered from nor stored in the result cache: a hit
+/// would skip the side effect. (The upstream layer's own cache still spares the network.)
+const SIDE_EFFECT_ARGS: [&str; 1] = ["index"];
+
+fn cacheable(desc: &ToolDescriptor, args: &serde_json::Value) -> bool {
+    desc.cache_ttl_seconds.is_some()
+        && !SIDE_EFFECT_ARGS.iter().any(|k| args.get(k).is_some_and(|v| !v.is_null()))
+}
+
 fn cache_key(args: &serde_json::Value) -> String {
     // serde_json maps are sorted, so equal arguments serialize equally.
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -323,7 +333,7 @@ impl Router {
             return Err(err);
         }
 
-        let key = desc.cache_ttl_seconds.map(|_| cache_key(&args));
+        let key = cacheable(desc, &args).then(|| cache_key(&args));
         if let Some(key) = &key
             && let Some(bytes) = inner.cache.get(desc.name, key).await
             && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
