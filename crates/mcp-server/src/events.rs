@@ -55,8 +55,25 @@ impl std::fmt::Debug for MemoryEventStore {
     }
 }
 
+/// Counts bytes without keeping them.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn size_of(event: &ServerSseMessage) -> usize {
-    64 + event.message.as_ref().and_then(|m| serde_json::to_vec(m.as_ref()).ok()).map_or(0, |v| v.len())
+    let mut n = Counter(64);
+    if let Some(m) = event.message.as_ref() {
+        let _ = serde_json::to_writer(&mut n, m.as_ref());
+    }
+    n.0
 }
 
 /// A response or an error ends a request's stream.

@@ -105,6 +105,9 @@ pub(crate) fn set_level(session: u64, peer: Peer<RoleServer>, level: LoggingLeve
 
 /// Waits until the messages queued for `session` so far have been handed to its transport.
 pub(crate) async fn flush(session: u64) {
+    if MIN_RANK.load(Ordering::Relaxed) == NOBODY {
+        return; // nobody listens: nothing queued
+    }
     let rx = {
         let map = sessions().lock().unwrap_or_else(|p| p.into_inner());
         let Some(s) = map.get(&session) else { return };
@@ -215,10 +218,12 @@ fn ours(meta: &tracing::Metadata<'_>) -> bool {
 }
 
 fn enabled<S>(meta: &tracing::Metadata<'_>, _cx: &tracing_subscriber::layer::Context<'_, S>) -> bool {
+    let min = MIN_RANK.load(Ordering::Relaxed);
     if meta.is_span() {
-        return meta.name() == "mcp_call";
+        // The call's span only matters while some client listens: otherwise it is never built.
+        return meta.name() == "mcp_call" && min != NOBODY;
     }
-    ours(meta) && rank(from_tracing(meta.level())) >= MIN_RANK.load(Ordering::Relaxed)
+    ours(meta) && rank(from_tracing(meta.level())) >= min
 }
 
 fn interest(meta: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
