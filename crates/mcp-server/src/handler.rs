@@ -156,8 +156,10 @@ impl ServerHandler for PipetteServer {
             .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
             .with_instructions(
                 "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
-                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status. \
-                 Any tool accepts async_mode: true to start as a job at once.",
+                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
+                 (or as MCP tasks). Any tool accepts async_mode: true to start as a job at once. Read-only views \
+                 are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
+                 workflows are prompts (prompts/list).",
             )
     }
 
