@@ -291,6 +291,24 @@ impl Router {
         &self.inner.seen
     }
 
+    /// Calls `tool` and waits for its answer, however long its deadline allows (never a job): what
+    /// resources and prompts read through. A call still running at the budget is a timeout error.
+    pub async fn call_now(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+    ) -> Result<serde_json::Value, ToolError> {
+        const BUDGET_MS: u64 = 10 * 60 * 1000;
+        let options = CallOptions { inline_ms: Some(BUDGET_MS), ..CallOptions::default() };
+        match self.call(tool, arguments, options).await? {
+            CallOutcome::Done(v) => Ok(v),
+            CallOutcome::Job(t) => Err(ToolError::new(
+                ErrorKind::Timeout,
+                format!("`{tool}` is still running as job {}; read job://{} later", t.job_id, t.job_id),
+            )),
+        }
+    }
+
     /// Calls `tool` with `arguments` (a JSON object; `async_mode: true` starts it as a job).
     pub async fn call(
         &self,

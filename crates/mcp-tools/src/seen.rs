@@ -33,13 +33,13 @@ fn remember(list: &mut VecDeque<String>, id: &str) {
 }
 
 /// Whether `s` looks like a PMID (1 to 10 digits).
-pub(crate) fn is_pmid(s: &str) -> bool {
-    (1..=10).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+fn is_pmid(s: &str) -> bool {
+    core_scrapers::pubmed::normalize_pmid(s, "pmid").is_ok_and(|id| id == s)
 }
 
 /// Whether `s` is an NCT number (`NCT` and 8 digits, any case).
-pub(crate) fn is_nct_id(s: &str) -> bool {
-    s.len() == 11 && s[..3].eq_ignore_ascii_case("NCT") && s[3..].bytes().all(|b| b.is_ascii_digit())
+fn is_nct_id(s: &str) -> bool {
+    core_scrapers::trials::normalize_nct(s).is_ok_and(|id| id.eq_ignore_ascii_case(s))
 }
 
 impl SeenIds {

@@ -172,19 +172,25 @@ pub async fn fetch(upstreams: &Upstreams, pmids: &[String]) -> Result<FetchResul
     }
     let mut ids: Vec<String> = Vec::with_capacity(pmids.len());
     for raw in pmids {
-        let id = raw.trim().trim_start_matches("PMID:").trim();
-        if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ScrapeError::invalid(
-                "pmids",
-                format!("{raw:?} is not a PMID (digits only, e.g. 22663011)"),
-            ));
-        }
-        if !ids.iter().any(|seen| seen == id) {
-            ids.push(id.to_owned());
+        let id = normalize_pmid(raw, "pmids")?;
+        if !ids.contains(&id) {
+            ids.push(id);
         }
     }
     let (articles, not_found) = efetch_all(&upstreams.pubmed, &ids, &|| {}).await?;
     Ok(FetchResult { articles, not_found })
+}
+
+/// Checks and normalises a PMID (` PMID:22663011` → `22663011`: 1 to 10 digits); errors name `param`.
+pub fn normalize_pmid(raw: &str, param: &str) -> Result<String, ScrapeError> {
+    let id = raw.trim().trim_start_matches("PMID:").trim();
+    if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ScrapeError::invalid(
+            param,
+            format!("{raw:?} is not a PMID (digits only, e.g. 22663011)"),
+        ));
+    }
+    Ok(id.to_owned())
 }
 
 /// Fetches `ids` in batches, concurrently, and returns the articles in `ids` order plus the ids not found.
