@@ -66,10 +66,13 @@ async fn stdio_watcher(dir: &std::path::Path, upstream: &UpstreamServer) -> (WCo
     (conn, watcher)
 }
 
-async fn http_watcher(url: &str) -> (WConn, Watcher) {
+/// A session over HTTP with bearer `token` (sessions of one token are one principal: they share jobs).
+async fn http_watcher(url: &str, token: &str) -> (WConn, Watcher) {
     use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
     let watcher = Watcher::default();
-    let transport = StreamableHttpClientTransport::from_uri(url.to_owned());
+    let config = StreamableHttpClientTransportConfig::with_uri(url.to_owned()).auth_header(token.to_owned());
+    let transport = StreamableHttpClientTransport::from_config(config);
     let conn = watcher.clone().serve(transport).await.expect("initialize over HTTP");
     (conn, watcher)
 }
@@ -300,9 +303,9 @@ async fn until(what: &str, mut cond: impl FnMut() -> bool) {
 #[tokio::test]
 async fn job_resources_notify_subscribers_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let server = http_server("pipette-mcp-test", dir.path(), &[]).await;
-    let (a, wa) = http_watcher(&server.url).await;
-    let (b, wb) = http_watcher(&server.url).await;
+    let server = http_server("pipette-mcp-test", dir.path(), &[("PIPETTE_TOKEN", "team-token")]).await;
+    let (a, wa) = http_watcher(&server.url, "team-token").await;
+    let (b, wb) = http_watcher(&server.url, "team-token").await;
 
     // A slow job (10 steps of 300 ms) that both sessions follow.
     let ticket = tool(&a, "fixture_slow", json!({"ms": 3000, "text": "slow", "async_mode": true})).await;

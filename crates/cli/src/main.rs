@@ -25,6 +25,16 @@ struct Cli {
     /// Log filter for stderr.
     #[arg(long, global = true, env = "PIPETTE_LOG", default_value = "warn")]
     log: String,
+    /// A folder where projects (`test`) and JSONL inputs (`index add --jsonl`) may be; repeat it or
+    /// separate with `:`. Default: the data directory's `files` folder only.
+    #[arg(
+        long = "allow-root",
+        global = true,
+        env = "PIPETTE_ALLOWED_ROOTS",
+        value_delimiter = ':',
+        value_name = "DIR"
+    )]
+    allow_roots: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,34 +71,47 @@ enum Command {
     Molecules(cmd::molecules::MoleculesCmd),
 }
 
-async fn router(data_dir: Option<PathBuf>) -> anyhow::Result<mcp_tools::Router> {
+async fn router(data_dir: Option<PathBuf>, allow_roots: Vec<PathBuf>) -> anyhow::Result<mcp_tools::Router> {
     let mut config = mcp_tools::RouterConfig::from_env();
     if let Some(dir) = data_dir {
         config.data_dir = dir;
+    }
+    if !allow_roots.is_empty() {
+        config.allowed_roots = Some(allow_roots);
     }
     let metrics = mcp_tools::MetricsExporter::install().ok();
     mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))
 }
 
+/// The folders the domain commands may read and run in: `--allow-root` / `PIPETTE_ALLOWED_ROOTS`, else the
+/// data directory's `files` folder (the same rule as the server's).
+fn allowed_roots(cli: &Cli) -> Vec<PathBuf> {
+    let configured = (!cli.allow_roots.is_empty()).then_some(cli.allow_roots.as_slice());
+    let data_dir = cli.data_dir.clone().unwrap_or_else(|| mcp_tools::RouterConfig::from_env().data_dir);
+    mcp_tools::default_roots(configured, &data_dir)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(cli.json);
+    let roots = allowed_roots(&cli);
     match cli.command {
         // The router's own commands: the same registry and router as the server.
-        Command::Tools => cmd::router::tools(&router(cli.data_dir).await?, &out),
+        Command::Tools => cmd::router::tools(&router(cli.data_dir, cli.allow_roots).await?, &out),
         Command::Call { tool, args } => {
-            cmd::router::call(&router(cli.data_dir).await?, &tool, &args, &out).await
+            cmd::router::call(&router(cli.data_dir, cli.allow_roots).await?, &tool, &args, &out).await
         }
-        Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir).await?, c, &out).await,
+        Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir, cli.allow_roots).await?, c, &out).await,
         // The domain commands call the cores directly.
         Command::Pubmed(c) => cmd::pubmed::run(c, &out).await,
         Command::Molecules(c) => cmd::molecules::run(c, &out).await,
-        Command::Test(c) => cmd::test::run(c, &out).await,
+        Command::Test(c) => cmd::test::run(c, &out, &roots).await,
         Command::Trials(c) => cmd::trials::run(*c, &out).await,
         Command::Index(c) => {
             let mut config = core_indexing::IndexConfig::from_env();
             if let Some(dir) = &cli.data_dir {
                 config.data_dir = dir.join("indexes");
             }
+            config.allowed_roots = roots;
             cmd::index::run_with(c, &out, config).await
         }
     }

@@ -21,15 +21,14 @@ pub struct IndexConfig {
 }
 
 impl Default for IndexConfig {
-    /// Production defaults: the platform data directory (`<data_dir>/pipette/indexes`), and the
-    /// current directory as the only allowed root.
+    /// Production defaults: the platform data directory (`<data_dir>/pipette/indexes`), and no allowed root
+    /// (JSONL input files are refused until a root is configured).
     fn default() -> Self {
         let data_dir =
             dirs::data_dir().unwrap_or_else(|| PathBuf::from(".pipette")).join("pipette").join("indexes");
-        let allowed_roots = std::env::current_dir().map(|d| vec![d]).unwrap_or_default();
         IndexConfig {
             data_dir,
-            allowed_roots,
+            allowed_roots: Vec::new(),
             default_options: IndexOptions::default(),
             metrics_flush_interval: std::time::Duration::from_secs(10),
         }
@@ -61,23 +60,54 @@ impl IndexConfig {
             ..IndexConfig::default()
         }
     }
+}
 
-    /// Resolves `path` (relative paths against the current directory, symlinks followed) and
-    /// checks that it lies under an allowed root.
-    pub(crate) fn resolve_input(&self, path: &str) -> Result<PathBuf, IndexError> {
-        if path.is_empty() || path.contains('\0') {
-            return Err(IndexError::invalid("jsonl_path", "must be a non-empty path without NUL bytes"));
-        }
-        let resolved = std::fs::canonicalize(Path::new(path))
-            .map_err(|e| IndexError::io(format!("resolving jsonl_path `{path}`"), e))?;
-        let roots: Vec<PathBuf> =
-            self.allowed_roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
-        if roots.iter().any(|root| resolved.starts_with(root)) {
-            Ok(resolved)
-        } else {
-            Err(IndexError::PathNotAllowed { path: resolved, roots: self.allowed_roots.clone() })
+/// Resolves `path` (relative paths against the current directory, symlinks followed) and checks that it lies
+/// under one of `roots`. A path that is outside every root even before it is resolved is refused without
+/// touching the file system, so the answer never tells whether a file outside the roots exists.
+pub(crate) fn resolve_input(roots: &[PathBuf], path: &str) -> Result<PathBuf, IndexError> {
+    if path.is_empty() || path.contains('\0') {
+        return Err(IndexError::invalid("jsonl_path", "must be a non-empty path without NUL bytes"));
+    }
+    let not_allowed = |path: PathBuf| IndexError::PathNotAllowed { path, roots: roots.to_vec() };
+    let lexical = lexical_absolute(Path::new(path));
+    let canonical_roots: Vec<PathBuf> = roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
+    let lexically_inside = roots
+        .iter()
+        .map(|r| lexical_absolute(r))
+        .chain(canonical_roots.iter().cloned())
+        .any(|r| lexical.starts_with(&r));
+    if !lexically_inside {
+        return Err(not_allowed(lexical));
+    }
+    let resolved = std::fs::canonicalize(&lexical)
+        .map_err(|e| IndexError::io(format!("resolving jsonl_path `{path}`"), e))?;
+    if canonical_roots.iter().any(|root| resolved.starts_with(root)) {
+        Ok(resolved)
+    } else {
+        Err(not_allowed(resolved))
+    }
+}
+
+/// `path` made absolute against the current directory, with `.` and `..` applied without touching the
+/// file system.
+fn lexical_absolute(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
         }
     }
+    out
 }
 
 /// Per-index settings; all can be changed later with `config_update` without a rebuild.

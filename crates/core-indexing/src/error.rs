@@ -37,8 +37,10 @@ pub enum IndexError {
     },
     /// A JSONL input file lies outside the allowed roots.
     #[error(
-        "path `{}` is outside the allowed roots ({}): move the file under one of them or extend \
-         PIPETTE_ALLOWED_ROOTS", path.display(), roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ")
+        "path `{}` is outside the allowed roots ({}): move the file under one of them, add its folder to \
+         PIPETTE_ALLOWED_ROOTS, or declare it as a root in your MCP client", path.display(),
+         if roots.is_empty() { "none is configured".to_owned() }
+         else { roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", ") }
     )]
     PathNotAllowed {
         /// The path as resolved (symlinks followed).

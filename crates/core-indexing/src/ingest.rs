@@ -161,7 +161,7 @@ impl IndexManager {
         let upsert = req.upsert.unwrap_or(true);
         let path = match (&req.documents, &req.jsonl_path) {
             (Some(_), None) => None,
-            (None, Some(p)) => Some(self.config.resolve_input(p)?),
+            (None, Some(p)) => Some(crate::config::resolve_input(&self.allowed_roots(), p)?),
             _ => {
                 return Err(IndexError::invalid(
                     "documents",

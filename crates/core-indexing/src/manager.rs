@@ -29,6 +29,8 @@ pub(crate) const MAX_SHARDS: usize = 64;
 /// second writer on the same index (another process) is refused with [`IndexError::WriterBusy`].
 pub struct IndexManager {
     pub(crate) config: IndexConfig,
+    /// Where JSONL input files may be (starts as `config.allowed_roots`; see `set_allowed_roots`).
+    allowed_roots: RwLock<Vec<PathBuf>>,
     pub(crate) loaded: RwLock<HashMap<String, Arc<LoadedIndex>>>,
     /// Serializes load, create, unload, drop and reshard.
     pub(crate) lifecycle: Mutex<()>,
@@ -55,6 +57,7 @@ impl IndexManager {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| IndexError::io(format!("creating {}", config.data_dir.display()), e))?;
         let manager = IndexManager {
+            allowed_roots: RwLock::new(config.allowed_roots.clone()),
             config,
             loaded: RwLock::new(HashMap::new()),
             lifecycle: Mutex::new(()),
@@ -67,6 +70,17 @@ impl IndexManager {
     /// The configuration in use.
     pub fn config(&self) -> &IndexConfig {
         &self.config
+    }
+
+    /// Replaces the directories JSONL input files may be read from (e.g. with the roots an MCP client
+    /// declared).
+    pub fn set_allowed_roots(&self, roots: Vec<PathBuf>) {
+        *self.allowed_roots.write() = roots;
+    }
+
+    /// The directories JSONL input files may be read from now.
+    pub fn allowed_roots(&self) -> Vec<PathBuf> {
+        self.allowed_roots.read().clone()
     }
 
     fn remove_stale_temp_dirs(&self) {

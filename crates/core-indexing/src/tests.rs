@@ -305,6 +305,31 @@ fn jsonl_input_under_allowed_roots_only() {
 }
 
 #[test]
+fn paths_outside_the_roots_answer_alike_whether_or_not_they_exist() {
+    let f = fixture();
+    create(&f.mgr, "o", 1, None);
+    let existing = f.dir.path().join("exists-outside.jsonl");
+    std::fs::write(&existing, "{\"id\": \"x\"}\n").unwrap();
+    let missing = f.dir.path().join("no_such_zz.jsonl");
+    let req = |path: &std::path::Path| AddRequest {
+        id: "o".into(),
+        jsonl_path: Some(path.display().to_string()),
+        ..AddRequest::default()
+    };
+    let a = f.mgr.add(&req(&existing), &no_progress).unwrap_err();
+    let b = f.mgr.add(&req(&missing), &no_progress).unwrap_err();
+    assert!(matches!(a, IndexError::PathNotAllowed { .. }), "{a}");
+    assert!(matches!(b, IndexError::PathNotAllowed { .. }), "{b}");
+    assert_eq!(a.kind(), b.kind());
+    // with the roots replaced, the other folder is allowed and the first is not
+    f.mgr.set_allowed_roots(vec![f.dir.path().to_path_buf()]);
+    assert_eq!(f.mgr.add(&req(&existing), &no_progress).unwrap().added, 1);
+    f.mgr.set_allowed_roots(Vec::new());
+    let c = f.mgr.add(&req(&existing), &no_progress).unwrap_err();
+    assert!(c.to_string().contains("none is configured"), "{c}");
+}
+
+#[test]
 fn search_features() {
     let f = fixture();
     create(&f.mgr, "s", 1, None);

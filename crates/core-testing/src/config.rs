@@ -9,7 +9,7 @@ use crate::AllowedRoots;
 /// `PIPETTE_*` variables over it.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where projects may live (`PIPETTE_ALLOWED_ROOTS`, default: the current directory).
+    /// Where projects may live (`PIPETTE_ALLOWED_ROOTS`, default: nowhere; the binaries choose a safe default).
     pub allowed_roots: AllowedRoots,
     /// Where the last run's failures are remembered, per project
     /// (`$PIPETTE_DATA_DIR/testing`, default: the user's data directory + `pipette/testing`).
@@ -36,7 +36,7 @@ pub const DATA_DIR_ENV: &str = "PIPETTE_DATA_DIR";
 impl Default for Config {
     fn default() -> Self {
         Self {
-            allowed_roots: AllowedRoots::current_dir(),
+            allowed_roots: AllowedRoots::none(),
             state_dir: default_state_dir(None),
             max_parallel: 2,
             default_timeout: Duration::from_secs(600),

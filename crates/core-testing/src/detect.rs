@@ -413,10 +413,9 @@ fn find_test_files(project: &Path) -> (u64, bool) {
 pub(crate) async fn probe_tools(
     project: &Path,
     info: &ProjectInfo,
-    config: &crate::Config,
+    roots: &crate::AllowedRoots,
 ) -> Vec<ToolStatus> {
     let mut tools = Vec::new();
-    let roots = &config.allowed_roots;
     let spec = |program: &str| -> Option<ChildSpec> {
         let mut spec = ChildSpec::new(program, project, roots).ok()?.timeout(Duration::from_secs(30));
         if let Some(venv) = &info.venv {

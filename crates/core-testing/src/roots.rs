@@ -36,15 +36,20 @@ impl AllowedRoots {
         Ok(out)
     }
 
-    /// Roots from `PIPETTE_ALLOWED_ROOTS` (`:`-separated), else the current directory.
+    /// Roots from `PIPETTE_ALLOWED_ROOTS` (`:`-separated), else none (the caller chooses a safe default).
     ///
     /// Entries that do not exist are skipped with a warning; if none is left, nothing is allowed
     /// and every request is refused with an error that says so.
     pub fn from_env() -> Self {
         match std::env::var(ALLOWED_ROOTS_ENV) {
             Ok(value) if !value.trim().is_empty() => Self::parse_list(&value),
-            _ => Self::current_dir(),
+            _ => Self::none(),
         }
+    }
+
+    /// No root: every path is refused, with an error that says how to allow a folder.
+    pub fn none() -> Self {
+        Self { roots: Vec::new(), given: Vec::new() }
     }
 
     /// Parses a `:`-separated list, skipping entries that do not exist.
@@ -99,7 +104,8 @@ impl AllowedRoots {
                 name,
                 format!(
                     "no allowed root is configured, so no path is allowed; set {ALLOWED_ROOTS_ENV} \
-                     to a ':'-separated list of existing directories"
+                     to a ':'-separated list of existing directories, or declare the folder as a root in \
+                     your MCP client"
                 ),
             ));
         }
@@ -149,8 +155,8 @@ impl AllowedRoots {
         TestingError::invalid(
             name,
             format!(
-                "{why}; allowed roots: {roots}. Pass a path under one of them, or add a root to \
-                 {ALLOWED_ROOTS_ENV}"
+                "{why}; allowed roots: {roots}. Pass a path under one of them, add a root to \
+                 {ALLOWED_ROOTS_ENV}, or declare the folder as a root in your MCP client"
             ),
         )
     }

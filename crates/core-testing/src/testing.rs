@@ -32,6 +32,8 @@ pub struct Testing {
 
 struct Inner {
     config: Config,
+    /// Where projects may be now (starts as `config.allowed_roots`; see `set_allowed_roots`).
+    roots: std::sync::RwLock<crate::AllowedRoots>,
     limit: Semaphore,
     state_lock: Mutex<()>,
 }
@@ -63,7 +65,8 @@ impl Testing {
     /// A service with this configuration.
     pub fn new(config: Config) -> Self {
         let limit = Semaphore::new(config.max_parallel.max(1));
-        Self { inner: Arc::new(Inner { config, limit, state_lock: Mutex::new(()) }) }
+        let roots = std::sync::RwLock::new(config.allowed_roots.clone());
+        Self { inner: Arc::new(Inner { config, roots, limit, state_lock: Mutex::new(()) }) }
     }
 
     /// A service configured from the environment ([`Config::from_env`]).
@@ -76,11 +79,21 @@ impl Testing {
         &self.inner.config
     }
 
+    /// Replaces the directories projects may be in (e.g. with the roots an MCP client declared).
+    pub fn set_allowed_roots(&self, roots: crate::AllowedRoots) {
+        *self.inner.roots.write().unwrap_or_else(|p| p.into_inner()) = roots;
+    }
+
+    /// The directories projects may be in now.
+    pub fn allowed_roots(&self) -> crate::AllowedRoots {
+        self.inner.roots.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// `test_detect`: what the project uses, and which of those tools are installed.
     pub async fn detect(&self, request: &DetectRequest) -> Result<Detection, TestingError> {
         let project = self.project(&request.path)?;
         let info = self.inspect(&project).await?;
-        let tools = probe_tools(&project, &info, self.config()).await;
+        let tools = probe_tools(&project, &info, &self.allowed_roots()).await;
         Ok(Detection {
             project: project.display().to_string(),
             test_runners: info.test_runners(),
@@ -238,7 +251,7 @@ impl Testing {
     }
 
     fn project(&self, path: &Path) -> Result<PathBuf, TestingError> {
-        let project = self.config().allowed_roots.resolve("path", path)?;
+        let project = self.allowed_roots().resolve("path", path)?;
         if !project.is_dir() {
             return Err(TestingError::invalid("path", format!("{} is not a directory", project.display())));
         }
@@ -278,6 +291,8 @@ impl Testing {
         let started = Instant::now();
         let hub = ProgressHub::new(progress, plan.len());
         let config = self.config();
+        let roots = self.allowed_roots();
+        let roots = &roots;
         let runs = plan.iter().enumerate().map(|(i, planned)| {
             let hub = &hub;
             async move {
@@ -291,6 +306,7 @@ impl Testing {
                     project,
                     info,
                     config,
+                    roots,
                     timeout: options.timeout,
                     env: options.env,
                     filter: planned.filter.as_deref(),

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Router, ToolError, ToolInfo};
+use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Principal, Router, ToolError, ToolInfo};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
     CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse,
@@ -33,6 +33,10 @@ pub struct PipetteServer {
     router: Router,
     tools: Arc<Vec<Tool>>,
     session: u64,
+    /// Who an HTTP session without a token acts as: one random principal per session.
+    session_principal: Principal,
+    /// Whether this (stdio) session's client roots were read since they last changed.
+    roots_read: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) subscriptions: Arc<resources::Subscriptions>,
 }
 
@@ -122,12 +126,78 @@ impl PipetteServer {
     pub fn new(router: Router) -> PipetteServer {
         let tools = router.registry().tools().iter().map(to_tool).collect();
         let subscriptions = Arc::new(resources::Subscriptions::new(router.clone()));
-        PipetteServer { router, tools: Arc::new(tools), session: 0, subscriptions }.for_session()
+        PipetteServer {
+            router,
+            tools: Arc::new(tools),
+            session: 0,
+            session_principal: Principal::anonymous(),
+            roots_read: Arc::default(),
+            subscriptions,
+        }
+        .for_session()
     }
 
-    /// A handler for a new MCP session: same router and tools, its own session tag.
+    /// A handler for a new MCP session: same router and tools, its own session tag (and, for an HTTP
+    /// session without a token, its own principal).
     pub fn for_session(&self) -> PipetteServer {
-        PipetteServer { session: NEXT_SESSION.fetch_add(1, Ordering::Relaxed), ..self.clone() }
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        PipetteServer {
+            session: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            session_principal: Principal::named(format!("session-{}", &tag[..16]), false),
+            roots_read: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// Who a request acts for. stdio (no HTTP request behind it): the local user. HTTP: the principal of
+    /// its bearer token when it has one, else its session's own principal, else (a request without a
+    /// session: 2026-07-28 stateless) `anonymous`, which can follow a job by id but lists nothing.
+    pub(crate) fn principal(&self, context: &RequestContext<RoleServer>) -> Principal {
+        let Some(parts) = context.extensions.get::<axum::http::request::Parts>() else {
+            return Principal::local();
+        };
+        if let Some(auth) = crate::http::authenticated(parts) {
+            return Principal::named(auth.principal, auth.operator);
+        }
+        if parts.headers.contains_key("mcp-session-id") {
+            return self.session_principal.clone();
+        }
+        Principal::anonymous()
+    }
+
+    /// Before a call that reads files or runs projects: a local (stdio) client that declared `roots` has
+    /// them read once (again after `notifications/roots/list_changed`) and allowed, unless
+    /// `PIPETTE_ALLOWED_ROOTS` is set. HTTP clients' roots are never used: their files are not this
+    /// machine's.
+    async fn read_client_roots(&self, tool: &str, context: &RequestContext<RoleServer>) {
+        let needs_files = self.router.registry().get(tool).is_some_and(|t| {
+            matches!(t.descriptor.category, mcp_tools::Category::Testing | mcp_tools::Category::Indexing)
+        });
+        if !needs_files
+            || self.roots_read.load(Ordering::Acquire)
+            || context.extensions.get::<axum::http::request::Parts>().is_some()
+            || context.peer.peer_info().is_none()
+            || context.client_capabilities().is_none_or(|c| c.roots.is_none())
+        {
+            return;
+        }
+        let Some(roots) = self.router.roots().filter(|r| r.accepts_client_roots()) else { return };
+        self.roots_read.store(true, Ordering::Release);
+        match tokio::time::timeout(std::time::Duration::from_secs(5), context.peer.list_roots()).await {
+            Ok(Ok(list)) => {
+                let uris: Vec<String> = list.roots.iter().map(|r| r.uri.clone()).collect();
+                roots.set_client_roots(&uris);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the client's roots/list failed; using the default roots")
+            }
+            Err(_) => tracing::warn!("the client did not answer roots/list in 5 s; using the default roots"),
+        }
+    }
+
+    /// The router, acting for the request's principal.
+    pub(crate) fn router_for(&self, context: &RequestContext<RoleServer>) -> Router {
+        self.router.acting_for(self.principal(context))
     }
 
     /// This handler's session tag (logs and subscriptions are kept per session).
@@ -191,7 +261,9 @@ impl ServerHandler for PipetteServer {
             client: Some(Arc::new(bridge)),
         };
         let span = tracing::info_span!("mcp_call", mcp_session = self.session, tool = %request.name);
-        let call = self.router.call(&request.name, args, options).instrument(span);
+        let router = self.router_for(&context);
+        self.read_client_roots(&request.name, &context).await;
+        let call = router.call(&request.name, args, options).instrument(span);
         tokio::pin!(call);
         let notify = |update: tool_metadata::ProgressUpdate| {
             let peer = context.peer.clone();
@@ -222,7 +294,7 @@ impl ServerHandler for PipetteServer {
             Ok(CallOutcome::Done(value)) => Ok(done_result(value).into()),
             // A client that speaks Tasks gets its job as a task (task id = job id).
             Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
-                Ok(tasks::created(&self.router, &ticket, &context))
+                Ok(tasks::created(&router, &ticket, &context))
             }
             Ok(job @ CallOutcome::Job(_)) => Ok(CallToolResult::structured(job.into_value()).into()),
             Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
@@ -231,6 +303,10 @@ impl ServerHandler for PipetteServer {
             )),
             Err(e) => Ok(error_result(&e).into()),
         }
+    }
+
+    async fn on_roots_list_changed(&self, _context: rmcp::service::NotificationContext<RoleServer>) {
+        self.roots_read.store(false, Ordering::Release);
     }
 
     async fn set_level(
@@ -253,17 +329,17 @@ impl ServerHandler for PipetteServer {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(&self.router, request).await.map(Into::into)
+        prompts::get(&self.router_for(&context), request).await.map(Into::into)
     }
 
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        resources::list(&self.router).await
+        resources::list(&self.router_for(&context)).await
     }
 
     async fn list_resource_templates(
@@ -277,9 +353,9 @@ impl ServerHandler for PipetteServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        resources::read(&self.router, &request.uri).await.map(Into::into)
+        resources::read(&self.router_for(&context), &request.uri).await.map(Into::into)
     }
 
     async fn subscribe(
@@ -288,6 +364,7 @@ impl ServerHandler for PipetteServer {
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
         self.subscriptions.subscribe(
+            &self.router_for(&context),
             self.session,
             resources::Target::Peer(context.peer.clone()),
             &request.uri,
@@ -306,9 +383,10 @@ impl ServerHandler for PipetteServer {
         static NEXT_LISTEN: AtomicU64 = AtomicU64::new(1 << 62);
         let id = NEXT_LISTEN.fetch_add(1, Ordering::Relaxed);
         let uris = context.accepted().resource_subscriptions.clone().unwrap_or_default();
+        let router = self.router_for(context.request_context());
         for uri in &uris {
             let target = resources::Target::Listen(context.sink().clone());
-            self.subscriptions.subscribe(id, target, uri)?;
+            self.subscriptions.subscribe(&router, id, target, uri)?;
         }
         context.cancelled().await;
         for uri in &uris {
@@ -329,33 +407,33 @@ impl ServerHandler for PipetteServer {
     async fn complete(
         &self,
         request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        completion::complete(&self.router, request).await
+        completion::complete(&self.router_for(&context), request).await
     }
 
     async fn get_task(
         &self,
         request: GetTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, McpError> {
-        tasks::get(&self.router, &request.task_id)
+        tasks::get(&self.router_for(&context), &request.task_id)
     }
 
     async fn cancel_task(
         &self,
         request: CancelTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        tasks::cancel(&self.router, &request.task_id).await
+        tasks::cancel(&self.router_for(&context), &request.task_id).await
     }
 
     async fn update_task(
         &self,
         request: UpdateTaskParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        tasks::update(&self.router, &request.task_id)
+        tasks::update(&self.router_for(&context), &request.task_id)
     }
 
     async fn on_custom_request(
@@ -363,6 +441,6 @@ impl ServerHandler for PipetteServer {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        tasks::custom(&self.router, request, context).await
+        tasks::custom(&self.router_for(&context), request, context).await
     }
 }

@@ -22,6 +22,18 @@ const SSE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 /// The bytes of SSE events kept for clients that reconnect with `Last-Event-ID`.
 const EVENT_BUDGET: usize = 64 << 20;
 
+/// The principal a request's bearer token stands for (set by the guard on authenticated requests).
+#[derive(Clone, Debug)]
+pub(crate) struct Authenticated {
+    pub(crate) principal: Arc<str>,
+    pub(crate) operator: bool,
+}
+
+/// The principal of an authenticated HTTP request, from the request parts rmcp hands the handler.
+pub(crate) fn authenticated(parts: &axum::http::request::Parts) -> Option<Authenticated> {
+    parts.extensions.get::<Authenticated>().cloned()
+}
+
 #[derive(Clone)]
 struct Guard {
     token: Option<Arc<str>>,
@@ -38,7 +50,7 @@ fn loopback_origin(origin: &str) -> bool {
     matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]")
 }
 
-async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
+async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response {
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         if !loopback_origin(origin) && !g.origins.iter().any(|o| o == origin) {
@@ -63,6 +75,7 @@ async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
             return (StatusCode::UNAUTHORIZED, headers, "missing or wrong bearer token (PIPETTE_TOKEN)")
                 .into_response();
         }
+        req.extensions_mut().insert(Authenticated { principal: Arc::from("token"), operator: false });
     }
     next.run(req).await
 }

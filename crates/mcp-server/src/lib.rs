@@ -54,8 +54,13 @@ pub fn init_logging(filter: &str) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // rmcp logs whole requests (tool arguments, secrets included) at debug: keep it at info unless the
+    // filter names rmcp itself.
+    let verbose = filter.contains("debug") || filter.contains("trace");
+    let filter =
+        if verbose && !filter.contains("rmcp") { format!("{filter},rmcp=info") } else { filter.to_owned() };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=info"));
     let stderr =
         tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_filter(filter);
     let clients = logging::McpLogLayer.with_filter(logging::filter());

@@ -139,9 +139,20 @@ impl Subscriptions {
         Subscriptions { router, by_uri: Arc::new(Mutex::new(HashMap::new())), feed: OnceLock::new() }
     }
 
-    pub(crate) fn subscribe(&self, session: u64, peer: Target, uri: &str) -> Result<(), McpError> {
+    /// Subscribes `session` to `uri`, when the router's principal may read it (another principal's job
+    /// reads as unknown).
+    pub(crate) fn subscribe(
+        &self,
+        router: &Router,
+        session: u64,
+        peer: Target,
+        uri: &str,
+    ) -> Result<(), McpError> {
         if protocol::match_resource(uri).is_none() {
             return Err(McpError::resource_not_found(format!("no resource matches {uri}"), None));
+        }
+        if let Some(job_id) = uri.strip_prefix("job://") {
+            router.jobs().get(router.principal(), job_id).map_err(|e| to_mcp_error(&e))?;
         }
         self.feed.get_or_init(|| follow_jobs(&self.router, Arc::downgrade(&self.by_uri)));
         let mut map = lock(&self.by_uri);

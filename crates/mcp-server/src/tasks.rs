@@ -54,7 +54,7 @@ fn watch(router: Router, peer: Peer<RoleServer>, task_id: String) {
         let mut last = TaskStatus::Working; // what the CreateTaskResult said
         while !peer.is_transport_closed() {
             tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS / 2)).await;
-            let Ok(rec) = router.jobs().get(&task_id) else { return };
+            let Ok(rec) = router.jobs().get(router.principal(), &task_id) else { return };
             let task = detailed(&rec);
             if task.status() != last {
                 last = task.status();
@@ -137,7 +137,7 @@ pub(crate) fn detailed(rec: &JobRecord) -> DetailedTask {
 }
 
 fn record(router: &Router, task_id: &str) -> Result<JobRecord, McpError> {
-    router.jobs().get(task_id).map_err(|e| {
+    router.jobs().get(router.principal(), task_id).map_err(|e| {
         McpError::invalid_params(
             format!("no task `{task_id}` (task ids are job ids; job_list shows them)"),
             serde_json::to_value(e).ok(),
@@ -153,7 +153,7 @@ pub(crate) fn get(router: &Router, task_id: &str) -> Result<GetTaskResult, McpEr
 /// `tasks/cancel`: cancels the job and waits briefly until it has stopped. Cancelling a finished or
 /// unknown task is acknowledged and changes nothing (cancellation is cooperative).
 pub(crate) async fn cancel(router: &Router, task_id: &str) -> Result<(), McpError> {
-    match router.jobs().cancel(task_id).await {
+    match router.jobs().cancel(router.principal(), task_id).await {
         Ok(rec) => tracing::info!(task_id, status = rec.status.as_str(), "task cancel requested"),
         Err(e) => tracing::info!(task_id, error = %e, "task cancel not applied"),
     }
@@ -248,7 +248,7 @@ fn list(router: &Router, cursor: Option<&str>) -> Result<serde_json::Value, McpE
     };
     let jobs = router
         .jobs()
-        .list(None, None, offset + PAGE + 1)
+        .list(router.principal(), None, None, offset + PAGE + 1)
         .map_err(|e| McpError::internal_error(e.message.clone(), None))?;
     let more = jobs.len() > offset + PAGE;
     let tasks: Vec<serde_json::Value> = jobs.iter().skip(offset).take(PAGE).map(legacy_task).collect();

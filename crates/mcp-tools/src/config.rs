@@ -20,6 +20,9 @@ pub struct RouterConfig {
     pub inline_overrides: std::collections::HashMap<String, u64>,
     /// Where jobs and indexes live (`PIPETTE_DATA_DIR`, default the platform data dir + `pipette`).
     pub data_dir: PathBuf,
+    /// Where projects and input files may be (`PIPETTE_ALLOWED_ROOTS`, `:`-separated). `None`: the data
+    /// directory's `files` folder, plus the roots a local MCP client declares.
+    pub allowed_roots: Option<Vec<PathBuf>>,
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -47,6 +50,7 @@ impl Default for RouterConfig {
             inline_ms_override: None,
             inline_overrides: Default::default(),
             data_dir: default_data_dir(),
+            allowed_roots: None,
         }
     }
 }
@@ -65,6 +69,11 @@ impl RouterConfig {
                 .map(|v| parse_overrides(&v))
                 .unwrap_or_default(),
             data_dir: d.data_dir,
+            allowed_roots: std::env::var("PIPETTE_ALLOWED_ROOTS").ok().and_then(|v| {
+                let roots: Vec<PathBuf> =
+                    v.split(':').map(str::trim).filter(|e| !e.is_empty()).map(PathBuf::from).collect();
+                (!roots.is_empty()).then_some(roots)
+            }),
         }
     }
 }

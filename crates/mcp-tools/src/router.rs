@@ -9,8 +9,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tool_metadata::{
-    Category, ClientBridge, ErrorKind, Extensions, Progress, ProgressSink, ProgressUpdate, RetryPolicy,
-    Runtime, ToolContext, ToolDescriptor, ToolError,
+    Category, ClientBridge, ErrorKind, Extensions, Principal, Progress, ProgressSink, ProgressUpdate,
+    RetryPolicy, Runtime, ToolContext, ToolDescriptor, ToolError,
 };
 
 use crate::jobs::{JobManager, JobTicket};
@@ -87,14 +87,20 @@ struct Inner {
 }
 
 /// Dispatches every call by its runtime, with limits, deadlines, retries, caching, metrics and jobs.
+/// A router acts for one [`Principal`] (the local user unless a face says otherwise with
+/// [`Router::acting_for`]): the jobs its calls become are that principal's.
 #[derive(Clone)]
 pub struct Router {
     inner: Arc<Inner>,
+    principal: Principal,
 }
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router").field("tools", &self.inner.registry.tools().len()).finish()
+        f.debug_struct("Router")
+            .field("tools", &self.inner.registry.tools().len())
+            .field("principal", &self.principal.name())
+            .finish()
     }
 }
 
@@ -273,7 +279,18 @@ impl Router {
                 cache,
                 extensions: Arc::new(extensions),
             }),
+            principal: Principal::local(),
         })
+    }
+
+    /// The same router, acting for `principal` (cheap: the router is shared).
+    pub fn acting_for(&self, principal: Principal) -> Router {
+        Router { inner: self.inner.clone(), principal }
+    }
+
+    /// Who this router acts for.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     /// The registry this router serves.
@@ -284,6 +301,11 @@ impl Router {
     /// The job manager.
     pub fn jobs(&self) -> &Arc<JobManager> {
         &self.inner.jobs
+    }
+
+    /// Where tools may read files and run projects (absent in routers built without the core services).
+    pub fn roots(&self) -> Option<Arc<crate::Roots>> {
+        self.inner.extensions.get::<crate::Roots>()
     }
 
     /// The PMIDs and NCT ids seen in research results (for completions).
@@ -370,7 +392,8 @@ impl Router {
         });
         let sink: Arc<dyn ProgressSink> = progress.clone();
         let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
-            .with_client(options.client);
+            .with_client(options.client)
+            .with_principal(self.principal.clone());
         let (tx, mut rx) = oneshot::channel();
         let supervisor = {
             let inner = inner.clone();
@@ -418,7 +441,8 @@ impl Router {
 
         // Past the inline budget: the call continues as a job that outlives this request.
         let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
-        let ticket = inner.jobs.start(desc.name, &args, &started_at, cancel.clone(), latest)?;
+        let ticket =
+            inner.jobs.start(&self.principal, desc.name, &args, &started_at, cancel.clone(), latest)?;
         progress.become_job(&ticket.job_id);
         let jobs = inner.jobs.clone();
         let job_id = ticket.job_id.clone();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tool_metadata::{Extensions, ToolError};
 
-use crate::{JobManager, MetricsExporter, Registry, RegistryStats, Router, RouterConfig};
+use crate::{JobManager, MetricsExporter, Registry, RegistryStats, Roots, Router, RouterConfig};
 
 /// Builds the router of this binary: every registered tool, the job store under the data dir,
 /// the cache from the environment (`REDIS_URL`), and the metrics exporter when one is installed.
@@ -31,13 +31,17 @@ pub async fn build_router_with(
         core_scrapers::http::Upstreams::new(&scrapers, cache.clone()).map_err(crate::Error::from)?;
     let mut indexing = core_indexing::IndexConfig::from_env();
     indexing.data_dir = config.data_dir.join("indexes");
-    let indexes = core_indexing::IndexManager::open(indexing).map_err(crate::Error::from)?;
+    let indexes = Arc::new(core_indexing::IndexManager::open(indexing).map_err(crate::Error::from)?);
     let mut testing = core_testing::Config::from_env();
     testing.state_dir = config.data_dir.join("testing");
+    let testing = Arc::new(core_testing::Testing::new(testing));
+    let roots =
+        Roots::new(config.allowed_roots.as_deref(), &config.data_dir, testing.clone(), indexes.clone());
     let mut ext = Extensions::default();
-    ext.insert(Arc::new(core_testing::Testing::new(testing)));
+    ext.insert(testing);
     ext.insert(Arc::new(upstreams));
-    ext.insert(Arc::new(indexes));
+    ext.insert(indexes);
+    ext.insert(Arc::new(roots));
     ext.insert(registry.clone());
     ext.insert(jobs.clone());
     ext.insert(Arc::new(cache.clone()));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::{ClientBridge, ToolError};
+use crate::{ClientBridge, Principal, ToolError};
 
 /// One progress report.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -102,6 +102,7 @@ pub struct ToolContext {
     cancel: CancellationToken,
     extensions: Arc<Extensions>,
     client: Option<Arc<dyn ClientBridge>>,
+    principal: Principal,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -110,6 +111,7 @@ impl std::fmt::Debug for ToolContext {
             .field("tool", &self.tool)
             .field("progress", &self.progress)
             .field("client", &self.client.is_some())
+            .field("principal", &self.principal.name())
             .finish()
     }
 }
@@ -122,13 +124,24 @@ impl ToolContext {
         cancel: CancellationToken,
         extensions: Arc<Extensions>,
     ) -> ToolContext {
-        ToolContext { tool, progress, cancel, extensions, client: None }
+        ToolContext { tool, progress, cancel, extensions, client: None, principal: Principal::local() }
     }
 
     /// The same context, with the client behind the call (MCP sampling and elicitation).
     pub fn with_client(mut self, client: Option<Arc<dyn ClientBridge>>) -> ToolContext {
         self.client = client;
         self
+    }
+
+    /// The same context, on behalf of `principal`.
+    pub fn with_principal(mut self, principal: Principal) -> ToolContext {
+        self.principal = principal;
+        self
+    }
+
+    /// Who makes the call (jobs are kept per principal).
+    pub fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     /// The client behind the call, when it is an MCP client (none for the CLI and in-process calls).

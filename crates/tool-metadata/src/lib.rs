@@ -8,6 +8,7 @@ mod content;
 mod context;
 mod descriptor;
 mod error;
+mod principal;
 
 pub use client::{BridgeFuture, ClientBridge, ElicitAction, Elicited, SampleRequest, Sampled};
 pub use content::{Content, ResourceBody, RichOutput};
@@ -16,6 +17,7 @@ pub use descriptor::{
     Annotations, Category, HandlerFn, HandlerFuture, RetryPolicy, Runtime, SchemaFn, ToolDescriptor,
 };
 pub use error::{ErrorKind, ToolError};
+pub use principal::Principal;
 pub use tool_metadata_macros::tool_metadata;
 
 inventory::collect!(ToolDescriptor);

@@ -1,7 +1,7 @@
 //! `pipette test`: run a project's tests and linters through core-testing, with live progress.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use core_testing::{
     AllowedRoots, Config, CoverageOutcome, DetectRequest, Detection, LintRequest, LintTool,
@@ -83,20 +83,20 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
-/// The service, allowed to run in the named project: `PIPETTE_ALLOWED_ROOTS` when set, else the
-/// project itself (the person at the terminal named it).
-fn testing_for(path: &Path) -> anyhow::Result<Testing> {
+/// The service, allowed to run under `roots` only (`--allow-root`, `PIPETTE_ALLOWED_ROOTS`, else the data
+/// directory's `files` folder).
+fn testing_in(roots: &[PathBuf]) -> Testing {
     let mut config = Config::from_env();
-    if std::env::var_os(core_testing::ALLOWED_ROOTS_ENV).is_none() {
-        config.allowed_roots = AllowedRoots::new([path])?;
-    }
-    Ok(Testing::new(config))
+    config.allowed_roots = AllowedRoots::parse_list(
+        &roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(":"),
+    );
+    Testing::new(config)
 }
 
-pub(crate) async fn run(cmd: TestCmd, out: &crate::Output) -> anyhow::Result<()> {
+pub(crate) async fn run(cmd: TestCmd, out: &crate::Output, roots: &[PathBuf]) -> anyhow::Result<()> {
     match cmd {
         TestCmd::Run { path, runners, filter, coverage, include_passed, common } => {
-            let testing = testing_for(&path)?;
+            let testing = testing_in(roots);
             let mut request = TestRunRequest::new(path);
             if !runners.is_empty() {
                 request.runners = RunnerSelection::List(runners);
@@ -114,7 +114,7 @@ pub(crate) async fn run(cmd: TestCmd, out: &crate::Output) -> anyhow::Result<()>
             finish(out, &report?)
         }
         TestCmd::RerunFailed { path, include_passed, common } => {
-            let testing = testing_for(&path)?;
+            let testing = testing_in(roots);
             let mut request = RerunFailedRequest::new(path);
             request.include_passed = include_passed;
             request.timeout_seconds = common.timeout;
@@ -127,12 +127,12 @@ pub(crate) async fn run(cmd: TestCmd, out: &crate::Output) -> anyhow::Result<()>
             finish(out, &report?)
         }
         TestCmd::Detect { path } => {
-            let testing = testing_for(&path)?;
+            let testing = testing_in(roots);
             let detection = testing.detect(&DetectRequest { path }).await?;
             out.emit(&detection, || detection_text(&detection))
         }
         TestCmd::Lint { path, tools, common } => {
-            let testing = testing_for(&path)?;
+            let testing = testing_in(roots);
             let mut request = LintRequest::new(path);
             request.tools = tools;
             request.timeout_seconds = common.timeout;

@@ -27,6 +27,8 @@ pub(crate) struct RunContext<'a> {
     pub(crate) project: &'a Path,
     pub(crate) info: &'a ProjectInfo,
     pub(crate) config: &'a Config,
+    /// Where the project may be (the roots it was resolved against).
+    pub(crate) roots: &'a crate::AllowedRoots,
     pub(crate) timeout: Duration,
     pub(crate) env: &'a BTreeMap<String, String>,
     pub(crate) filter: Option<&'a str>,
@@ -39,7 +41,7 @@ impl RunContext<'_> {
     /// A child in the project directory with the request's timeout, output cap and environment
     /// (and the project's virtualenv, when it has one).
     pub(crate) fn spec(&self, program: &str) -> Result<ChildSpec, TestingError> {
-        let mut spec = ChildSpec::new(program, self.project, &self.config.allowed_roots)?
+        let mut spec = ChildSpec::new(program, self.project, self.roots)?
             .timeout(self.timeout)
             .output_cap(self.config.output_cap_bytes);
         if let Some(venv) = &self.info.venv {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use tool_metadata::{ErrorKind, ToolError};
+use tool_metadata::{ErrorKind, Principal, ToolError};
 
 use super::store::{JobStore, ProgressJson, now};
 use super::{JobRecord, JobStatus};
@@ -28,11 +28,19 @@ pub struct JobTicket {
     pub hint: String,
 }
 
-/// Jobs of this process (cancellable) over the durable store (all processes).
+/// A job running in this process: how to cancel it, and whose it is.
+struct Live {
+    cancel: CancellationToken,
+    owner: String,
+}
+
+/// Jobs of this process (cancellable) over the durable store (all processes). Every read and change is on
+/// behalf of a [`Principal`], which sees only its own jobs unless it is an operator; a job of another
+/// principal reads as unknown.
 pub struct JobManager {
     store: JobStore,
     instance: String,
-    live: Mutex<HashMap<String, CancellationToken>>,
+    live: Mutex<HashMap<String, Live>>,
     changes: broadcast::Sender<String>,
 }
 
@@ -40,6 +48,11 @@ impl std::fmt::Debug for JobManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JobManager").field("store", &self.store.path()).finish()
     }
+}
+
+/// The owner a principal's listings are limited to (`None`: an operator sees every owner's).
+fn owner_filter(principal: &Principal) -> Option<&str> {
+    (!principal.is_operator()).then(|| principal.name())
 }
 
 fn new_id() -> String {
@@ -68,7 +81,7 @@ impl JobManager {
         let _ = self.changes.send(job_id.to_owned());
     }
 
-    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -77,9 +90,11 @@ impl JobManager {
         self.store.path()
     }
 
-    /// Records a running job for a call that is still working.
+    /// Records a running job of `principal` for a call that is still working. Its arguments are stored
+    /// with every secret-looking value redacted.
     pub(crate) fn start(
         &self,
+        principal: &Principal,
         tool: &str,
         arguments: &serde_json::Value,
         started_at: &str,
@@ -91,7 +106,7 @@ impl JobManager {
             job_id: job_id.clone(),
             tool: tool.to_owned(),
             status: JobStatus::Running,
-            arguments: arguments.clone(),
+            arguments: super::secrets::redact(arguments),
             started_at: started_at.to_owned(),
             updated_at: now(),
             finished_at: None,
@@ -99,9 +114,10 @@ impl JobManager {
             result: None,
             error: None,
             owner_pid: std::process::id(),
+            owner: principal.name().to_owned(),
         };
         self.store.insert(&rec, &self.instance)?;
-        self.live().insert(job_id.clone(), cancel);
+        self.live().insert(job_id.clone(), Live { cancel, owner: principal.name().to_owned() });
         self.changed(&job_id);
         metrics::counter!("pipette_jobs_started_total", "tool" => tool.to_owned()).increment(1);
         Ok(JobTicket {
@@ -135,37 +151,47 @@ impl JobManager {
     }
 
     /// The job, with its output (all, or only what is new since the last incremental look).
-    pub fn status(&self, job_id: &str, incremental: bool) -> Result<(JobRecord, String), ToolError> {
-        let rec = self.get(job_id)?;
+    pub fn status(
+        &self,
+        principal: &Principal,
+        job_id: &str,
+        incremental: bool,
+    ) -> Result<(JobRecord, String), ToolError> {
+        let rec = self.get(principal, job_id)?;
         let output = self.store.read_output(job_id, incremental)?;
         Ok((rec, output))
     }
 
-    /// The job's record.
-    pub fn get(&self, job_id: &str) -> Result<JobRecord, ToolError> {
-        self.store.get(job_id)?.ok_or_else(|| {
-            ToolError::not_found(format!("no job `{job_id}`; job_list shows the known jobs"))
-                .with_param("job_id")
-        })
+    /// The job's record, when `principal` may see it (another principal's job reads as unknown).
+    pub fn get(&self, principal: &Principal, job_id: &str) -> Result<JobRecord, ToolError> {
+        match self.store.get(job_id)? {
+            Some(rec) if principal.may_access(&rec.owner) => Ok(rec),
+            _ => Err(ToolError::not_found(format!("no job `{job_id}`; job_list shows your jobs"))
+                .with_param("job_id")),
+        }
     }
 
-    /// Jobs, newest first.
+    /// Jobs `principal` may see, newest first (an anonymous caller has none to list).
     pub fn list(
         &self,
+        principal: &Principal,
         status: Option<JobStatus>,
         tool: Option<&str>,
         limit: usize,
     ) -> Result<Vec<JobRecord>, ToolError> {
-        self.store.list(status, tool, limit)
+        if !principal.may_list() {
+            return Ok(Vec::new());
+        }
+        self.store.list(status, tool, owner_filter(principal), limit)
     }
 
     /// Cancels a running job of this process and waits (briefly) until it has stopped.
-    pub async fn cancel(&self, job_id: &str) -> Result<JobRecord, ToolError> {
-        let rec = self.get(job_id)?;
+    pub async fn cancel(&self, principal: &Principal, job_id: &str) -> Result<JobRecord, ToolError> {
+        let rec = self.get(principal, job_id)?;
         if rec.status.is_terminal() {
             return Ok(rec);
         }
-        let token = self.live().get(job_id).cloned();
+        let token = self.live().get(job_id).map(|l| l.cancel.clone());
         let Some(token) = token else {
             return Err(ToolError::new(
                 ErrorKind::Conflict,
@@ -177,33 +203,41 @@ impl JobManager {
         };
         token.cancel();
         for _ in 0..100 {
-            let rec = self.get(job_id)?;
+            let rec = self.get(principal, job_id)?;
             if rec.status.is_terminal() {
                 return Ok(rec);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        self.get(job_id)
+        self.get(principal, job_id)
     }
 
-    /// Deletes jobs in `statuses` that ended more than `older_than` ago; running jobs of this
-    /// process are cancelled first when `running` is among the statuses.
+    /// Deletes `principal`'s jobs in `statuses` that ended more than `older_than` ago; its running jobs of
+    /// this process are cancelled first when `running` is among the statuses.
     pub async fn prune(
         &self,
+        principal: &Principal,
         older_than: Duration,
         statuses: &[JobStatus],
     ) -> Result<Vec<String>, ToolError> {
+        if !principal.may_list() {
+            return Ok(Vec::new());
+        }
         if statuses.contains(&JobStatus::Running) {
-            let tokens: Vec<(String, CancellationToken)> =
-                self.live().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let tokens: Vec<(String, CancellationToken)> = self
+                .live()
+                .iter()
+                .filter(|(_, l)| principal.may_access(&l.owner))
+                .map(|(k, l)| (k.clone(), l.cancel.clone()))
+                .collect();
             for (id, t) in tokens {
                 t.cancel();
-                let _ = self.cancel(&id).await;
+                let _ = self.cancel(principal, &id).await;
             }
         }
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(older_than).unwrap_or_default();
         let before = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let pruned = self.store.prune(&before, statuses)?;
+        let pruned = self.store.prune(&before, statuses, owner_filter(principal))?;
         for id in &pruned {
             self.changed(id);
         }

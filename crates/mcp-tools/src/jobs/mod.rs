@@ -1,6 +1,7 @@
 //! Background jobs: calls that outlive their inline budget, recorded durably so they survive a restart.
 
 mod manager;
+mod secrets;
 mod store;
 
 pub use manager::{JobManager, JobTicket};

@@ -83,6 +83,8 @@ pub struct JobRecord {
     pub error: Option<ToolError>,
     /// The process that runs (or ran) it.
     pub owner_pid: u32,
+    /// The principal that started it (`local` for stdio and the CLI, a token's name, or an HTTP session).
+    pub owner: String,
 }
 
 /// A progress report as stored.
@@ -113,8 +115,7 @@ fn db_err(e: rusqlite::Error) -> ToolError {
     ToolError::new(tool_metadata::ErrorKind::Io, format!("the job store failed: {e}"))
 }
 
-const COLUMNS: &str =
-    "id, tool, status, arguments, started_at, updated_at, finished_at, progress, result, error, owner_pid";
+const COLUMNS: &str = "id, tool, status, arguments, started_at, updated_at, finished_at, progress, result, error, owner_pid, owner";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
     let json = |i: usize| -> rusqlite::Result<Option<String>> { row.get(i) };
@@ -130,6 +131,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
         result: json(8)?.and_then(|s| serde_json::from_str(&s).ok()),
         error: json(9)?.and_then(|s| serde_json::from_str(&s).ok()),
         owner_pid: row.get(10)?,
+        owner: row.get(11)?,
     })
 }
 
@@ -164,6 +166,18 @@ impl JobStore {
              CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);",
         )
         .map_err(db_err)?;
+        // Stores made before jobs had owners: their jobs belong to the local user.
+        let has_owner = conn
+            .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'owner'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(db_err)?;
+        if !has_owner {
+            conn.execute_batch(&format!(
+                "ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '{}'",
+                tool_metadata::Principal::LOCAL
+            ))
+            .map_err(db_err)?;
+        }
         let store = JobStore { conn: Mutex::new(conn), path };
         store.recover(instance)?;
         Ok(store)
@@ -212,7 +226,9 @@ impl JobStore {
     pub(crate) fn insert(&self, rec: &JobRecord, instance: &str) -> Result<(), ToolError> {
         self.conn()
             .execute(
-                &format!("INSERT INTO jobs ({COLUMNS}, owner_instance) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"),
+                &format!(
+                    "INSERT INTO jobs ({COLUMNS}, owner_instance) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+                ),
                 params![
                     rec.job_id,
                     rec.tool,
@@ -225,6 +241,7 @@ impl JobStore {
                     None::<String>,
                     None::<String>,
                     rec.owner_pid,
+                    rec.owner,
                     instance,
                 ],
             )
@@ -294,35 +311,47 @@ impl JobStore {
         Ok(output[start..].to_owned())
     }
 
+    /// Jobs newest first; `owner` `None` means every owner's.
     pub(crate) fn list(
         &self,
         status: Option<JobStatus>,
         tool: Option<&str>,
+        owner: Option<&str>,
         limit: usize,
     ) -> Result<Vec<JobRecord>, ToolError> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR tool = ?2)
+                 AND (?4 IS NULL OR owner = ?4)
                  ORDER BY started_at DESC, rowid DESC LIMIT ?3"
             ))
             .map_err(db_err)?;
         let rows = stmt
-            .query_map(params![status.map(|s| s.as_str()), tool, limit as i64], row_to_record)
+            .query_map(params![status.map(|s| s.as_str()), tool, limit as i64, owner], row_to_record)
             .map_err(db_err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db_err)
     }
 
-    /// Deletes jobs in `statuses` that ended (or, for running ones, started) before `before`.
-    pub(crate) fn prune(&self, before: &str, statuses: &[JobStatus]) -> Result<Vec<String>, ToolError> {
+    /// Deletes jobs in `statuses` that ended (or, for running ones, started) before `before`; `owner`
+    /// `None` means every owner's.
+    pub(crate) fn prune(
+        &self,
+        before: &str,
+        statuses: &[JobStatus],
+        owner: Option<&str>,
+    ) -> Result<Vec<String>, ToolError> {
         let conn = self.conn();
         let mut removed = Vec::new();
         for s in statuses {
             let mut stmt = conn
-                .prepare("SELECT id FROM jobs WHERE status = ?1 AND COALESCE(finished_at, started_at) <= ?2")
+                .prepare(
+                    "SELECT id FROM jobs WHERE status = ?1 AND COALESCE(finished_at, started_at) <= ?2
+                     AND (?3 IS NULL OR owner = ?3)",
+                )
                 .map_err(db_err)?;
             let ids: Vec<String> = stmt
-                .query_map(params![s.as_str(), before], |r| r.get(0))
+                .query_map(params![s.as_str(), before, owner], |r| r.get(0))
                 .map_err(db_err)?
                 .filter_map(Result::ok)
                 .collect();

@@ -103,7 +103,7 @@ async fn candidates(router: &Router, argument: &str, context: &BTreeMap<String, 
         },
         "job_id" => router
             .jobs()
-            .list(None, None, 200)
+            .list(router.principal(), None, None, 200)
             .map(|j| j.into_iter().map(|j| j.job_id).collect())
             .unwrap_or_default(),
         "gene" => genes(),

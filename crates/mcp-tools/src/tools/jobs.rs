@@ -28,7 +28,7 @@ struct JobView {
 /// The status of a background job: progress {current, total, message}, and its result or error once it ends.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
 async fn job_status(ctx: ToolContext, p: JobStatusParams) -> Result<JobView, Error> {
-    let (job, output) = ctx.service::<JobManager>()?.status(&p.job_id, p.incremental)?;
+    let (job, output) = ctx.service::<JobManager>()?.status(ctx.principal(), &p.job_id, p.incremental)?;
     Ok(JobView { job, output })
 }
 
@@ -54,10 +54,10 @@ struct JobList {
     jobs: Vec<JobRecord>,
 }
 
-/// Lists background jobs, newest first, optionally by status or tool.
+/// Lists your background jobs, newest first, optionally by status or tool.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
 async fn job_list(ctx: ToolContext, p: JobListParams) -> Result<JobList, Error> {
-    let jobs = ctx.service::<JobManager>()?.list(p.status, p.tool.as_deref(), p.limit)?;
+    let jobs = ctx.service::<JobManager>()?.list(ctx.principal(), p.status, p.tool.as_deref(), p.limit)?;
     Ok(JobList { jobs })
 }
 
@@ -70,7 +70,7 @@ struct JobCancelParams {
 /// Cancels a running background job and answers its record once it has stopped.
 #[tool_metadata(category = jobs, runtime = Async, priority = 10, timeout_seconds = 10, idempotent)]
 async fn job_cancel(ctx: ToolContext, p: JobCancelParams) -> Result<JobRecord, Error> {
-    Ok(ctx.service::<JobManager>()?.cancel(&p.job_id).await?)
+    Ok(ctx.service::<JobManager>()?.cancel(ctx.principal(), &p.job_id).await?)
 }
 
 fn default_older_than() -> String {
@@ -99,7 +99,7 @@ struct Pruned {
     job_ids: Vec<String>,
 }
 
-/// Removes finished background jobs from the store (by default every finished job). Pruning running jobs
+/// Removes your finished background jobs from the store (by default every finished job). Pruning running jobs
 /// (which cancels them) asks the person to confirm through the client (elicitation) unless `confirm: true`.
 #[tool_metadata(category = jobs, runtime = Async, priority = 5, timeout_seconds = 600, inline_ms = 600000,
                 destructive)]
@@ -119,6 +119,6 @@ async fn job_prune(ctx: ToolContext, p: Confirmed<JobPruneParams>) -> Result<Pru
     if statuses.contains(&JobStatus::Running) && !statuses.contains(&JobStatus::Cancelled) {
         statuses.push(JobStatus::Cancelled);
     }
-    let job_ids = manager.prune(older_than, &statuses).await?;
+    let job_ids = manager.prune(ctx.principal(), older_than, &statuses).await?;
     Ok(Pruned { removed: job_ids.len(), job_ids })
 }
