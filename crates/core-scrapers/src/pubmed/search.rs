@@ -299,9 +299,8 @@ fn esearch_params(request: &SearchRequest) -> Result<(String, Params), ScrapeErr
     }
     for t in &request.publication_types {
         let t = t.trim();
-        let bad = t.is_empty()
-            || t.chars().count() > MAX_PUBLICATION_TYPE_CHARS
-            || t.contains(['"', '[', ']']);
+        let bad =
+            t.is_empty() || t.chars().count() > MAX_PUBLICATION_TYPE_CHARS || t.contains(['"', '[', ']']);
         if bad {
             return Err(ScrapeError::invalid(
                 "publication_types",
