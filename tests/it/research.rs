@@ -284,6 +284,11 @@ async fn a_huge_query_is_an_invalid_argument_and_opens_no_circuit() {
     let message = text(&bad);
     assert!(message.starts_with("invalid_argument error:") && message.contains("`query`"), "{message}");
     assert!(message.contains("10000") && message.len() < 500, "names the limit, not the value: {message}");
+    // A huge value where the schema wants a number: the validator's message quotes only its start.
+    let bad = call(&conn, "pubmed_search", json!({ "query": "braf", "max_results": huge })).await;
+    let message = text(&bad);
+    assert!(message.starts_with("invalid_argument error:") && message.contains("`max_results`"), "{message}");
+    assert!(message.contains("200002 bytes in all") && message.len() < 1000, "{message}");
     assert!(lab.server.requests().is_empty(), "nothing reached the upstream");
     let circuits = call_ok(&conn, "circuit_status", json!({})).await;
     assert_eq!(circuits["circuits"][0]["state"], "closed", "{circuits}");
