@@ -269,6 +269,38 @@ async fn upstream_faults_reach_the_client_named_and_open_the_circuit() {
 }
 
 #[tokio::test]
+async fn a_huge_query_is_an_invalid_argument_and_opens_no_circuit() {
+    let lab = Lab::start().await;
+    lab.route_pubmed();
+    // One failed call would open the circuit: the huge query must not count as one.
+    let (conn, _) = lab.connect(&[("PIPETTE_BREAKER_THRESHOLD", "1")]).await;
+
+    let huge = "a".repeat(200_000);
+    let bad = call(&conn, "pubmed_search", json!({ "query": huge })).await;
+    assert_eq!(bad.is_error, Some(true));
+    let error = bad.meta.as_ref().and_then(|m| m.get("pipette/error")).cloned().unwrap_or_default();
+    assert_eq!((error["kind"].as_str(), error["param"].as_str()), (Some("invalid_argument"), Some("query")));
+    assert_eq!(error["retryable"], false);
+    let message = text(&bad);
+    assert!(message.starts_with("invalid_argument error:") && message.contains("`query`"), "{message}");
+    assert!(message.contains("10000") && message.len() < 500, "names the limit, not the value: {message}");
+    // A huge value where the schema wants a number: the validator's message quotes only its start.
+    let bad = call(&conn, "pubmed_search", json!({ "query": "braf", "max_results": huge })).await;
+    let message = text(&bad);
+    assert!(message.starts_with("invalid_argument error:") && message.contains("`max_results`"), "{message}");
+    assert!(message.contains("200002 bytes in all") && message.len() < 1000, "{message}");
+    assert!(lab.server.requests().is_empty(), "nothing reached the upstream");
+    let circuits = call_ok(&conn, "circuit_status", json!({})).await;
+    assert_eq!(circuits["circuits"][0]["state"], "closed", "{circuits}");
+
+    let query = "APC p.E1317Q NOT retracted publication[pt]";
+    let found = call_ok(&conn, "pubmed_search", json!({ "query": query, "max_results": 1 })).await;
+    assert_eq!(found["total"], 40362);
+    assert_eq!(found["term"], query);
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
 async fn two_processes_share_the_redis_cache_and_its_invalidation() {
     let redis = RedisServer::start();
     let lab = Lab::start().await;

@@ -26,8 +26,8 @@
 //! | `PIPETTE_CTGOV_RATE` | 10 | requests/s to ClinicalTrials.gov |
 //! | `PIPETTE_UNIPROT_RATE` | 10 | requests/s to UniProt |
 //! | `PIPETTE_CHEMBL_RATE` | 5 | requests/s to ChEMBL |
-//! | `PIPETTE_BREAKER_THRESHOLD` | 5 | consecutive failed attempts that open a circuit |
-//! | `PIPETTE_BREAKER_COOLDOWN_MS` | 30000 | open time before one probe is let through |
+//! | `PIPETTE_BREAKER_THRESHOLD` | 5 | consecutive *calls* that failed after all their retries (5xx, timeouts, connection failures, error pages) open a circuit; bad input, 4xx and 429 never count. Until issue 17 it counted single attempts |
+//! | `PIPETTE_BREAKER_COOLDOWN_MS` | 30000 | open time before one probe call is let through |
 //! | `PIPETTE_PUBMED_CACHE_TTL_SECS` | 21600 | cache TTL of PubMed answers (0 = no caching) |
 //! | `PIPETTE_CTGOV_CACHE_TTL_SECS` | 3600 | cache TTL of ClinicalTrials.gov answers |
 //! | `PIPETTE_UNIPROT_CACHE_TTL_SECS` | 86400 | cache TTL of UniProt answers |
@@ -95,7 +95,7 @@ pub struct RetryConfig {
 /// Circuit breaker thresholds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakerConfig {
-    /// Consecutive failed attempts that open the circuit (at least 1).
+    /// Consecutive calls that failed after all their retries that open the circuit (at least 1).
     pub threshold: u32,
     /// How long it stays open before a probe.
     pub cooldown: Duration,

@@ -5,10 +5,12 @@
 //! short), 5xx and 408 answers, an open circuit (after `retry_in`) and an answer of the wrong shape (an
 //! HTML page or a JSON error body with status 200: block, maintenance and rate-limit pages are
 //! transient and never cached). It is false for what will not change by waiting: invalid arguments,
-//! 4xx answers, not found, a body over the size cap, a parse failure of a well-formed answer.
+//! a request that cannot be built, 4xx answers, not found, a body over the size cap, a parse failure of a
+//! well-formed answer.
 //!
 //! The HTTP layer retries by itself only on 429, 5xx, connection failures and timeouts (see
-//! `http::Upstream`); by the time a caller sees a retryable error those retries are spent.
+//! `http::Upstream`); by the time a caller sees a retryable error those retries are spent. Messages quote
+//! at most [`QUOTE_MAX`] bytes of a caller's value (see `quote`), never a whole oversized argument.
 
 use std::time::Duration;
 
@@ -73,11 +75,32 @@ pub enum ScrapeError {
     /// An argument of the call is invalid; nothing was sent.
     #[error("invalid argument `{name}`: {reason}")]
     InvalidArgument { name: String, reason: String },
+
+    /// The HTTP client could not build a request from the call's input (a URL it refuses, for example);
+    /// nothing was sent. The cores check their arguments first, so this names a gap in those checks.
+    #[error("could not build a valid request to {service}: {detail}; nothing was sent: change the arguments")]
+    InvalidRequest { service: Service, detail: String },
+}
+
+/// The most bytes of a caller's value an error message quotes.
+pub(crate) const QUOTE_MAX: usize = 100;
+
+/// `value` quoted for an error message: whole when it is short, else its first [`QUOTE_MAX`] bytes (cut at a
+/// character boundary) followed by its full length.
+pub(crate) fn quote(value: &str) -> String {
+    if value.len() <= QUOTE_MAX {
+        return format!("{value:?}");
+    }
+    let mut end = QUOTE_MAX;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{:?}… ({} bytes in all)", &value[..end], value.len())
 }
 
 impl ScrapeError {
     /// A short snake_case kind: `rate_limited`, `upstream`, `timeout`, `circuit_open`, `connect`,
-    /// `too_large`, `unexpected_content`, `parse`, `not_found`, `invalid_argument`.
+    /// `too_large`, `unexpected_content`, `parse`, `not_found`, `invalid_argument`, `invalid_request`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::RateLimited { .. } => "rate_limited",
@@ -90,6 +113,7 @@ impl ScrapeError {
             Self::Parse { .. } => "parse",
             Self::NotFound { .. } => "not_found",
             Self::InvalidArgument { .. } => "invalid_argument",
+            Self::InvalidRequest { .. } => "invalid_request",
         }
     }
 
@@ -105,7 +129,8 @@ impl ScrapeError {
             Self::BodyTooLarge { .. }
             | Self::Parse { .. }
             | Self::NotFound { .. }
-            | Self::InvalidArgument { .. } => false,
+            | Self::InvalidArgument { .. }
+            | Self::InvalidRequest { .. } => false,
         }
     }
 
@@ -120,7 +145,8 @@ impl ScrapeError {
             | Self::BodyTooLarge { service, .. }
             | Self::UnexpectedContent { service, .. }
             | Self::Parse { service, .. }
-            | Self::NotFound { service, .. } => Some(*service),
+            | Self::NotFound { service, .. }
+            | Self::InvalidRequest { service, .. } => Some(*service),
             Self::InvalidArgument { .. } => None,
         }
     }
@@ -196,6 +222,11 @@ mod tests {
             ),
             (ScrapeError::invalid("date_from", "empty"), "invalid_argument", false),
             (ScrapeError::parse(Service::UniProt, "x"), "parse", false),
+            (
+                ScrapeError::InvalidRequest { service: Service::PubMed, detail: "bad URL".into() },
+                "invalid_request",
+                false,
+            ),
         ];
         for (err, kind, retryable) in cases {
             assert_eq!(err.kind(), kind, "{err}");
@@ -214,5 +245,14 @@ mod tests {
         let text = ScrapeError::Timeout { service: Service::ClinicalTrials, after: Duration::from_secs(30) }
             .to_string();
         assert!(text.contains("ClinicalTrials.gov") && text.contains("30 s"), "{text}");
+    }
+
+    #[test]
+    fn quotes_are_bounded() {
+        assert_eq!(quote("braf"), "\"braf\"");
+        let long = "é".repeat(100_000);
+        let quoted = quote(&long);
+        assert!(quoted.len() < 2 * QUOTE_MAX, "{quoted}");
+        assert!(quoted.ends_with("… (200000 bytes in all)"), "{quoted}");
     }
 }

@@ -359,11 +359,13 @@ async fn bodies_over_the_cap_are_refused() {
     server.route("GET", "/eutils/efetch.fcgi", Reply::fixture(EFETCH));
     let mut c = config(&server);
     c.max_body_bytes = 1000;
+    c.breaker.threshold = 1;
     let u = upstreams(&c);
     let err = u.pubmed.get("/efetch.fcgi", &[]).await.expect_err("too large");
     assert_eq!(err, ScrapeError::BodyTooLarge { service: Service::PubMed, limit: 1000 });
     assert!(!err.retryable());
     assert_eq!(server.requests().len(), 1, "not retried");
+    assert_eq!(u.pubmed.circuit().state, CircuitState::Closed, "the request's fault, not the upstream's");
 }
 
 #[tokio::test]
@@ -405,4 +407,84 @@ async fn a_refused_connection_is_a_connect_error() {
     let err = u.ctgov.get("/studies", &[]).await.expect_err("refused");
     assert_eq!(err.kind(), "connect", "{err} ({url})");
     assert!(err.retryable());
+}
+
+#[tokio::test]
+async fn half_the_answers_failing_keeps_the_circuit_closed_while_retries_succeed() {
+    let server = UpstreamServer::start().await;
+    // 50 % of the answers fail, two in a row each time: every call succeeds within its 3 attempts.
+    let ok = || Reply::fixture("clinicaltrials/search_keytruda_limit3_20260811.json");
+    let fail = || Reply::text(500, "text/plain", "Internal Server Error");
+    let replies = (0..5).flat_map(|_| [fail(), fail(), ok(), ok()]).collect();
+    server.route("GET", "/ctgov/studies", Reply::seq(replies));
+    let mut c = config(&server);
+    c.breaker.threshold = 2;
+    c.ctgov.cache_ttl = Duration::ZERO;
+    let u = upstreams(&c);
+    for call in 1..=10 {
+        u.ctgov.get("/studies", &[]).await.unwrap_or_else(|err| panic!("call {call}: {err}"));
+        let status = u.ctgov.circuit();
+        assert_eq!((status.state, status.consecutive_failures), (CircuitState::Closed, 0), "call {call}");
+    }
+    let failed = server.requests().len() - 10;
+    assert_eq!(failed, 10, "ten failed attempts, two in a row five times, and the circuit never opened");
+}
+
+#[tokio::test]
+async fn calls_that_fail_after_all_their_retries_open_the_circuit_at_the_threshold() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/uniprot/uniprotkb/search", Reply::text(503, "text/plain", "down"));
+    let mut c = config(&server);
+    c.breaker.threshold = 2;
+    c.breaker.cooldown = Duration::from_secs(60);
+    let u = upstreams(&c);
+
+    let err = u.uniprot.get("/uniprotkb/search", &[]).await.expect_err("503");
+    assert_eq!(err.kind(), "upstream");
+    assert_eq!(server.requests().len(), 3, "three attempts");
+    let status = u.uniprot.circuit();
+    assert_eq!((status.state, status.consecutive_failures), (CircuitState::Closed, 1), "one failed call");
+
+    u.uniprot.get("/uniprotkb/search", &[]).await.expect_err("503");
+    assert_eq!(server.requests().len(), 6);
+    let status = u.uniprot.circuit();
+    assert_eq!((status.state, status.consecutive_failures), (CircuitState::Open, 2), "two failed calls");
+
+    let err = u.uniprot.get("/uniprotkb/search", &[]).await.expect_err("open");
+    assert!(matches!(err, ScrapeError::CircuitOpen { service: Service::UniProt, .. }), "{err:?}");
+    assert_eq!(server.requests().len(), 6, "an open circuit sends nothing");
+}
+
+#[tokio::test]
+async fn a_get_url_past_the_budget_is_an_invalid_argument_sent_to_no_one() {
+    let server = UpstreamServer::start().await;
+    server.route(
+        "GET",
+        "/ctgov/studies",
+        Reply::fixture("clinicaltrials/search_keytruda_limit3_20260811.json"),
+    );
+    let mut c = config(&server);
+    c.breaker.threshold = 1;
+    let u = upstreams(&c);
+    let huge = "x".repeat(200_000);
+    for _ in 0..3 {
+        let err = u
+            .ctgov
+            .get("/studies", &[("query.term", huge.clone()), ("pageSize", "3".into())])
+            .await
+            .expect_err("too long");
+        match &err {
+            ScrapeError::InvalidArgument { name, reason } => {
+                assert_eq!(name, "query.term", "the longest parameter is named");
+                assert!(reason.contains("8192") && reason.len() < 300, "{reason}");
+            }
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+        assert!(!err.retryable());
+    }
+    let err = u.uniprot.get(&format!("/uniprotkb/{huge}.json"), &[]).await.expect_err("too long");
+    assert!(matches!(&err, ScrapeError::InvalidArgument { name, .. } if name == "path"), "{err:?}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+    assert!(u.circuits().iter().all(|s| s.state == CircuitState::Closed && s.consecutive_failures == 0));
+    u.ctgov.get("/studies", &[("query.term", "keytruda".into())]).await.expect("a normal call goes through");
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use core_cache::Cache;
-use core_scrapers::http::Upstreams;
+use core_scrapers::http::{CircuitState, Upstreams};
 use core_scrapers::pubmed::{self, SearchRequest, Sort};
 use core_scrapers::{ScrapeError, ScrapersConfig};
 use pipette_test_support::{Reply, UpstreamServer};
@@ -171,4 +171,95 @@ async fn an_efetch_error_answer_is_named() {
     let err = pubmed::fetch(&u, &["22663011".to_owned()]).await.expect_err("error answer");
     assert_eq!(err.kind(), "unexpected_content");
     assert!(err.to_string().contains("Cannot retrieve the record"), "{err}");
+}
+
+#[tokio::test]
+async fn a_200k_character_query_is_refused_before_any_request_and_trips_nothing() {
+    let server = UpstreamServer::start().await;
+    server.route(
+        "GET",
+        "/eutils/esearch.fcgi",
+        Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+    );
+    server.route(
+        "POST",
+        "/eutils/esearch.fcgi",
+        Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+    );
+    let mut c = ScrapersConfig::default().with_base_urls(
+        &format!("{}/eutils", server.url()),
+        &format!("{}/ctgov", server.url()),
+        &format!("{}/uniprot", server.url()),
+        &format!("{}/chembl", server.url()),
+    );
+    c.pubmed.rate_per_second = 0.0;
+    c.breaker.threshold = 1;
+    let u = Upstreams::new(&c, Cache::in_process(1 << 20)).expect("upstreams");
+    let req = SearchRequest { max_results: 0, ..SearchRequest::new("a".repeat(200_000)) };
+    for _ in 0..5 {
+        match pubmed::search(&u, &req, &|_, _, _| {}).await {
+            Err(ScrapeError::InvalidArgument { name, reason }) => {
+                assert_eq!(name, "query");
+                assert!(reason.contains(&pubmed::MAX_QUERY_CHARS.to_string()), "{reason}");
+                assert!(reason.len() < 200, "the value is not echoed: {reason}");
+            }
+            other => panic!("expected InvalidArgument(query), got {other:?}"),
+        }
+    }
+    assert!(server.requests().is_empty(), "nothing reached the upstream");
+    let status = u.pubmed.circuit();
+    assert_eq!((status.state, status.consecutive_failures), (CircuitState::Closed, 0));
+}
+
+#[tokio::test]
+async fn a_long_but_legal_query_goes_by_post_and_works() {
+    let server = UpstreamServer::start().await;
+    // Only POST is routed for esearch: a GET would get the support server's 404.
+    server.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    server.route(
+        "POST",
+        "/eutils/esearch.fcgi",
+        Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+    );
+    let u = upstreams(&server);
+    let terms: Vec<String> = (0..300).map(|i| format!("\"gene {i}\"[tiab]")).collect();
+    let query = terms.join(" OR ");
+    assert!(query.len() > 5000 && query.chars().count() <= pubmed::MAX_QUERY_CHARS);
+    let req = SearchRequest { max_results: 0, ..SearchRequest::new(query.clone()) };
+    let result = pubmed::search(&u, &req, &|_, _, _| {}).await.expect("search by POST");
+    assert_eq!(result.total, 40362);
+    let requests: Vec<_> =
+        server.requests().into_iter().filter(|r| r.path == "/eutils/esearch.fcgi").collect();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "POST");
+    assert!(requests[0].query.is_empty(), "nothing in the URL");
+    assert_eq!(requests[0].param("term").as_deref(), Some(query.as_str()));
+    assert_eq!(requests[0].param("tool").as_deref(), Some("pipette"));
+
+    // A short one still goes by GET.
+    server.route(
+        "GET",
+        "/eutils/esearch.fcgi",
+        Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+    );
+    let req = SearchRequest { max_results: 0, ..SearchRequest::new("braf") };
+    pubmed::search(&u, &req, &|_, _, _| {}).await.expect("search by GET");
+    let last = server.requests().into_iter().rfind(|r| r.path == "/eutils/esearch.fcgi").expect("esearch");
+    assert_eq!(last.method, "GET");
+}
+
+#[tokio::test]
+async fn fetching_many_pmids_goes_by_post() {
+    let server = UpstreamServer::start().await;
+    server.route("POST", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    let u = upstreams(&server);
+    let mut pmids: Vec<String> = (0..199).map(|i| (30_000_000 + i).to_string()).collect();
+    pmids.push("22663011".to_owned());
+    let result = pubmed::fetch(&u, &pmids).await.expect("fetch by POST");
+    assert_eq!(result.articles.len(), 1);
+    assert_eq!(result.not_found.len(), 199);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(requests[0].param("id").map(|ids| ids.split(',').count()), Some(200));
 }

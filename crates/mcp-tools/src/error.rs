@@ -60,3 +60,29 @@ impl From<Error> for ToolError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core_scrapers::ScrapeError;
+    use core_scrapers::http::Service;
+
+    #[test]
+    fn scrape_errors_that_are_the_request_s_fault_are_invalid_arguments() {
+        let e = ToolError::from(Error::from(ScrapeError::invalid("query", "too long")));
+        assert_eq!(
+            (e.kind, e.param.as_deref(), e.retryable),
+            (ErrorKind::InvalidArgument, Some("query"), false)
+        );
+        let e = ToolError::from(Error::from(ScrapeError::InvalidRequest {
+            service: Service::PubMed,
+            detail: "the URL is refused".into(),
+        }));
+        assert_eq!((e.kind, e.param, e.retryable), (ErrorKind::InvalidArgument, None, false));
+        let e = ToolError::from(Error::from(ScrapeError::Timeout {
+            service: Service::PubMed,
+            after: std::time::Duration::from_secs(1),
+        }));
+        assert_eq!((e.kind, e.retryable), (ErrorKind::Timeout, true));
+    }
+}

@@ -207,6 +207,9 @@ fn cache_key(args: &serde_json::Value) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// The most bytes of an argument a validation error quotes.
+const QUOTE_MAX: usize = 100;
+
 fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
     // A failed `oneOf`/`anyOf` says only that no alternative matched; the tool's own parameter parsing
     // names the field and the accepted values better, so those are left to it.
@@ -219,7 +222,17 @@ fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolErr
         )
     })?;
     let path = err.instance_path().to_string();
-    let message = err.to_string();
+    // The validator quotes the offending value whole: a huge one is cut to its first bytes.
+    let instance = err.instance().to_string();
+    let message = if instance.len() <= QUOTE_MAX {
+        err.to_string()
+    } else {
+        let mut end = QUOTE_MAX;
+        while !instance.is_char_boundary(end) {
+            end -= 1;
+        }
+        err.masked_with(format!("{}… ({} bytes in all)", &instance[..end], instance.len())).to_string()
+    };
     let name = if path.is_empty() || path == "/" {
         // A missing required property is reported at the root: name it from the message.
         message.split('"').nth(1).map(str::to_owned).unwrap_or_else(|| "arguments".to_owned())

@@ -37,7 +37,7 @@ impl ErrorKind {
     /// Maps a core crate's `kind()` string to a kind; unknown strings are `Internal`.
     pub fn from_name(name: &str) -> ErrorKind {
         match name {
-            "invalid_argument" => ErrorKind::InvalidArgument,
+            "invalid_argument" | "invalid_request" => ErrorKind::InvalidArgument,
             "unknown_tool" => ErrorKind::UnknownTool,
             "not_found" => ErrorKind::NotFound,
             "upstream" | "connect" | "unexpected_content" | "body_too_large" | "too_large" => {

@@ -12,7 +12,7 @@ use crate::biomolecules::model::{
     Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein,
 };
 use crate::biomolecules::uniprot::{self, is_accession, parse_protein};
-use crate::error::ScrapeError;
+use crate::error::{ScrapeError, quote};
 use crate::http::{Service, Upstreams};
 
 /// Largest `max_results` (per kind).
@@ -59,7 +59,7 @@ pub async fn protein_get(upstreams: &Upstreams, accession: &str) -> Result<Prote
     if !is_accession(&accession) {
         return Err(ScrapeError::invalid(
             "accession",
-            format!("{accession:?} is not a UniProt accession (e.g. P15056 or A0A024R161)"),
+            format!("{} is not a UniProt accession (e.g. P15056 or A0A024R161)", quote(&accession)),
         ));
     }
     let path = format!("/uniprotkb/{accession}.json");
@@ -161,7 +161,8 @@ async fn resolve_symbol(upstreams: &Upstreams, symbol: &str) -> Result<(Protein,
         return Err(ScrapeError::invalid(
             "target",
             format!(
-                "{symbol:?} is neither a gene symbol (e.g. BRAF, HLA-A) nor a UniProt accession (e.g. P15056)"
+                "{} is neither a gene symbol (e.g. BRAF, HLA-A) nor a UniProt accession (e.g. P15056)",
+                quote(symbol)
             ),
         ));
     }

@@ -1,10 +1,20 @@
-//! A circuit breaker per upstream: closed → open after N consecutive failed attempts → half-open after
-//! the cool-down (one probe at a time) → closed on a successful probe, open again on a failed one.
+//! A circuit breaker per upstream: closed → open after N consecutive failed *calls* → half-open after the
+//! cool-down (one probe call at a time) → closed on a successful probe, open again on a failed one.
 //!
-//! A failed attempt is a 5xx answer, a timeout, a connection failure (a body cut short included) or an
-//! answer of the wrong shape (an HTML page, a JSON error body). Other 4xx answers count as success (the
-//! upstream is alive and answering). A 429 counts as neither: rate limiting is handled by the limiter
-//! and the retry policy, and must not hide a healthy upstream behind an open circuit.
+//! The breaker counts calls, not attempts: a call takes one permit before its first attempt and records
+//! one outcome after its retries are spent (`http::Upstream`). A call that succeeded on its third attempt
+//! is a success, so an upstream that fails half of its answers but recovers within the retries never opens
+//! the circuit; only calls that failed after every retry count. (Until issue 17, single attempts counted,
+//! and a 50 % failure rate opened the circuit in a few calls although every call succeeded.) While open,
+//! every attempt checks the circuit first, so a call opened on by others ends at its next attempt.
+//!
+//! Only upstream failures count: a 5xx answer, a timeout, a connection failure (a body cut short
+//! included) or an answer of the wrong shape (an HTML page, a JSON error body). Other 4xx answers and
+//! not-found count as success (the upstream is alive and answering). What is the request's own fault
+//! counts as nothing: invalid arguments, a request the client cannot build, a body over the cap, a parse
+//! failure — one client's bad input must never open a circuit that every session shares. A 429 counts as
+//! neither: rate limiting is handled by the limiter and the retry policy, and must not hide a healthy
+//! upstream behind an open circuit.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
@@ -29,7 +39,7 @@ pub enum CircuitState {
 pub struct CircuitStatus {
     pub service: Service,
     pub state: CircuitState,
-    /// Failed attempts in a row.
+    /// Calls in a row that failed after their retries.
     pub consecutive_failures: u32,
     /// When the circuit last opened (RFC 3339), while it is not closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,7 +49,7 @@ pub struct CircuitStatus {
     pub retry_in_ms: Option<u64>,
 }
 
-/// What happened to one attempt, from the breaker's point of view.
+/// What happened to one call, from the breaker's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Success,
@@ -48,19 +58,26 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome of an attempt that ended with `error` (`None` = success).
+    /// The outcome of a call that ended with `error` (`None` = success); see the module documentation.
     pub(crate) fn of(error: Option<&ScrapeError>) -> Outcome {
         match error {
             None => Outcome::Success,
-            Some(ScrapeError::RateLimited { .. } | ScrapeError::CircuitOpen { .. }) => Outcome::Neutral,
             Some(ScrapeError::Upstream { status, .. }) if *status < 500 => Outcome::Success,
+            Some(ScrapeError::NotFound { .. }) => Outcome::Success,
             Some(
                 ScrapeError::Upstream { .. }
                 | ScrapeError::Timeout { .. }
                 | ScrapeError::Connect { .. }
                 | ScrapeError::UnexpectedContent { .. },
             ) => Outcome::Failure,
-            Some(_) => Outcome::Success,
+            Some(
+                ScrapeError::RateLimited { .. }
+                | ScrapeError::CircuitOpen { .. }
+                | ScrapeError::InvalidArgument { .. }
+                | ScrapeError::InvalidRequest { .. }
+                | ScrapeError::BodyTooLarge { .. }
+                | ScrapeError::Parse { .. },
+            ) => Outcome::Neutral,
         }
     }
 }
@@ -79,7 +96,8 @@ pub(crate) struct Breaker {
     inner: Mutex<Inner>,
 }
 
-/// Permission to send one attempt. Dropping it unresolved (a cancelled call) frees the probe slot.
+/// Permission to make one call (all its attempts). Dropping it unresolved (a cancelled call) frees the
+/// probe slot.
 pub(crate) struct Permit<'a> {
     breaker: &'a Breaker,
     probe: bool,
@@ -116,7 +134,7 @@ impl Breaker {
             .then(|| ScrapeError::CircuitOpen { service: self.service, retry_in: self.cooldown - elapsed })
     }
 
-    /// Lets an attempt through, or fails fast while open.
+    /// Lets a call through, or fails fast while open.
     pub(crate) fn acquire(&self) -> Result<Permit<'_>, ScrapeError> {
         let mut inner = self.lock();
         match inner.state {
@@ -164,7 +182,8 @@ impl Breaker {
             }
             Outcome::Failure => {
                 inner.consecutive_failures = inner.consecutive_failures.saturating_add(1);
-                let reopen = inner.state == CircuitState::HalfOpen;
+                // A failed probe reopens; a call admitted while closed that ends during a probe only counts.
+                let reopen = probe && inner.state == CircuitState::HalfOpen;
                 let trip =
                     inner.state == CircuitState::Closed && inner.consecutive_failures >= self.threshold;
                 if reopen || trip {
@@ -270,11 +289,30 @@ mod tests {
     #[test]
     fn client_errors_and_rate_limits_do_not_trip() {
         let b = Breaker::new(Service::PubMed, 1, Duration::from_secs(60));
-        let bad_request =
-            ScrapeError::Upstream { service: Service::PubMed, status: 400, excerpt: String::new() };
-        b.acquire().expect("closed").record(Outcome::of(Some(&bad_request)));
-        let limited = ScrapeError::RateLimited { service: Service::PubMed, retry_after: None };
-        b.acquire().expect("closed").record(Outcome::of(Some(&limited)));
-        assert_eq!(b.status().state, CircuitState::Closed);
+        let pubmed = Service::PubMed;
+        let harmless = [
+            ScrapeError::Upstream { service: pubmed, status: 400, excerpt: String::new() },
+            ScrapeError::RateLimited { service: pubmed, retry_after: None },
+            ScrapeError::invalid("query", "too long"),
+            ScrapeError::InvalidRequest { service: pubmed, detail: "URL refused".into() },
+            ScrapeError::BodyTooLarge { service: pubmed, limit: 10 },
+            ScrapeError::parse(pubmed, "x"),
+            ScrapeError::NotFound { service: pubmed, what: "x".into() },
+        ];
+        for err in &harmless {
+            b.acquire().expect("closed").record(Outcome::of(Some(err)));
+            assert_eq!(b.status().state, CircuitState::Closed, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn the_request_s_own_faults_leave_the_count_alone() {
+        let b = Breaker::new(Service::PubMed, 2, Duration::from_secs(60));
+        b.acquire().expect("closed").record(Outcome::of(Some(&fail())));
+        let invalid = ScrapeError::invalid("query", "too long");
+        b.acquire().expect("closed").record(Outcome::of(Some(&invalid)));
+        assert_eq!(b.status().consecutive_failures, 1, "neither reset nor counted");
+        b.acquire().expect("closed").record(Outcome::of(Some(&fail())));
+        assert_eq!(b.status().state, CircuitState::Open);
     }
 }

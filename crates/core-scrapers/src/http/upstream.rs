@@ -1,10 +1,13 @@
 //! `Upstream`: one pooled client per upstream with its cache, rate limiter, circuit breaker and retry policy.
 //!
-//! A call goes: cache → single flight (identical concurrent calls share one fetch) → retry loop (backon:
-//! exponential backoff with jitter, bounded attempts and deadline, `Retry-After` honoured up to a cap; only
-//! on 429, 5xx, connection failures and timeouts) → per attempt: breaker check → rate limiter (governor,
-//! burst 1, shared by every concurrent call) → breaker permit → one HTTP exchange with a streamed body cap
-//! → content check (HTML pages and JSON error bodies are errors, never cached) → cache on success.
+//! A call goes: request check (a GET URL over [`MAX_GET_URL_BYTES`] is an `InvalidArgument`, nothing is
+//! sent) → cache → single flight (identical concurrent calls share one fetch) → breaker permit (one per
+//! call) → retry loop (backon: exponential backoff with jitter, bounded attempts and deadline,
+//! `Retry-After` honoured up to a cap; only on 429, 5xx, connection failures and timeouts) → per attempt:
+//! breaker check → rate limiter (governor, burst 1, shared by every concurrent call) → breaker check → one
+//! HTTP exchange with a streamed body cap → content check (HTML pages and JSON error bodies are errors,
+//! never cached) → after the last attempt, the call's one outcome to the breaker → cache on success.
+//! A request the HTTP client cannot build is `InvalidRequest`: never retried, never counted by the breaker.
 //! Every step is cancel-safe by drop.
 
 use std::collections::HashMap;
@@ -32,6 +35,12 @@ const RATE_SAFETY_MARGIN: f64 = 1.1;
 
 /// How much of an error body is read for its excerpt.
 const ERROR_BODY_READ: usize = 16 * 1024;
+
+/// The longest GET URL pipette sends (base, path and query, encoded). Common servers and proxies refuse
+/// request lines past 8 KiB (Apache's `LimitRequestLine` 8190, nginx's 8 KiB header buffers), and the
+/// HTTP client cannot even represent one past 64 KiB. Callers with long inputs check them first, naming
+/// their own parameter, or POST (E-utilities); this is the last line, naming the longest parameter.
+pub(crate) const MAX_GET_URL_BYTES: usize = 8 * 1024;
 
 type SharedFetch = Shared<Pin<Box<dyn Future<Output = Result<Bytes, ScrapeError>> + Send>>>;
 type WeakFetch = WeakShared<Pin<Box<dyn Future<Output = Result<Bytes, ScrapeError>> + Send>>>;
@@ -90,6 +99,8 @@ struct AttemptError {
 impl AttemptError {
     fn transient(&self) -> bool {
         match &self.error {
+            // Nothing else: a request that cannot be built, an invalid argument or a body over the cap
+            // would fail the same way again.
             ScrapeError::RateLimited { .. } | ScrapeError::Timeout { .. } | ScrapeError::Connect { .. } => {
                 true
             }
@@ -175,8 +186,9 @@ impl Upstream {
     }
 
     /// GET `base_url + path` with `query`; cached under scope = service name, key = the full URL.
+    /// A URL longer than [`MAX_GET_URL_BYTES`] is `InvalidArgument` naming the longest parameter.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Bytes, ScrapeError> {
-        self.fetch(self.request(Method::Get, path, query, Expect::Any)).await
+        self.fetch(self.request(Method::Get, path, query, Expect::Any)?).await
     }
 
     /// GET and deserialize JSON; an HTML page, a JSON error body or a non-JSON answer is `UnexpectedContent`,
@@ -186,7 +198,7 @@ impl Upstream {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ScrapeError> {
-        let bytes = self.fetch(self.request(Method::Get, path, query, Expect::Json)).await?;
+        let bytes = self.fetch(self.request(Method::Get, path, query, Expect::Json)?).await?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut de).map_err(|err| {
             ScrapeError::parse(self.inner.service, format!("{path}: at `{}`: {}", err.path(), err.inner()))
@@ -196,7 +208,7 @@ impl Upstream {
     /// POST a form (for requests that are idempotent by nature, such as efetch with a long id list);
     /// retried and cached like a GET.
     pub async fn post_form(&self, path: &str, form: &[(&str, String)]) -> Result<Bytes, ScrapeError> {
-        self.fetch(self.request(Method::PostForm, path, form, Expect::Any)).await
+        self.fetch(self.request(Method::PostForm, path, form, Expect::Any)?).await
     }
 
     /// The state of this upstream's circuit breaker.
@@ -204,7 +216,13 @@ impl Upstream {
         self.inner.breaker.status()
     }
 
-    fn request(&self, method: Method, path: &str, params: &[(&str, String)], expect: Expect) -> Request {
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        expect: Expect,
+    ) -> Result<Request, ScrapeError> {
         let path =
             if path.starts_with('/') || path.is_empty() { path.to_owned() } else { format!("/{path}") };
         let params: Vec<(String, String)> =
@@ -216,7 +234,27 @@ impl Upstream {
             (Method::Get, false) => format!("{url}?{encoded}"),
             (Method::PostForm, _) => format!("POST {url} {encoded}"),
         };
-        Request { method, path, params, key, expect }
+        if method == Method::Get {
+            let extra: usize =
+                self.inner.extra.iter().map(|(k, v)| k.len() + 2 + encoded_len(v)).sum::<usize>();
+            let length = key.len() + extra;
+            if length > MAX_GET_URL_BYTES {
+                let (name, value) = params
+                    .iter()
+                    .max_by_key(|(_, v)| encoded_len(v))
+                    .map_or(("path", path.as_str()), |(k, v)| (k.as_str(), v.as_str()));
+                return Err(ScrapeError::invalid(
+                    name,
+                    format!(
+                        "{} bytes once URL-encoded make a {length}-byte request to {}, over the \
+                         {MAX_GET_URL_BYTES} bytes pipette sends in one URL: shorten it",
+                        encoded_len(value),
+                        self.inner.service
+                    ),
+                ));
+            }
+        }
+        Ok(Request { method, path, params, key, expect })
     }
 
     async fn fetch(&self, request: Request) -> Result<Bytes, ScrapeError> {
@@ -269,7 +307,15 @@ impl Inner {
         result
     }
 
+    /// One call: a breaker permit, the attempts, then the call's one outcome to the breaker.
     async fn fetch_with_retry(&self, request: &Request) -> Result<Bytes, ScrapeError> {
+        let permit = self.breaker.acquire()?;
+        let result = self.retry_attempts(request).await;
+        permit.record(Outcome::of(result.as_ref().err()));
+        result
+    }
+
+    async fn retry_attempts(&self, request: &Request) -> Result<Bytes, ScrapeError> {
         let started = Instant::now();
         let retry = &self.retry;
         let backoff = ExponentialBuilder::default()
@@ -313,7 +359,8 @@ impl Inner {
 
     async fn attempt(&self, request: &Request) -> Result<Bytes, AttemptError> {
         let service = self.service.as_str();
-        // Fail fast while open, before queueing behind the limiter.
+        // Fail fast while open (other calls may have opened it since this one began), before queueing
+        // behind the limiter and again after it.
         if let Some(err) = self.breaker.fail_fast() {
             return Err(err.into());
         }
@@ -322,8 +369,10 @@ impl Inner {
             limiter.until_ready().await;
             metrics::histogram!("pipette_upstream_rate_limit_wait_seconds", "service" => service)
                 .record(waited.elapsed().as_secs_f64());
+            if let Some(err) = self.breaker.fail_fast() {
+                return Err(err.into());
+            }
         }
-        let permit = self.breaker.acquire()?;
         let started = Instant::now();
         let result = self.exchange(request, started).await;
         let elapsed = started.elapsed();
@@ -341,7 +390,6 @@ impl Inner {
         metrics::histogram!("pipette_upstream_request_duration_seconds", "service" => service)
             .record(elapsed.as_secs_f64());
         let result = result.map(|(_, body)| body);
-        permit.record(Outcome::of(result.as_ref().err().map(|err| &err.error)));
         if let Err(err) = &result {
             tracing::debug!(service, path = %request.path, error = %err.error, "attempt failed");
         }
@@ -443,13 +491,27 @@ impl Inner {
     }
 
     fn transport_error(&self, err: reqwest::Error, started: Instant) -> AttemptError {
-        let error = if err.is_timeout() {
+        let error = if err.is_builder() {
+            // Nothing was sent: the input made a request the client refuses (not the upstream's fault).
+            ScrapeError::InvalidRequest { service: self.service, detail: error_chain(&err.without_url()) }
+        } else if err.is_timeout() {
             ScrapeError::Timeout { service: self.service, after: started.elapsed() }
         } else {
             ScrapeError::Connect { service: self.service, detail: error_chain(&err.without_url()) }
         };
         error.into()
     }
+}
+
+/// The length of `value` once form-URL-encoded, without building it.
+fn encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ' => 1,
+            _ => 3,
+        })
+        .sum()
 }
 
 /// An error and its sources on one line (reqwest's own Display hides the useful part in the sources).

@@ -1,11 +1,18 @@
 //! `search` (esearch then efetch in batches) and `fetch` (efetch by PMIDs), with argument checks that
 //! reject empty or malformed dates instead of answering silently empty results.
+//!
+//! Sizes: a `query` holds at most [`MAX_QUERY_CHARS`] characters (longer than any hand-written or
+//! systematic-review search strategy; anything past it is pasted data, refused as `InvalidArgument`
+//! before a request is made). E-utilities take any request by POST as well as GET, and NCBI asks for POST
+//! when a URL grows long or lists many ids: an esearch or efetch whose encoded parameters pass
+//! `GET_MAX_QUERY_BYTES` (2,000 bytes, the length NCBI and common proxies handle by GET), or an efetch of
+//! more than `GET_MAX_IDS` ids, goes by POST.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ScrapeError;
+use crate::error::{ScrapeError, quote};
 use crate::http::{Upstream, Upstreams};
 use crate::pubmed::efetch::parse_efetch;
 use crate::pubmed::esearch::parse_esearch;
@@ -19,6 +26,13 @@ pub const MAX_FETCH: usize = 200;
 const EFETCH_BATCH: usize = 200;
 /// Above this many ids, efetch is a POST (a long GET URL is refused by NCBI's front end).
 const GET_MAX_IDS: usize = 100;
+/// Above this many bytes of encoded parameters, an E-utilities request is a POST.
+const GET_MAX_QUERY_BYTES: usize = 2000;
+/// The longest `query`, in characters.
+pub const MAX_QUERY_CHARS: usize = 10_000;
+/// The most `publication_types` of one search, and the longest name of one.
+const MAX_PUBLICATION_TYPES: usize = 20;
+const MAX_PUBLICATION_TYPE_CHARS: usize = 100;
 /// esearch cannot start past this record.
 const MAX_RETSTART: u32 = 9998;
 
@@ -132,7 +146,7 @@ pub async fn search(
     let pubmed = &upstreams.pubmed;
     let batches = (request.max_results as u64).div_ceil(EFETCH_BATCH as u64);
     progress(0, Some(1 + batches), "searching PubMed");
-    let page = parse_esearch(&pubmed.get("/esearch.fcgi", &params).await?)?;
+    let page = parse_esearch(&eutils(pubmed, "/esearch.fcgi", &params, false).await?)?;
     let steps = 1 + (page.ids.len() as u64).div_ceil(EFETCH_BATCH as u64);
     progress(1, Some(steps), &format!("{} matches; fetching {} articles", page.count, page.ids.len()));
 
@@ -187,7 +201,7 @@ pub fn normalize_pmid(raw: &str, param: &str) -> Result<String, ScrapeError> {
     if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ScrapeError::invalid(
             param,
-            format!("{raw:?} is not a PMID (digits only, e.g. 22663011)"),
+            format!("{} is not a PMID (digits only, e.g. 22663011)", quote(raw)),
         ));
     }
     Ok(id.to_owned())
@@ -201,11 +215,7 @@ async fn efetch_all(
 ) -> Result<(Vec<Article>, Vec<String>), ScrapeError> {
     let batches = ids.chunks(EFETCH_BATCH).map(|chunk| async move {
         let form = [("db", "pubmed".to_owned()), ("retmode", "xml".to_owned()), ("id", chunk.join(","))];
-        let body = if chunk.len() > GET_MAX_IDS {
-            pubmed.post_form("/efetch.fcgi", &form).await?
-        } else {
-            pubmed.get("/efetch.fcgi", &form).await?
-        };
+        let body = eutils(pubmed, "/efetch.fcgi", &form, chunk.len() > GET_MAX_IDS).await?;
         let articles = parse_efetch(&body)?;
         on_batch();
         Ok::<_, ScrapeError>(articles)
@@ -224,6 +234,22 @@ async fn efetch_all(
     Ok((articles, missing))
 }
 
+/// One E-utilities request: GET while short, POST when `post` or when the encoded parameters pass
+/// `GET_MAX_QUERY_BYTES` (E-utilities answer both alike).
+async fn eutils(
+    pubmed: &Upstream,
+    path: &str,
+    params: &[(&str, String)],
+    post: bool,
+) -> Result<bytes::Bytes, ScrapeError> {
+    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().len();
+    if post || encoded > GET_MAX_QUERY_BYTES {
+        pubmed.post_form(path, params).await
+    } else {
+        pubmed.get(path, params).await
+    }
+}
+
 type Params = Vec<(&'static str, String)>;
 
 /// Checks the request and builds the esearch term and parameters.
@@ -233,6 +259,16 @@ fn esearch_params(request: &SearchRequest) -> Result<(String, Params), ScrapeErr
         return Err(ScrapeError::invalid(
             "query",
             "is empty: give PubMed search terms, e.g. \"BRAF V600E melanoma\"",
+        ));
+    }
+    let chars = query.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(ScrapeError::invalid(
+            "query",
+            format!(
+                "{chars} characters, over the {MAX_QUERY_CHARS} a PubMed query may hold: shorten it, or split \
+                 it into several searches"
+            ),
         ));
     }
     if request.max_results > MAX_RESULTS {
@@ -252,12 +288,26 @@ fn esearch_params(request: &SearchRequest) -> Result<(String, Params), ScrapeErr
     }
     let mut term = query.to_owned();
     let mut types = Vec::new();
+    if request.publication_types.len() > MAX_PUBLICATION_TYPES {
+        return Err(ScrapeError::invalid(
+            "publication_types",
+            format!(
+                "{} types given; at most {MAX_PUBLICATION_TYPES}: keep the ones that matter",
+                request.publication_types.len()
+            ),
+        ));
+    }
     for t in &request.publication_types {
         let t = t.trim();
-        if t.is_empty() || t.contains(['"', '[', ']']) {
+        let bad =
+            t.is_empty() || t.chars().count() > MAX_PUBLICATION_TYPE_CHARS || t.contains(['"', '[', ']']);
+        if bad {
             return Err(ScrapeError::invalid(
                 "publication_types",
-                format!("{t:?} is not a publication type name such as \"Review\" or \"Clinical Trial\""),
+                format!(
+                    "{} is not a publication type name such as \"Review\" or \"Clinical Trial\"",
+                    quote(t)
+                ),
             ));
         }
         types.push(format!("\"{t}\"[pt]"));
@@ -305,7 +355,7 @@ fn parse_date(name: &str, raw: &str) -> Result<DateArg, ScrapeError> {
     let bad = |why: &str| {
         ScrapeError::invalid(
             name,
-            format!("{raw:?} {why}; use YYYY, YYYY/MM or YYYY/MM/DD (e.g. 2020/06/30)"),
+            format!("{} {why}; use YYYY, YYYY/MM or YYYY/MM/DD (e.g. 2020/06/30)", quote(raw)),
         )
     };
     let value = raw.trim();
@@ -412,5 +462,28 @@ mod tests {
         assert_eq!(term, "(braf) AND (\"Review\"[pt] OR \"Clinical Trial\"[pt])");
         req.publication_types = vec!["Review\"[pt] OR x".into()];
         assert!(esearch_params(&req).is_err());
+        req.publication_types = vec!["Review".into(); MAX_PUBLICATION_TYPES + 1];
+        assert!(esearch_params(&req).is_err());
+    }
+
+    #[test]
+    fn queries_are_bounded_and_bad_values_quoted_briefly() {
+        let req = SearchRequest::new("a".repeat(MAX_QUERY_CHARS));
+        assert!(params(&req).is_ok(), "the limit itself is accepted");
+        let req = SearchRequest::new("é".repeat(MAX_QUERY_CHARS + 1));
+        match params(&req) {
+            Err(ScrapeError::InvalidArgument { name, reason }) => {
+                assert_eq!(name, "query");
+                assert!(reason.contains(&MAX_QUERY_CHARS.to_string()), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let long = "x".repeat(200_000);
+        let err = normalize_pmid(&long, "pmids").expect_err("not a PMID");
+        assert!(err.to_string().len() < 400, "{err}");
+        let mut req = SearchRequest::new("braf");
+        req.date_from = Some(long);
+        let err = params(&req).expect_err("not a date");
+        assert!(err.to_string().len() < 400, "{err}");
     }
 }

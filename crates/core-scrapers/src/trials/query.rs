@@ -1,10 +1,16 @@
 //! Parameters of the ClinicalTrials.gov calls, their validation, and the pure request building
 //! (`query.*`, `filter.*`, `filter.advanced`, `fields`), so that every request is testable without a network.
+//!
+//! Sizes: API v2 takes a search only by GET, so everything travels in the URL, which pipette keeps under
+//! `http::MAX_GET_URL_BYTES` (8 KiB). Each free-text parameter has a length in characters (1,000; 8,000 for
+//! `term`) and together, once URL-encoded, they may take at most [`MAX_TEXT_BYTES`] bytes (the rest of the
+//! URL, fields and filters, stays under 2 KiB). Past either, the call is an `InvalidArgument` naming the
+//! parameter, before any request.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ScrapeError;
+use crate::error::{ScrapeError, quote};
 
 /// The fields asked for in searches (the summary of each study).
 pub(crate) const SEARCH_FIELDS: &str = "NCTId,BriefTitle,OverallStatus,Phase,StudyType,Condition,InterventionName,\
@@ -41,6 +47,8 @@ const DEFAULT_PAGE_SIZE: u32 = 100;
 
 const MAX_TEXT_CHARS: usize = 1000;
 const MAX_TERM_CHARS: usize = 8000;
+/// The most bytes the free-text parameters of one search take together, once URL-encoded.
+pub(crate) const MAX_TEXT_BYTES: usize = 6 * 1024;
 const MAX_RADIUS: f64 = 25_000.0;
 
 /// A recruitment status of ClinicalTrials.gov (`filter.overallStatus`).
@@ -348,15 +356,30 @@ pub(crate) fn search_request(params: &TrialSearchParams) -> Result<SearchRequest
         ));
     }
 
-    let mut query: Vec<(&'static str, String)> = Vec::new();
     let texts = [
-        ("query.cond", condition),
-        ("query.term", term),
-        ("query.intr", intervention),
-        ("query.spons", sponsor),
-        ("query.locn", location),
+        ("condition", "query.cond", condition),
+        ("term", "query.term", term),
+        ("intervention", "query.intr", intervention),
+        ("sponsor", "query.spons", sponsor),
+        ("location", "query.locn", location),
     ];
-    for (name, value) in texts {
+    let sizes: Vec<(&str, usize)> =
+        texts.iter().filter_map(|(param, _, value)| value.map(|v| (*param, encoded_len(v)))).collect();
+    let total: usize = sizes.iter().map(|(_, size)| size).sum();
+    if total > MAX_TEXT_BYTES
+        && let Some((largest, size)) = sizes.iter().max_by_key(|(_, size)| *size)
+    {
+        return Err(ScrapeError::invalid(
+            *largest,
+            format!(
+                "{size} bytes once URL-encoded; the text parameters of one search may take {MAX_TEXT_BYTES} \
+                 together (they take {total}), as ClinicalTrials.gov reads them from the URL: shorten it"
+            ),
+        ));
+    }
+
+    let mut query: Vec<(&'static str, String)> = Vec::new();
+    for (_, name, value) in texts {
         if let Some(value) = value {
             query.push((name, value.to_owned()));
         }
@@ -390,7 +413,8 @@ pub(crate) fn statuses(values: &[String]) -> Result<Vec<TrialStatus>, ScrapeErro
             ScrapeError::invalid(
                 "status",
                 format!(
-                    "unknown status {value:?}; accepted: {}",
+                    "unknown status {}; accepted: {}",
+                    quote(value),
                     TrialStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )
@@ -410,7 +434,8 @@ pub(crate) fn phases(values: &[String]) -> Result<Vec<Phase>, ScrapeError> {
             ScrapeError::invalid(
                 "phase",
                 format!(
-                    "unknown phase {value:?}; accepted: {} (also `2`, `phase II`, `1/2`)",
+                    "unknown phase {}; accepted: {} (also `2`, `phase II`, `1/2`)",
+                    quote(value),
                     Phase::ALL.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             )
@@ -457,13 +482,16 @@ pub(crate) fn text_param<'a>(
         return Ok(None);
     };
     if value.chars().count() > max_chars {
-        return Err(ScrapeError::invalid(name, format!("longer than {max_chars} characters")));
+        return Err(ScrapeError::invalid(
+            name,
+            format!("{} characters, longer than the {max_chars} allowed", value.chars().count()),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(ScrapeError::invalid(name, "contains control characters"));
     }
     if value.chars().filter(|c| *c == '"').count() % 2 == 1 {
-        return Err(ScrapeError::invalid(name, format!("unbalanced double quote in {value:?}")));
+        return Err(ScrapeError::invalid(name, format!("unbalanced double quote in {}", quote(value))));
     }
     let mut depth: Vec<char> = Vec::new();
     let mut in_quotes = false;
@@ -474,16 +502,21 @@ pub(crate) fn text_param<'a>(
             ')' | ']' if !in_quotes => {
                 let open = if c == ')' { '(' } else { '[' };
                 if depth.pop() != Some(open) {
-                    return Err(ScrapeError::invalid(name, format!("unbalanced {c:?} in {value:?}")));
+                    return Err(ScrapeError::invalid(name, format!("unbalanced {c:?} in {}", quote(value))));
                 }
             }
             _ => {}
         }
     }
     if let Some(open) = depth.pop() {
-        return Err(ScrapeError::invalid(name, format!("unclosed {open:?} in {value:?}")));
+        return Err(ScrapeError::invalid(name, format!("unclosed {open:?} in {}", quote(value))));
     }
     Ok(Some(value))
+}
+
+/// The length of `value` once form-URL-encoded.
+fn encoded_len(value: &str) -> usize {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).map(str::len).sum()
 }
 
 fn bounded(name: &str, value: Option<u32>, default: u32, max: u32) -> Result<u32, ScrapeError> {
@@ -514,7 +547,8 @@ pub fn normalize_nct(id: &str) -> Result<String, ScrapeError> {
         return Err(ScrapeError::invalid(
             "nct_id",
             format!(
-                "{trimmed:?} is not an NCT number: expected `NCT` followed by 8 digits, e.g. NCT06604689"
+                "{} is not an NCT number: expected `NCT` followed by 8 digits, e.g. NCT06604689",
+                quote(trimmed)
             ),
         ));
     }
@@ -716,6 +750,32 @@ max_results=50",
             },
             "error: invalid argument `geo.radius`: NaN must be greater than 0 and at most 25000",
         );
+        check(
+            TrialSearchParams { condition: Some("x".repeat(1001)), ..p() },
+            "error: invalid argument `condition`: 1001 characters, longer than the 1000 allowed",
+        );
+        // 3,000 characters of `é` take 18,000 bytes in the URL: refused, naming the largest.
+        check(
+            TrialSearchParams { condition: Some("melanoma".into()), term: Some("é".repeat(3000)), ..p() },
+            "error: invalid argument `term`: 18000 bytes once URL-encoded; the text parameters of one search \
+             may take 6144 together (they take 18008), as ClinicalTrials.gov reads them from the URL: shorten it",
+        );
+        let long = TrialSearchParams { term: Some("a ".repeat(3000).trim().to_owned()), ..p() };
+        assert!(search_request(&long).is_ok(), "5,999 encoded bytes fit");
+    }
+
+    #[test]
+    fn bad_values_are_quoted_briefly() {
+        let huge = "(".repeat(200_000);
+        for err in [
+            search_request(&TrialSearchParams { sponsor: Some(huge[..999].to_owned()), ..p() }),
+            search_request(&TrialSearchParams { status: vec![huge.clone()], ..p() }),
+            search_request(&TrialSearchParams { phase: vec![huge.clone()], ..p() }),
+        ] {
+            let text = err.expect_err("invalid").to_string();
+            assert!(text.len() < 600, "{text}");
+        }
+        assert!(normalize_nct(&huge).expect_err("invalid").to_string().len() < 400);
     }
 
     #[test]
