@@ -8,6 +8,7 @@ mod protocol;
 mod research;
 mod resources;
 mod router;
+mod security_http;
 mod support;
 mod tasks;
 mod testing;
