@@ -89,9 +89,9 @@ async fn closed_within(tcp: &mut TcpStream, limit: Duration, trickle: Option<&[u
     let deadline = Instant::now() + limit;
     let mut buf = [0u8; 1024];
     while Instant::now() < deadline {
-        match timeout(Duration::from_millis(100), tcp.read(&mut buf)).await {
-            Ok(Ok(0) | Err(_)) => return true,
-            Ok(Ok(_)) | Err(_) => {}
+        // End of stream or reset: closed. Bytes or nothing yet: still open.
+        if let Ok(Ok(0) | Err(_)) = timeout(Duration::from_millis(100), tcp.read(&mut buf)).await {
+            return true;
         }
         if let Some(bytes) = trickle
             && tcp.write_all(bytes).await.is_err()
