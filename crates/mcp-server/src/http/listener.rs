@@ -50,7 +50,10 @@ pub(crate) async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let tracker = TaskTracker::new();
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The header timeout is ours: hyper's would also close kept-alive connections between requests.
+    builder.http1().header_read_timeout(None);
+    let builder = Arc::new(builder);
     let mut full = false;
     loop {
         if permits.available_permits() == 0 && !full {
