@@ -53,18 +53,19 @@ pub struct ServerArgs {
     /// Extra browser origins allowed over HTTP (comma-separated, e.g. https://app.example.com).
     #[arg(long, env = "PIPETTE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
-    /// Extra Host names allowed over HTTP when binding beyond loopback (comma-separated).
+    /// Extra Host names allowed over HTTP besides localhost, 127.0.0.1 and ::1 (`name` or `name:port`,
+    /// comma-separated); requests for any other Host get 403 on every path (DNS rebinding).
     #[arg(long, env = "PIPETTE_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
     /// Close an HTTP connection whose request header is not complete this many milliseconds after it started
     /// (or after the connection opened).
     #[arg(long, env = "PIPETTE_HTTP_HEADER_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     pub http_header_timeout_ms: u64,
     /// Close an HTTP connection with nothing in flight after this many milliseconds without a request (an open
     /// SSE stream or a call being answered is never cut).
     #[arg(long, env = "PIPETTE_HTTP_IDLE_TIMEOUT_MS", value_name = "MS", default_value_t = 60_000,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     pub http_idle_timeout_ms: u64,
     /// Open HTTP connections at most; beyond it, new connections wait (unaccepted) until one closes.
     #[arg(long, env = "PIPETTE_HTTP_MAX_CONNECTIONS", value_name = "N", default_value_t = 512,
