@@ -9,6 +9,7 @@ mod research;
 mod resources;
 mod router;
 mod security;
+mod security_http;
 mod support;
 mod tasks;
 mod testing;

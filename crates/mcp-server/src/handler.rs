@@ -156,7 +156,7 @@ impl PipetteServer {
         let Some(parts) = context.extensions.get::<axum::http::request::Parts>() else {
             return Principal::local();
         };
-        if let Some(auth) = crate::http::authenticated(parts) {
+        if let Some(auth) = crate::http::authenticated(&context.extensions) {
             return Principal::named(auth.principal, auth.operator);
         }
         if parts.headers.contains_key("mcp-session-id") {

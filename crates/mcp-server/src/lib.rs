@@ -34,15 +34,43 @@ pub struct ServerArgs {
     /// Where jobs and indexes live.
     #[arg(long, env = "PIPETTE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Require `Authorization: Bearer TOKEN` on every HTTP request.
-    #[arg(long, env = "PIPETTE_TOKEN", hide_env_values = true)]
+    /// Require `Authorization: Bearer TOKEN` on every HTTP request (principal `token`). A value given with
+    /// --token is visible to every user of this machine in the process list (ps): prefer --token-file or the
+    /// PIPETTE_TOKEN environment variable.
+    #[arg(long, env = "PIPETTE_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
     pub token: Option<String>,
+    /// Read the bearer token from this file (its contents, trimmed); principal `token`.
+    #[arg(long, env = "PIPETTE_TOKEN_FILE", value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Named tokens, one per line: `NAME TOKEN`, or `NAME TOKEN operator` for an operator; `#` comments and
+    /// blank lines are skipped. Each token is a principal; any of them (and --token) is accepted.
+    #[arg(long, env = "PIPETTE_TOKENS_FILE", value_name = "PATH")]
+    pub tokens_file: Option<PathBuf>,
+    /// Serve HTTP beyond loopback without any token (only when something in front of pipette authenticates).
+    /// Without it, such an address is refused.
+    #[arg(long, env = "PIPETTE_ALLOW_UNAUTHENTICATED", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_unauthenticated: bool,
     /// Extra browser origins allowed over HTTP (comma-separated, e.g. https://app.example.com).
     #[arg(long, env = "PIPETTE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
-    /// Extra Host names allowed over HTTP when binding beyond loopback (comma-separated).
+    /// Extra Host names allowed over HTTP besides localhost, 127.0.0.1 and ::1 (`name` or `name:port`,
+    /// comma-separated); requests for any other Host get 403 on every path (DNS rebinding).
     #[arg(long, env = "PIPETTE_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// Close an HTTP connection whose request header is not complete this many milliseconds after it started
+    /// (or after the connection opened).
+    #[arg(long, env = "PIPETTE_HTTP_HEADER_TIMEOUT_MS", value_name = "MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    pub http_header_timeout_ms: u64,
+    /// Close an HTTP connection with nothing in flight after this many milliseconds without a request (an open
+    /// SSE stream or a call being answered is never cut).
+    #[arg(long, env = "PIPETTE_HTTP_IDLE_TIMEOUT_MS", value_name = "MS", default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    pub http_idle_timeout_ms: u64,
+    /// Open HTTP connections at most; beyond it, new connections wait (unaccepted) until one closes.
+    #[arg(long, env = "PIPETTE_HTTP_MAX_CONNECTIONS", value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_connections: u32,
     /// Log filter for stderr (tracing's EnvFilter syntax).
     #[arg(long, env = "PIPETTE_LOG", default_value = "info")]
     pub log: String,
@@ -75,11 +103,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.data_dir {
         config.data_dir = dir.clone();
     }
+    // The HTTP settings (tokens, lists, bind address) are checked before anything starts.
+    let http = args.http.map(|addr| http::Config::from_args(addr, &args)).transpose()?;
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
     tracing::info!(tools = router.registry().tools().len(), "pipette-mcp ready");
     let server = PipetteServer::new(router);
-    match args.http {
-        Some(addr) => http::serve(server, addr, &args).await,
+    match http {
+        Some(config) => http::serve(server, config).await,
         None => {
             let running = server.serve(rmcp::transport::stdio()).await.context("starting stdio")?;
             running.waiting().await.context("serving stdio")?;
