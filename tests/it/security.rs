@@ -249,3 +249,30 @@ async fn a_local_client_s_roots_are_allowed_but_never_slash_or_home() {
     let (kind, msg) = error_kind(&conn, "test_detect", json!({"path": project})).await;
     assert_eq!(kind, "invalid_argument", "the working directory is no longer a root by default: {msg}");
 }
+
+#[tokio::test]
+async fn each_token_is_a_principal_and_an_operator_sees_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "# name token [operator]\nalice tok-alice\nbob tok-bob\nops tok-ops operator\n")
+        .unwrap();
+    let srv = server(dir.path(), dir.path(), &[("PIPETTE_TOKENS_FILE", tokens.to_str().unwrap())]).await;
+    let (alice, _) = http_client(&srv.url, Some("tok-alice")).await;
+    let (alice2, _) = http_client(&srv.url, Some("tok-alice")).await;
+    let (bob, _) = http_client(&srv.url, Some("tok-bob")).await;
+    let (ops, _) = http_client(&srv.url, Some("tok-ops")).await;
+
+    let ticket = call_ok(&alice, "fixture_slow", json!({"ms": 8000, "text": "a", "async_mode": true})).await;
+    let job = ticket["job_id"].as_str().unwrap().to_owned();
+    // Another session of the same token is the same principal.
+    let seen = call_ok(&alice2, "job_status", json!({ "job_id": job })).await;
+    assert_eq!(seen["owner"], "alice", "{seen}");
+    let (kind, msg) = error_kind(&bob, "job_status", json!({ "job_id": job })).await;
+    assert_eq!(kind, "not_found", "{msg}");
+    assert_eq!(call_ok(&bob, "job_list", json!({})).await["jobs"].as_array().unwrap().len(), 0);
+    // The operator lists and cancels it.
+    let listed = call_ok(&ops, "job_list", json!({})).await;
+    assert!(listed["jobs"].as_array().unwrap().iter().any(|j| j["job_id"] == job.as_str()), "{listed}");
+    let cancelled = call_ok(&ops, "job_cancel", json!({ "job_id": job })).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+}
