@@ -2,6 +2,7 @@
 
 mod config;
 mod error;
+mod render;
 
 pub mod biomolecules;
 pub mod http;
@@ -12,3 +13,4 @@ pub mod warm;
 
 pub use config::{BreakerConfig, RetryConfig, ScrapersConfig, Secret, Timeouts, UpstreamConfig};
 pub use error::ScrapeError;
+pub use render::ResponseFormat;
