@@ -17,10 +17,12 @@ mod registry;
 mod research_index;
 mod resources;
 mod router;
+mod schema;
 mod seen;
 mod services;
 mod telemetry;
 mod tools;
+pub mod toolsets;
 
 pub use config::RouterConfig;
 pub use error::Error;
@@ -31,3 +33,4 @@ pub use seen::SeenIds;
 pub use services::{build_router, build_router_with};
 pub use telemetry::MetricsExporter;
 pub use tool_metadata::{Category, ErrorKind, ProgressUpdate, Runtime, ToolError};
+pub use toolsets::{Toolset, Toolsets};

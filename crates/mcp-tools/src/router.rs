@@ -201,6 +201,27 @@ fn cache_key(args: &serde_json::Value) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// Arguments the tool does not take are refused (a misspelt or invented name would otherwise be ignored
+/// silently), naming them and the accepted ones.
+fn unknown_arguments(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
+    let accepted = info.accepted.as_ref()?;
+    let unknown: Vec<&str> =
+        args.as_object()?.keys().map(String::as_str).filter(|k| !accepted.iter().any(|a| a == k)).collect();
+    let first = *unknown.first()?;
+    let quoted = |names: &mut dyn Iterator<Item = &str>| {
+        names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    };
+    let mut accepts = accepted.iter().map(String::as_str).chain([crate::registry::ASYNC_MODE]);
+    let message = format!(
+        "unknown argument{} {} for `{}`; it accepts {}",
+        if unknown.len() > 1 { "s" } else { "" },
+        quoted(&mut unknown.iter().copied()),
+        info.descriptor.name,
+        quoted(&mut accepts),
+    );
+    Some(ToolError::new(ErrorKind::InvalidArgument, message).with_param(first))
+}
+
 fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
     // A failed `oneOf`/`anyOf` says only that no alternative matched; the tool's own parameter parsing
     // names the field and the accepted values better, so those are left to it.
@@ -346,7 +367,7 @@ impl Router {
                 ));
             }
         };
-        if let Some(err) = validation_error(info, &args) {
+        if let Some(err) = unknown_arguments(info, &args).or_else(|| validation_error(info, &args)) {
             record_error(desc, &err);
             return Err(err);
         }
