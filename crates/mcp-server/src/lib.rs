@@ -10,6 +10,7 @@ mod prompts;
 mod resources;
 mod streams;
 mod tasks;
+mod toolsets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -43,6 +44,11 @@ pub struct ServerArgs {
     /// Extra Host names allowed over HTTP when binding beyond loopback (comma-separated).
     #[arg(long, env = "PIPETTE_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// The toolsets MCP sessions list and may call, comma-separated: research, index, testing, jobs, cache,
+    /// ops; `all` for every set, `default` for research (which also holds job_status, index_search and
+    /// index_get). Sessions may add sets with the `toolset_enable` tool.
+    #[arg(long, env = "PIPETTE_TOOLSETS", default_value = "default", value_name = "SETS")]
+    pub toolsets: mcp_tools::Toolsets,
     /// Log filter for stderr (tracing's EnvFilter syntax).
     #[arg(long, env = "PIPETTE_LOG", default_value = "info")]
     pub log: String,
@@ -71,8 +77,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         config.data_dir = dir.clone();
     }
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
-    tracing::info!(tools = router.registry().tools().len(), "pipette-mcp ready");
-    let server = PipetteServer::new(router);
+    tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
+    let server = PipetteServer::new(router).with_toolsets(args.toolsets);
     match args.http {
         Some(addr) => http::serve(server, addr, &args).await,
         None => {
