@@ -168,7 +168,7 @@ impl ServerHandler for PipetteServer {
             .with_instructions(
                 "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
                  index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
-                 (or as MCP tasks). Any tool accepts async_mode: true to start as a job at once. Tools come in \
+                 (or as MCP tasks). Every tool also accepts async_mode: true (start as a job at once). Tools come in \
                  toolsets: toolsets_list shows them all, toolset_enable adds one to this session. Read-only views \
                  are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
                  workflows are prompts (prompts/list).",

@@ -45,8 +45,7 @@ pub struct ServerArgs {
     #[arg(long, env = "PIPETTE_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
     /// The toolsets MCP sessions list and may call, comma-separated: research, index, testing, jobs, cache,
-    /// ops; `all` for every set, `default` for research (which also holds job_status, index_search and
-    /// index_get). Sessions may add sets with the `toolset_enable` tool.
+    /// ops; `all` for every set, `default` for research (which also holds job_status and index_search). Sessions may add sets with the `toolset_enable` tool.
     #[arg(long, env = "PIPETTE_TOOLSETS", default_value = "default", value_name = "SETS")]
     pub toolsets: mcp_tools::Toolsets,
     /// Log filter for stderr (tracing's EnvFilter syntax).

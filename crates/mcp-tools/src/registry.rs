@@ -37,7 +37,7 @@ pub enum RegistryError {
 pub struct ToolInfo {
     /// The descriptor registered by `#[tool_metadata]`.
     pub descriptor: &'static ToolDescriptor,
-    /// The input schema as clients see it (compact, see `schema.rs`), with the router's own `async_mode`.
+    /// The input schema as clients see it (compact, see `schema.rs`); `async_mode` is accepted besides.
     pub input_schema: serde_json::Value,
     /// The output schema, as the tool declares it.
     pub output_schema: serde_json::Value,
@@ -72,18 +72,9 @@ pub struct Registry {
     index: HashMap<&'static str, usize>,
 }
 
-/// The router's own parameter, accepted by every tool (the server instructions say what it does, once).
+/// The router's own parameter, accepted by every tool. It is said once (the server instructions, TOOLS.md)
+/// rather than in every listed schema.
 pub(crate) const ASYNC_MODE: &str = "async_mode";
-
-fn with_async_mode(mut schema: serde_json::Value) -> serde_json::Value {
-    if let Some(obj) = schema.as_object_mut() {
-        let props = obj.entry("properties").or_insert_with(|| serde_json::json!({}));
-        if let Some(props) = props.as_object_mut() {
-            props.insert(ASYNC_MODE.into(), serde_json::json!({"type": "boolean"}));
-        }
-    }
-    schema
-}
 
 impl Registry {
     /// Every tool registered through inventory in this binary.
@@ -111,7 +102,7 @@ impl Registry {
             let output_schema = (d.output_schema)();
             tools.push(ToolInfo {
                 descriptor: d,
-                input_schema: with_async_mode(schema::compact_input(&raw_input)),
+                input_schema: schema::compact_input(&raw_input),
                 accepted: schema::accepted_arguments(&raw_input),
                 mcp_output: schema::lean_output(&output_schema),
                 output_schema,

@@ -17,12 +17,11 @@ fn format_bounds(format: &str) -> Option<(Option<i64>, Option<i64>)> {
     Some(match format {
         "uint8" => (Some(0), Some(u8::MAX.into())),
         "uint16" => (Some(0), Some(u16::MAX.into())),
-        "uint32" => (Some(0), Some(u32::MAX.into())),
-        "uint64" | "uint128" | "uint" => (Some(0), None),
+        // Wider bounds are no limit anyone meets: stating them is noise.
+        "uint32" | "uint64" | "uint128" | "uint" => (Some(0), None),
         "int8" => (Some(i8::MIN.into()), Some(i8::MAX.into())),
         "int16" => (Some(i16::MIN.into()), Some(i16::MAX.into())),
-        "int32" => (Some(i32::MIN.into()), Some(i32::MAX.into())),
-        "int64" | "int128" | "int" | "float" | "double" => (None, None),
+        "int32" | "int64" | "int128" | "int" | "float" | "double" => (None, None),
         _ => return None,
     })
 }
@@ -59,14 +58,73 @@ enum Place {
 }
 
 /// The input schema a model reads: descriptions only on the top-level parameters, enums of constants as
-/// `enum`, optional values without their `null` alternative, no titles, no `$schema` (2020-12 is MCP's
-/// default dialect, SEP-1613), only standard formats (integer formats become `minimum`/`maximum`).
+/// `enum`, optional values without their `null` alternative, definitions used once inlined, no titles, no
+/// `$schema` (2020-12 is MCP's default dialect, SEP-1613), only standard formats (integer formats become
+/// `minimum`/`maximum`), no `additionalProperties: false` (the router refuses unknown arguments itself).
 pub(crate) fn compact_input(raw: &Value) -> Value {
     let mut out = compact(raw, Place::Root);
+    inline_single_use(&mut out);
     if let Some(o) = out.as_object_mut() {
         o.insert("type".into(), "object".into());
     }
     out
+}
+
+/// Inlines each definition referenced once (and not by itself); drops `$defs` when none is left.
+fn inline_single_use(schema: &mut Value) {
+    loop {
+        let Some(Value::Object(defs)) = schema.get("$defs") else { return };
+        let mut counts = std::collections::BTreeMap::new();
+        count_refs(schema, &mut counts);
+        let single = defs.iter().find(|(name, def)| {
+            let mut own = std::collections::BTreeMap::new();
+            count_refs(def, &mut own);
+            counts.get(name.as_str()) == Some(&1) && !own.contains_key(name.as_str())
+        });
+        let Some((name, def)) = single.map(|(n, d)| (n.clone(), d.clone())) else { break };
+        if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+            defs.remove(&name);
+        }
+        replace_ref(schema, &format!("#/$defs/{name}"), &def);
+    }
+    if schema.get("$defs").and_then(Value::as_object).is_some_and(Map::is_empty)
+        && let Some(o) = schema.as_object_mut()
+    {
+        o.remove("$defs");
+    }
+}
+
+fn count_refs(node: &Value, counts: &mut std::collections::BTreeMap<String, usize>) {
+    match node {
+        Value::Object(o) => {
+            if let Some(name) = o.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/"))
+            {
+                *counts.entry(name.to_owned()).or_default() += 1;
+            }
+            o.values().for_each(|v| count_refs(v, counts));
+        }
+        Value::Array(a) => a.iter().for_each(|v| count_refs(v, counts)),
+        _ => {}
+    }
+}
+
+fn replace_ref(node: &mut Value, target: &str, def: &Value) {
+    match node {
+        Value::Object(o) => {
+            if o.get("$ref").and_then(Value::as_str) == Some(target) {
+                o.remove("$ref");
+                if let Value::Object(d) = def {
+                    for (k, v) in d {
+                        o.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+                return;
+            }
+            o.values_mut().for_each(|v| replace_ref(v, target, def));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| replace_ref(v, target, def)),
+        _ => {}
+    }
 }
 
 fn compact(node: &Value, place: Place) -> Value {
@@ -77,7 +135,8 @@ fn compact(node: &Value, place: Place) -> Value {
         match k.as_str() {
             "$schema" | "title" | "examples" => {}
             "description" if place != Place::RootProperty => {}
-            "default" if v.is_null() || v == &Value::Bool(false) => {}
+            "default" if v.is_null() || v == &Value::Bool(false) || v == &json!([]) => {}
+            "additionalProperties" if v == &Value::Bool(false) => {}
             "format" => {
                 let f = v.as_str().unwrap_or_default();
                 if STANDARD_FORMATS.contains(&f) {
@@ -174,12 +233,13 @@ fn simplify(obj: &Map<String, Value>) -> Map<String, Value> {
     obj
 }
 
-/// The output schema a validating client checks: the result's required top-level fields with their JSON
-/// types (arrays with their items' types), or the job ticket. No prose, no bounds, nothing nested deeper:
-/// it never rejects a real result and says what a program can rely on.
+/// The output schema a validating client checks: the fields a result always has, or the job ticket. No
+/// prose, no types or bounds (a model never reads them; TOOLS.md and the declared schema keep them): it never
+/// rejects a real result and says what a program can rely on.
 pub(crate) fn lean_output(raw: &Value) -> Value {
     let defs = raw.get("$defs").cloned().unwrap_or(Value::Null);
     let mut alternatives = shapes(raw, &defs);
+    alternatives.dedup();
     alternatives.push(job_ticket_shape());
     json!({"type": "object", "anyOf": alternatives})
 }
@@ -207,105 +267,9 @@ fn shapes(root: &Value, defs: &Value) -> Vec<Value> {
     }
     let mut shape = Map::new();
     if let Some(Value::Array(required)) = root.get("required") {
-        let props = root.get("properties");
-        let mut kept = Map::new();
-        for name in required.iter().filter_map(Value::as_str) {
-            if let Some(p) = props.and_then(|p| p.get(name)) {
-                kept.insert(name.to_owned(), field_shape(p, defs));
-            }
-        }
         shape.insert("required".into(), Value::Array(required.clone()));
-        if !kept.is_empty() {
-            shape.insert("properties".into(), Value::Object(kept));
-        }
     }
     vec![Value::Object(shape)]
-}
-
-/// A top-level field: its JSON type(s), its constants, and for an array its items' type(s).
-fn field_shape(node: &Value, defs: &Value) -> Value {
-    let node = resolve(node, defs);
-    let mut out = Map::new();
-    if let Some(values) = constants(node, defs) {
-        out.insert("enum".into(), Value::Array(values));
-        return Value::Object(out);
-    }
-    let Some(types) = json_types(node, defs) else { return json!({}) };
-    if types.iter().any(|t| t == "array")
-        && let Some(items) = node.get("items")
-        && let Some(item_types) = json_types(resolve(items, defs), defs)
-    {
-        out.insert("items".into(), json!({"type": one_or_many(item_types)}));
-    }
-    out.insert("type".into(), one_or_many(types));
-    Value::Object(out)
-}
-
-fn one_or_many(mut types: Vec<String>) -> Value {
-    if types.len() == 1 { Value::String(types.remove(0)) } else { json!(types) }
-}
-
-/// The values of an enum of constants (`enum`, or `oneOf`/`anyOf` of `const`s).
-fn constants(node: &Value, defs: &Value) -> Option<Vec<Value>> {
-    if let Some(Value::Array(values)) = node.get("enum") {
-        return Some(values.clone());
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(alts)) = node.get(key) {
-            return alts.iter().map(|a| resolve(a, defs).get("const").cloned()).collect();
-        }
-    }
-    None
-}
-
-/// The JSON types a node admits, or `None` when it admits anything (or cannot be said simply).
-fn json_types(node: &Value, defs: &Value) -> Option<Vec<String>> {
-    let node = resolve(node, defs);
-    match node.get("type") {
-        Some(Value::String(t)) => return Some(vec![t.clone()]),
-        Some(Value::Array(ts)) => {
-            return Some(ts.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect());
-        }
-        _ => {}
-    }
-    if let Some(c) = node.get("const") {
-        return Some(vec![type_of(c).to_owned()]);
-    }
-    if let Some(Value::Array(values)) = node.get("enum") {
-        return Some(dedup(values.iter().map(|v| type_of(v).to_owned()).collect()));
-    }
-    for key in ["oneOf", "anyOf"] {
-        if let Some(Value::Array(alts)) = node.get(key) {
-            let mut all = Vec::new();
-            for a in alts {
-                all.extend(json_types(a, defs)?);
-            }
-            return Some(dedup(all));
-        }
-    }
-    None
-}
-
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_f64() => "number",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn dedup(mut v: Vec<String>) -> Vec<String> {
-    let mut seen = Vec::new();
-    v.retain(|t| {
-        let new = !seen.contains(t);
-        seen.push(t.clone());
-        new
-    });
-    v
 }
 
 /// The argument names a tool accepts (its top-level properties, with those of flattened alternatives),
@@ -368,11 +332,10 @@ mod tests {
             c,
             json!({
                 "type": "object",
-                "$defs": {"Sort": {"enum": ["asc", "desc"]}},
                 "properties": {
                     "n": {"type": "integer", "minimum": 1, "maximum": 50, "description": "How many."},
                     "k": {"type": "integer", "minimum": 0},
-                    "s": {"$ref": "#/$defs/Sort", "description": "Sort."},
+                    "s": {"enum": ["asc", "desc"], "description": "Sort."},
                     "u": {"type": "integer", "minimum": 0, "maximum": 255}
                 },
                 "required": ["n"]
@@ -396,11 +359,7 @@ mod tests {
         assert_eq!(
             lean_output(&raw),
             json!({"type": "object", "anyOf": [
-                {"required": ["items", "total", "status"], "properties": {
-                    "items": {"type": "array", "items": {"type": "object"}},
-                    "total": {"type": "integer"},
-                    "status": {"enum": ["ok", "degraded"]}
-                }},
+                {"required": ["items", "total", "status"]},
                 {"required": ["job_id", "status"]}
             ]})
         );

@@ -43,15 +43,15 @@ impl Toolset {
     /// What a session serves unless told otherwise: a researcher's tools.
     pub const DEFAULT: &'static [Toolset] = &[Toolset::Research];
 
-    /// The table. A research session follows its long calls (`job_status`) and reads back what the
-    /// research tools' `index` argument stored (`index_search`, `index_get`); the rest of `jobs` and
-    /// `index` is administration.
+    /// The table. A research session follows its long calls (`job_status`) and searches what the research
+    /// tools' `index` argument stored (`index_search`, whose hits carry the stored fields); the rest of
+    /// `jobs` and `index` is administration.
     fn spec(self) -> Spec {
         match self {
             Toolset::Research => Spec {
                 description: "PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules; following jobs and searching the results kept in a local index",
                 categories: &[Category::Research],
-                extra_tools: &["job_status", "index_search", "index_get"],
+                extra_tools: &["job_status", "index_search"],
             },
             Toolset::Index => Spec {
                 description: "local full-text indexes: create, ingest, search, maintain",
@@ -251,11 +251,9 @@ pub mod dynamic {
     /// Enables a toolset for this session.
     pub const ENABLE: &str = "toolset_enable";
     /// `toolsets_list`'s description.
-    pub const LIST_DESCRIPTION: &str =
-        "The toolsets (groups of tools), their tools and whether this session has them enabled.";
+    pub const LIST_DESCRIPTION: &str = "Toolsets, their tools, and which are enabled here.";
     /// `toolset_enable`'s description.
-    pub const ENABLE_DESCRIPTION: &str =
-        "Enable a toolset for this session: its tools are listed (tools/list_changed) and callable at once.";
+    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset's tools for this session.";
 
     /// `toolsets_list`'s input schema.
     pub fn list_input() -> serde_json::Value {
