@@ -11,3 +11,4 @@ mod router;
 mod support;
 mod tasks;
 mod testing;
+mod toolsets;

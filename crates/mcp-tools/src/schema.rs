@@ -278,7 +278,9 @@ pub(crate) fn accepted_arguments(raw: &Value) -> Option<Vec<String>> {
     let defs = raw.get("$defs").cloned().unwrap_or(Value::Null);
     let mut names = Vec::new();
     collect_names(raw, &defs, &mut names, 0)?;
-    if names.is_empty() && raw.get("properties").is_none() {
+    // A schema that says nothing of objects (`true`, `{}`) admits any name; an object without properties
+    // (a tool of no parameters) admits none.
+    if names.is_empty() && raw.get("properties").is_none() && raw.get("type") != Some(&json!("object")) {
         return None;
     }
     names.sort();
@@ -376,5 +378,6 @@ mod tests {
         assert_eq!(accepted_arguments(&raw), Some(vec!["a".into(), "b".into(), "c".into(), "d".into()]));
         let map = json!({"type": "object", "additionalProperties": {"type": "string"}});
         assert_eq!(accepted_arguments(&map), None);
+        assert_eq!(accepted_arguments(&json!({"type": "object", "title": "NoParams"})), Some(vec![]));
     }
 }
