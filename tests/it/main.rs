@@ -13,3 +13,4 @@ mod security_http;
 mod support;
 mod tasks;
 mod testing;
+mod toolsets;

@@ -66,13 +66,18 @@ async fn scenario(conn: &Conn, client: &Client) {
     assert!(names.contains("fixture_slow"), "the test server adds its fixtures");
     for t in &tools {
         assert_eq!(t.input_schema.get("type"), Some(&json!("object")), "{}", t.name);
-        assert!(t.input_schema["properties"].get("async_mode").is_some(), "{}", t.name);
-        assert!(t.output_schema.is_some(), "{} has an output schema", t.name);
+        // async_mode is accepted everywhere but said once, in the instructions, not in every schema.
+        assert!(t.input_schema.get("properties").and_then(|p| p.get("async_mode")).is_none(), "{}", t.name);
+        let dynamic = ["toolsets_list", "toolset_enable"].contains(&t.name.as_ref());
+        assert!(dynamic || t.output_schema.is_some(), "{} has an output schema", t.name);
         assert!(t.annotations.is_some(), "{} has annotations", t.name);
         assert!(t.description.as_deref().is_some_and(|d| !d.is_empty()));
     }
     let job_status = tools.iter().find(|t| t.name == "job_status").unwrap();
     assert_eq!(job_status.input_schema["required"], json!(["job_id"]));
+
+    let instructions = info.instructions.as_deref().unwrap_or_default();
+    assert!(instructions.contains("async_mode: true"), "{instructions}");
 
     // A successful call: structured content and a text rendering.
     let health = call(conn, "health", json!({})).await;
@@ -186,7 +191,9 @@ async fn production_binary_lists_exactly_the_production_tools() {
     let (conn, _) = stdio("pipette-mcp", dir.path()).await;
     let tools = conn.list_all_tools().await.unwrap();
     let names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
-    assert_eq!(names, PRODUCTION_TOOLS);
+    // The dynamic toolset tools first, then every tool (the test environment enables every toolset).
+    assert_eq!(names[..2], ["toolsets_list", "toolset_enable"]);
+    assert_eq!(names[2..], *PRODUCTION_TOOLS);
     conn.cancel().await.unwrap();
 }
 
@@ -261,7 +268,8 @@ async fn answers_the_2026_era_without_initialize() {
     let list = raw.ask(2, "tools/list", json!({}), &caps).await;
     let names: Vec<&str> =
         list["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, PRODUCTION_TOOLS);
+    assert_eq!(names[..2], ["toolsets_list", "toolset_enable"]);
+    assert_eq!(names[2..], *PRODUCTION_TOOLS);
     let health = raw.ask(3, "tools/call", json!({"name": "health", "arguments": {}}), &caps).await;
     assert_eq!(health["result"]["structuredContent"]["status"], "ok", "{health}");
     let bad = raw.ask(4, "tools/call", json!({"name": "job_status", "arguments": {}}), &caps).await;

@@ -483,3 +483,27 @@ async fn research_results_are_indexed_on_request_and_searchable() {
     assert!(text(&bad).contains("`id`"), "{}", text(&bad));
     conn.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn research_output_schemas_hold_for_the_recorded_results() {
+    use crate::toolsets::check_output;
+    let lab = Lab::start().await;
+    lab.route_pubmed();
+    lab.route_trials();
+    lab.server.route(
+        "GET",
+        "/uniprot/uniprotkb/P15056.json",
+        Reply::fixture("uniprot/get_P15056_BRAF_20260812.json"),
+    );
+    // The default toolset, as a research client sees it.
+    let (conn, _) = lab.connect(&[("PIPETTE_TOOLSETS", "default")]).await;
+    check_output(&conn, "pubmed_fetch", json!({ "pmids": [PMID] })).await;
+    check_output(&conn, "pubmed_search", json!({ "query": "APC p.E1317Q", "max_results": 5 })).await;
+    check_output(&conn, "trials_search", json!({ "condition": "melanoma", "max_results": 3 })).await;
+    check_output(&conn, "trial_get", json!({ "nct_id": MATCHED })).await;
+    let args = json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [], "index": "kept" });
+    check_output(&conn, "trials_match", args).await;
+    check_output(&conn, "index_search", json!({ "id": "kept", "query": "*" })).await;
+    check_output(&conn, "protein_get", json!({ "accession": "P15056" })).await;
+    conn.cancel().await.unwrap();
+}

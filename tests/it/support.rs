@@ -23,7 +23,8 @@ pub(crate) fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A command for `name` with a clean environment and its own data dir.
+/// A command for `name` with a clean environment and its own data dir. Servers list every toolset
+/// (`PIPETTE_TOOLSETS=all`) unless a test says otherwise.
 pub(crate) fn command(name: &str, data_dir: &Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(bin(name));
     cmd.env_clear()
@@ -31,17 +32,23 @@ pub(crate) fn command(name: &str, data_dir: &Path) -> tokio::process::Command {
         .env("HOME", data_dir)
         .env("PIPETTE_DATA_DIR", data_dir)
         .env("PIPETTE_LOG", "info")
+        .env("PIPETTE_TOOLSETS", "all")
         .kill_on_drop(true);
     cmd
 }
 
-/// Collects the progress notifications a client receives.
+/// Collects the progress notifications a client receives, and counts `notifications/tools/list_changed`.
 #[derive(Clone, Default)]
 pub(crate) struct Client {
     pub(crate) progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    pub(crate) tools_changed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ClientHandler for Client {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.tools_changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,

@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: runs each area's benchmark in release mode and prints its table.
+//! `cargo xtask bench`: runs each area's benchmark in release mode and prints its table; `interface` measures
+//! tools/list itself (see `interface.rs`).
 
 use std::path::Path;
 
@@ -13,14 +14,19 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("testing", "core-testing", "bench_testing"),
 ];
 
-pub(crate) fn run(root: &Path, areas: &[String]) -> anyhow::Result<()> {
-    let known: Vec<&str> = AREAS.iter().map(|a| a.0).collect();
+pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let debug = args.iter().any(|a| a == "--debug");
+    let areas: Vec<&String> = args.iter().filter(|a| a.as_str() != "--debug").collect();
+    let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
-        bail!("unknown benchmark area `{bad}`; expected one of: router, research, index, testing");
+        bail!("unknown benchmark area `{bad}`; expected one of: router, research, index, testing, interface");
     }
-    let _ = root;
+    if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {
+        eprintln!("\n## bench interface: pipette-mcp tools/list");
+        crate::interface::run(root, !debug)?;
+    }
     for (area, package, example) in AREAS {
-        if !areas.is_empty() && !areas.iter().any(|a| a == area) {
+        if !areas.is_empty() && !areas.iter().any(|a| a.as_str() == *area) {
             continue;
         }
         let manifest = root.join(match *package {

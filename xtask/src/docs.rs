@@ -19,9 +19,15 @@ fn render() -> anyhow::Result<String> {
         "{} tools. Every tool also accepts `async_mode: true` (start as a background job at once).\n",
         stats.tools
     );
-    s.push_str("| tool | category | runtime | priority | timeout | retry | cache | hints |\n|---|---|---|---|---|---|---|---|\n");
+    render_toolsets(&mut s, &registry);
+    s.push_str("| tool | toolsets | category | runtime | priority | timeout | retry | cache | hints |\n|---|---|---|---|---|---|---|---|---|\n");
     for t in registry.tools() {
         let d = t.descriptor;
+        let sets: Vec<&str> = mcp_tools::Toolset::ALL
+            .into_iter()
+            .filter(|set| set.contains(d.name, d.category))
+            .map(mcp_tools::Toolset::as_str)
+            .collect();
         let retry = match d.retry.retries() {
             0 => "none".to_owned(),
             n => format!("{n}×"),
@@ -40,9 +46,10 @@ fn render() -> anyhow::Result<String> {
         .collect();
         let _ = writeln!(
             s,
-            "| [`{}`](#{}) | {} | {} | {} | {} s | {} | {} | {} |",
+            "| [`{}`](#{}) | {} | {} | {} | {} | {} s | {} | {} | {} |",
             d.name,
             d.name,
+            sets.join(", "),
             d.category.as_str(),
             d.runtime.as_str(),
             d.priority,
@@ -74,6 +81,7 @@ fn render() -> anyhow::Result<String> {
                     Some(serde_json::Value::Array(a)) => {
                         a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" \\| ")
                     }
+                    _ if p.get("enum").is_some() => "enum".to_owned(),
                     _ => p
                         .get("$ref")
                         .and_then(|r| r.as_str())
@@ -89,6 +97,32 @@ fn render() -> anyhow::Result<String> {
     }
     render_protocol(&mut s);
     Ok(s)
+}
+
+/// The toolsets, from the one table (`mcp_tools::toolsets`).
+fn render_toolsets(s: &mut String, registry: &mcp_tools::Registry) {
+    use mcp_tools::toolsets::{self, dynamic};
+    let default = mcp_tools::Toolsets::default();
+    s.push_str(
+        "An MCP session lists and may call the tools of its toolsets: `pipette-mcp --toolsets research,index` or \
+         `PIPETTE_TOOLSETS` (`all`: every set). The CLI sees every tool. Two tools are always listed: ",
+    );
+    let _ = writeln!(
+        s,
+        "`{}` ({}) and `{}` ({}).\n",
+        dynamic::LIST,
+        dynamic::LIST_DESCRIPTION.trim_end_matches('.'),
+        dynamic::ENABLE,
+        dynamic::ENABLE_DESCRIPTION.trim_end_matches('.')
+    );
+    let _ = writeln!(s, "The default: `{default}`.\n");
+    s.push_str("| toolset | default | holds | tools |\n|---|---|---|---|\n");
+    for (set, tools) in toolsets::members(registry) {
+        let on = if default.has(set) { "yes" } else { "" };
+        let tools: Vec<String> = tools.iter().map(|t| format!("`{t}`")).collect();
+        let _ = writeln!(s, "| `{set}` | {on} | {} | {} |", set.description(), tools.join(", "));
+    }
+    s.push('\n');
 }
 
 /// The resources and prompts, from their declarations.

@@ -6,6 +6,7 @@
 mod bench;
 mod conformance;
 mod docs;
+mod interface;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,9 @@ const USAGE: &str = "usage: cargo xtask <command>
   test               build the binaries, then run every test (nextest when installed)
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
-  bench [AREA...]    benchmarks: router, research, index, testing (default: all)
+  bench [AREA...] [--debug]
+                     benchmarks: router, research, index, testing, interface (default: all);
+                     interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures
                      (--release-plain: against the release build without them, reporting only)";

@@ -39,8 +39,9 @@ pub struct CreateRequest {
     pub id: String,
     /// The schema: `{"builtin": "pubmed"}` or `{"id_field": "id", "fields": [...]}`.
     pub schema: SchemaSpec,
-    /// Number of shards (1 to 64). Documents are spread by a hash of their id. Default 1.
+    /// Number of shards (default 1); documents are spread by a hash of their id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 64))]
     pub shards: Option<usize>,
     /// Writer and search settings; missing ones take the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,34 +197,35 @@ pub struct SortSpec {
 pub struct SearchRequest {
     /// Index id.
     pub id: String,
-    /// A query in tantivy syntax: `braf AND melanoma`, `"phrase here"`, `title:egfr`,
-    /// `year:[2010 TO 2020]`, `-excluded`, `term^2`. Empty or `*` matches everything.
+    /// Tantivy syntax, e.g. `braf AND melanoma`, `title:egfr`, `year:[2010 TO 2020]`; `*`: all.
     pub query: String,
-    /// Fields searched by terms that name no field (default: the index's default search fields).
+    /// Fields for terms that name none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
-    /// Per-field score multipliers, e.g. `{"title": 2.0}`.
+    /// Score multipliers, e.g. `{"title": 2.0}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub boosts: BTreeMap<String, f32>,
-    /// Filters that every hit must pass (they do not change scores).
+    /// Filters every hit must pass.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<Filter>,
-    /// Sort by a fast field instead of the score.
+    /// Sort by a fast field, not score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<SortSpec>,
-    /// Hits to return (1 to 1000, default 10).
+    /// Hits to return (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<usize>,
-    /// Hits to skip (at most 10000, default 0).
+    /// Hits to skip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 10000))]
     pub offset: Option<usize>,
-    /// Add snippets with the matched terms highlighted.
+    /// Add highlighted snippets.
     #[serde(default)]
     pub highlight: bool,
-    /// Fields to make snippets from (default: the searched text fields).
+    /// Fields for snippets.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub highlight_fields: Vec<String>,
-    /// Fields to return in each hit (default: every stored field).
+    /// Fields to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_fields: Option<Vec<String>>,
 }
@@ -389,7 +391,8 @@ pub struct OptimizeResponse {
 pub struct ReshardRequest {
     /// Index id.
     pub id: String,
-    /// The new number of shards (1 to 64).
+    /// The new number of shards.
+    #[schemars(range(min = 1, max = 64))]
     pub shards: usize,
 }
 

@@ -5,10 +5,10 @@
 #![allow(deprecated)]
 
 use std::borrow::Cow;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
-use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Principal, Router, ToolError, ToolInfo};
+use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Principal, Router, ToolError, ToolInfo, Toolsets};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
     CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse,
@@ -24,14 +24,19 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::bridge::PeerBridge;
-use crate::{completion, logging, prompts, resources, tasks};
+use crate::toolsets::{Selection, ToolLists};
+use crate::{completion, logging, prompts, resources, tasks, toolsets};
 
 /// pipette's MCP server handler: cheap to clone, one router behind it. Each MCP session gets its own
 /// clone through [`PipetteServer::for_session`], which tags its logs and subscriptions.
 #[derive(Clone)]
 pub struct PipetteServer {
     router: Router,
-    tools: Arc<Vec<Tool>>,
+    tools: Arc<ToolLists>,
+    /// The toolsets a new session starts with (`--toolsets`).
+    toolsets: Toolsets,
+    /// This session's toolsets (`toolset_enable` adds to them).
+    selection: Selection,
     session: u64,
     /// Who an HTTP session without a token acts as: one random principal per session.
     session_principal: Principal,
@@ -44,6 +49,7 @@ impl std::fmt::Debug for PipetteServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipetteServer")
             .field("tools", &self.tools.len())
+            .field("toolsets", &toolsets::current(&self.selection))
             .field("session", &self.session)
             .finish()
     }
@@ -58,34 +64,27 @@ fn object(v: serde_json::Value) -> Arc<JsonObject> {
     }
 }
 
-fn to_tool(info: &ToolInfo) -> Tool {
+/// A tool as tools/list shows it. Every byte is paid in every conversation: the annotations say only
+/// what differs from the spec's defaults, and the router's metadata (runtime, priority, deadline, cache)
+/// is left to TOOLS.md and `pipette tools`.
+pub(crate) fn to_tool(info: &ToolInfo) -> Tool {
     let d = info.descriptor;
     let description = match d.deprecated {
         Some(why) => format!("[deprecated: {why}] {}", d.description),
         None => d.description.to_owned(),
     };
-    let annotations = ToolAnnotations::new()
-        .read_only(d.annotations.read_only)
-        .destructive(d.annotations.destructive)
-        .idempotent(d.annotations.idempotent)
-        .open_world(d.annotations.open_world);
-    let mut meta = rmcp::model::MetaObject::new();
-    meta.insert(
-        "pipette/metadata".into(),
-        serde_json::json!({
-            "category": d.category.as_str(),
-            "runtime": d.runtime.as_str(),
-            "priority": d.priority,
-            "timeout_seconds": d.timeout_seconds,
-            "retry": d.retry,
-            "cache_ttl_seconds": d.cache_ttl_seconds,
-            "deprecated": d.deprecated,
-        }),
-    );
+    let a = d.annotations;
+    let mut annotations = ToolAnnotations::default();
+    if a.read_only {
+        annotations.read_only_hint = Some(true);
+    } else {
+        annotations.destructive_hint = Some(a.destructive);
+        annotations.idempotent_hint = a.idempotent.then_some(true);
+    }
+    annotations.open_world_hint = (!a.open_world).then_some(false);
     Tool::new(d.name, description, object(info.input_schema.clone()))
         .with_raw_output_schema(object(info.mcp_output_schema()))
         .with_annotations(annotations)
-        .with_meta(meta)
 }
 
 /// The compact text rendering of a result: its summary (model-written when asked for), else its markdown
@@ -124,11 +123,15 @@ pub(crate) fn done_result(value: serde_json::Value) -> CallToolResult {
 impl PipetteServer {
     /// A server over `router`.
     pub fn new(router: Router) -> PipetteServer {
-        let tools = router.registry().tools().iter().map(to_tool).collect();
+        let tools = Arc::new(ToolLists::new(&router));
         let subscriptions = Arc::new(resources::Subscriptions::new(router.clone()));
+        let toolsets = Toolsets::default();
+        let selection = Arc::new(RwLock::new(toolsets));
         PipetteServer {
             router,
-            tools: Arc::new(tools),
+            tools,
+            toolsets,
+            selection,
             session: 0,
             session_principal: Principal::anonymous(),
             roots_read: Arc::default(),
@@ -137,12 +140,18 @@ impl PipetteServer {
         .for_session()
     }
 
-    /// A handler for a new MCP session: same router and tools, its own session tag (and, for an HTTP
-    /// session without a token, its own principal).
+    /// The server with `toolsets` as what each new session lists and may call.
+    pub fn with_toolsets(self, toolsets: Toolsets) -> PipetteServer {
+        PipetteServer { toolsets, selection: Arc::new(RwLock::new(toolsets)), ..self }
+    }
+
+    /// A handler for a new MCP session: same router and tools, its own session tag and toolsets (and, for
+    /// an HTTP session without a token, its own principal).
     pub fn for_session(&self) -> PipetteServer {
         let tag = uuid::Uuid::new_v4().simple().to_string();
         PipetteServer {
             session: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
+            selection: Arc::new(RwLock::new(self.toolsets)),
             session_principal: Principal::named(format!("session-{}", &tag[..16]), false),
             roots_read: Arc::default(),
             ..self.clone()
@@ -215,6 +224,7 @@ impl ServerHandler for PipetteServer {
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
             .enable_tools()
+            .enable_tool_list_changed()
             .enable_resources()
             .enable_resources_subscribe()
             .enable_prompts()
@@ -227,7 +237,8 @@ impl ServerHandler for PipetteServer {
             .with_instructions(
                 "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
                  index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
-                 (or as MCP tasks). Any tool accepts async_mode: true to start as a job at once. Read-only views \
+                 (or as MCP tasks). Every tool also accepts async_mode: true (start as a job at once). Tools come in \
+                 toolsets: toolsets_list shows them all, toolset_enable adds one to this session. Read-only views \
                  are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
                  workflows are prompts (prompts/list).",
             )
@@ -238,11 +249,12 @@ impl ServerHandler for PipetteServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+        let listed = self.tools.listed(toolsets::current(&self.selection));
+        Ok(ListToolsResult::with_all_items(listed.as_ref().clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.iter().find(|t| t.name == name).cloned()
+        self.tools.get(name)
     }
 
     async fn call_tool(
@@ -250,6 +262,9 @@ impl ServerHandler for PipetteServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        if let Some(answer) = toolsets::intercept(&self.router, &self.selection, &request, &context).await {
+            return answer;
+        }
         let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();

@@ -10,6 +10,7 @@ mod prompts;
 mod resources;
 mod streams;
 mod tasks;
+mod toolsets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,11 @@ pub struct ServerArgs {
     #[arg(long, env = "PIPETTE_HTTP_MAX_CONNECTIONS", value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub http_max_connections: u32,
+    /// The toolsets MCP sessions list and may call, comma-separated: research, index, testing, jobs, cache,
+    /// ops; `all` for every set, `default` for research (which also holds job_status and index_search).
+    /// Sessions may add sets with the `toolset_enable` tool.
+    #[arg(long, env = "PIPETTE_TOOLSETS", default_value = "default", value_name = "SETS")]
+    pub toolsets: mcp_tools::Toolsets,
     /// Log filter for stderr (tracing's EnvFilter syntax).
     #[arg(long, env = "PIPETTE_LOG", default_value = "info")]
     pub log: String,
@@ -106,8 +112,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     // The HTTP settings (tokens, lists, bind address) are checked before anything starts.
     let http = args.http.map(|addr| http::Config::from_args(addr, &args)).transpose()?;
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
-    tracing::info!(tools = router.registry().tools().len(), "pipette-mcp ready");
-    let server = PipetteServer::new(router);
+    tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
+    let server = PipetteServer::new(router).with_toolsets(args.toolsets);
     match http {
         Some(config) => http::serve(server, config).await,
         None => {

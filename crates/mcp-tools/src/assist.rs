@@ -50,8 +50,7 @@ pub(crate) async fn confirm(ctx: &ToolContext, confirmed: bool, what: &str) -> R
 pub(crate) struct WithSummary<T> {
     #[serde(flatten)]
     pub(crate) request: T,
-    /// Also return a short summary written by the MCP client's own model (sampling); when the client
-    /// cannot sample, the summary is pipette's deterministic markdown. No API key is ever needed.
+    /// Add a summary (by the client's model if it can sample).
     #[serde(default)]
     pub(crate) summarize: bool,
 }

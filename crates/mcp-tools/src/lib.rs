@@ -18,10 +18,12 @@ mod research_index;
 mod resources;
 mod roots;
 mod router;
+mod schema;
 mod seen;
 mod services;
 mod telemetry;
 mod tools;
+pub mod toolsets;
 
 pub use config::RouterConfig;
 pub use error::Error;
@@ -33,3 +35,4 @@ pub use seen::SeenIds;
 pub use services::{build_router, build_router_with};
 pub use telemetry::MetricsExporter;
 pub use tool_metadata::{Category, ErrorKind, Principal, ProgressUpdate, Runtime, ToolError};
+pub use toolsets::{Toolset, Toolsets};

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use tool_metadata::{Runtime, ToolDescriptor};
 
+use crate::schema;
+
 /// Why the registry could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -35,11 +37,15 @@ pub enum RegistryError {
 pub struct ToolInfo {
     /// The descriptor registered by `#[tool_metadata]`.
     pub descriptor: &'static ToolDescriptor,
-    /// The input schema, with the router's own `async_mode` parameter added.
+    /// The input schema as clients see it (compact, see `schema.rs`); `async_mode` is accepted besides.
     pub input_schema: serde_json::Value,
-    /// The output schema.
+    /// The output schema, as the tool declares it.
     pub output_schema: serde_json::Value,
+    /// The argument names the tool accepts (`None`: any name); others are refused.
+    pub(crate) accepted: Option<Vec<String>>,
+    /// Validates arguments against the declared schema (which also admits the `null`s serde admits).
     pub(crate) validator: jsonschema::Validator,
+    mcp_output: serde_json::Value,
 }
 
 impl std::fmt::Debug for ToolInfo {
@@ -66,21 +72,9 @@ pub struct Registry {
     index: HashMap<&'static str, usize>,
 }
 
-const ASYNC_MODE_DOC: &str =
-    "Start the call as a background job at once and answer {job_id, status}; follow it with job_status.";
-
-fn with_async_mode(mut schema: serde_json::Value) -> serde_json::Value {
-    if let Some(obj) = schema.as_object_mut() {
-        let props = obj.entry("properties").or_insert_with(|| serde_json::json!({}));
-        if let Some(props) = props.as_object_mut() {
-            props.insert(
-                "async_mode".into(),
-                serde_json::json!({"type": "boolean", "default": false, "description": ASYNC_MODE_DOC}),
-            );
-        }
-    }
-    schema
-}
+/// The router's own parameter, accepted by every tool. It is said once (the server instructions, TOOLS.md)
+/// rather than in every listed schema.
+pub(crate) const ASYNC_MODE: &str = "async_mode";
 
 impl Registry {
     /// Every tool registered through inventory in this binary.
@@ -105,10 +99,13 @@ impl Registry {
             let raw_input = (d.input_schema)();
             let validator = jsonschema::validator_for(&raw_input)
                 .map_err(|e| RegistryError::BadSchema { name: d.name.to_owned(), reason: e.to_string() })?;
+            let output_schema = (d.output_schema)();
             tools.push(ToolInfo {
                 descriptor: d,
-                input_schema: with_async_mode(raw_input),
-                output_schema: (d.output_schema)(),
+                input_schema: schema::compact_input(&raw_input),
+                accepted: schema::accepted_arguments(&raw_input),
+                mcp_output: schema::lean_output(&output_schema),
+                output_schema,
                 validator,
             });
         }
@@ -170,30 +167,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl ToolInfo {
-    /// The output schema as MCP clients see it: the tool's result, or the job ticket a long call
-    /// answers instead (`anyOf`), with the definitions of both hoisted to the root.
+    /// The output schema as MCP clients see it (lean, see `schema.rs`): the result's shape, or the job
+    /// ticket a long call answers instead.
     pub fn mcp_output_schema(&self) -> serde_json::Value {
-        let mut out = self.output_schema.clone();
-        let dialect = out.as_object_mut().and_then(|o| o.remove("$schema"));
-        let mut defs = out
-            .as_object_mut()
-            .and_then(|o| o.remove("$defs"))
-            .and_then(|d| d.as_object().cloned())
-            .unwrap_or_default();
-        let mut ticket = tool_metadata::__private::schema_for::<crate::JobTicket>();
-        if let Some(t) = ticket.as_object_mut() {
-            t.remove("$schema");
-            if let Some(serde_json::Value::Object(d)) = t.remove("$defs") {
-                defs.extend(d);
-            }
-        }
-        let mut root = serde_json::json!({ "type": "object", "anyOf": [out, ticket] });
-        if !defs.is_empty() {
-            root["$defs"] = serde_json::Value::Object(defs);
-        }
-        if let Some(dialect) = dialect {
-            root["$schema"] = dialect;
-        }
-        root
+        self.mcp_output.clone()
     }
 }

@@ -13,8 +13,7 @@ use crate::Error;
 pub(crate) struct WithIndex<T> {
     #[serde(flatten)]
     pub(crate) request: T,
-    /// Also upsert the results into this local index (created with the built-in `pubmed` or `trials` schema if
-    /// missing); search them later with `index_search`.
+    /// Also store results in this local index.
     #[serde(default)]
     pub(crate) index: Option<String>,
 }

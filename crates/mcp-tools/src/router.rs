@@ -209,6 +209,33 @@ fn cache_key(args: &serde_json::Value) -> String {
 
 /// The most bytes of an argument a validation error quotes.
 const QUOTE_MAX: usize = 100;
+/// Arguments the tool does not take are refused (a misspelt or invented name would otherwise be ignored
+/// silently), naming them and the accepted ones.
+fn unknown_arguments(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
+    let accepted = info.accepted.as_ref()?;
+    let unknown: Vec<&str> =
+        args.as_object()?.keys().map(String::as_str).filter(|k| !accepted.iter().any(|a| a == k)).collect();
+    let first = *unknown.first()?;
+    let quoted = |names: &mut dyn Iterator<Item = &str>| {
+        names
+            .map(|n| {
+                // A name is quoted up to QUOTE_MAX bytes: a client's megabyte-long key is not echoed back.
+                let end = (0..=n.len().min(QUOTE_MAX)).rev().find(|&i| n.is_char_boundary(i)).unwrap_or(0);
+                if end < n.len() { format!("`{}…`", &n[..end]) } else { format!("`{n}`") }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut accepts = accepted.iter().map(String::as_str).chain([crate::registry::ASYNC_MODE]);
+    let message = format!(
+        "unknown argument{} {} for `{}`; it accepts {}",
+        if unknown.len() > 1 { "s" } else { "" },
+        quoted(&mut unknown.iter().copied()),
+        info.descriptor.name,
+        quoted(&mut accepts),
+    );
+    Some(ToolError::new(ErrorKind::InvalidArgument, message).with_param(first))
+}
 
 fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
     // A failed `oneOf`/`anyOf` says only that no alternative matched; the tool's own parameter parsing
@@ -381,7 +408,7 @@ impl Router {
                 ));
             }
         };
-        if let Some(err) = validation_error(info, &args) {
+        if let Some(err) = unknown_arguments(info, &args).or_else(|| validation_error(info, &args)) {
             record_error(desc, &err);
             return Err(err);
         }

@@ -52,3 +52,15 @@ fn the_production_tools_are_registered_sorted_with_stats() {
     assert!(registry.get("health").is_some() && registry.get("nope").is_none());
     assert_eq!(registry.suggest("job_stats"), vec!["job_status"]);
 }
+
+#[test]
+fn every_production_tool_is_in_a_toolset_and_the_table_names_real_tools() {
+    let production: Vec<_> =
+        tool_metadata::registered().filter(|d| d.category != tool_metadata::Category::Fixture).collect();
+    let registry = Registry::from_descriptors(production).expect("no duplicates among production tools");
+    assert_eq!(mcp_tools::toolsets::unknown_extra_tools(&registry), Vec::<&str>::new());
+    let members = mcp_tools::toolsets::members(&registry);
+    for name in registry.names() {
+        assert!(members.iter().any(|(_, tools)| tools.contains(&name)), "{name} is in no toolset");
+    }
+}

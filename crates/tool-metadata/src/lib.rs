@@ -41,7 +41,8 @@ pub mod __private {
         let schema = settings.into_generator().into_root_schema_for::<T>();
         let mut value = serde_json::to_value(schema).unwrap_or_else(|_| serde_json::json!({}));
         if let Some(obj) = value.as_object_mut() {
-            // `$schema` stays: 2020-12 is MCP's default dialect and clients may check it (SEP-1613).
+            // `$schema` stays in the declared schema (the router's validator reads the dialect from it);
+            // tools/list drops it, 2020-12 being MCP's default dialect (SEP-1613): see mcp-tools' schema.rs.
             if !obj.contains_key("type") {
                 obj.insert("type".into(), "object".into());
             }

@@ -36,13 +36,14 @@ fn default_max_results() -> u32 {
 /// A discovery request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DiscoverRequest {
-    /// A human gene symbol (`BRAF`) or a UniProt accession (`P15056`).
+    /// Gene symbol (`BRAF`) or UniProt accession (`P15056`).
     pub target: String,
-    /// What to discover (default: proteins, compounds and drugs).
+    /// What to discover.
     #[serde(default = "default_kinds")]
     pub kinds: Vec<Kind>,
-    /// At most this many candidates of each kind (1–100, default 10).
+    /// Candidates of each kind.
     #[serde(default = "default_max_results")]
+    #[schemars(range(min = 1, max = 100))]
     pub max_results: u32,
 }
 

@@ -32,20 +32,19 @@ const SEARCH_AREAS: [&str; 5] =
 /// Filters of `trials_match` and `trials_match_batch`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MatchFilters {
-    /// Overall statuses to keep. Absent: `["RECRUITING", "NOT_YET_RECRUITING"]`; `[]`: any status.
-    /// Accepted values as in `trials_search`.
+    /// Statuses (default `RECRUITING`, `NOT_YET_RECRUITING`; `[]`: any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<String>>,
-    /// Phases to keep: EARLY_PHASE1, PHASE1, PHASE2, PHASE3, PHASE4, NA (also `2`, `phase II`, `1/2`).
+    /// Phases, e.g. `PHASE2`, `2`, `phase II`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phase: Vec<String>,
-    /// Condition or disease, e.g. `non-small cell lung cancer`.
+    /// Condition, e.g. `lung cancer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// Location as text: city, state, country or facility.
+    /// City, state, country or facility.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Only studies with a site within a radius of a point.
+    /// Sites within a radius of a point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoFilter>,
 }
@@ -53,8 +52,7 @@ pub struct MatchFilters {
 /// Parameters of a `trials_match` tool: the mutation, the filters and the limits, flat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialsMatchParams {
-    /// The mutation, e.g. `EGFR L858R`, `EGFR p.Leu858Arg`, `EGFR exon 19 deletion`, `ALK fusion`,
-    /// `ERBB2 amplification`.
+    /// e.g. `EGFR L858R`, `EGFR p.Leu858Arg`, `EGFR exon 19 deletion`, `ALK fusion`.
     pub mutation: String,
     /// Filters.
     #[serde(flatten)]
@@ -67,7 +65,8 @@ pub struct TrialsMatchParams {
 /// Parameters of a `trials_match_batch` tool: up to 50 mutations sharing filters and limits, flat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialsMatchBatchParams {
-    /// The mutations (1 to 50), each in a form `trials_match` accepts.
+    /// Mutations, each as `trials_match` takes it.
+    #[schemars(length(min = 1, max = 50))]
     pub mutations: Vec<String>,
     /// Filters shared by all.
     #[serde(flatten)]
@@ -83,11 +82,13 @@ pub const DEFAULT_MATCH_STATUS: [TrialStatus; 2] = [TrialStatus::Recruiting, Tri
 /// Size limits of `trials_match`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MatchLimits {
-    /// The most candidate studies examined (default 50, at most 200).
+    /// Candidate studies examined.
     #[serde(default = "default_candidates")]
+    #[schemars(range(min = 1, max = 200))]
     pub max_candidates: u32,
-    /// The most entries in `matches`, and in `excluded` (default 20, at most 200).
+    /// Most matches (and exclusions).
     #[serde(default = "default_results")]
+    #[schemars(range(min = 1, max = 200))]
     pub max_results: u32,
 }
 

@@ -69,24 +69,26 @@ fn default_max_results() -> u32 {
 /// A PubMed search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SearchRequest {
-    /// PubMed query syntax, e.g. `BRAF V600E melanoma` or `"EGFR"[tiab] AND osimertinib`.
+    /// PubMed syntax, e.g. `BRAF V600E melanoma`, `"EGFR"[tiab] AND osimertinib`.
     pub query: String,
-    /// How many articles to return (0–1000; 0 = count only).
+    /// Articles to return; 0 = count only.
     #[serde(default = "default_max_results")]
+    #[schemars(range(max = 1000))]
     pub max_results: u32,
-    /// How many results to skip (paging; at most 9998).
+    /// Results to skip.
     #[serde(default)]
+    #[schemars(range(max = 9998))]
     pub offset: u32,
-    /// Order of the results (relevance by default; or by publication date, first author, journal).
+    /// Order.
     #[serde(default)]
     pub sort: Sort,
-    /// Earliest publication date: `YYYY`, `YYYY/MM` or `YYYY/MM/DD` (`-` also accepted).
+    /// From date: `YYYY`, `YYYY/MM` or `YYYY/MM/DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_from: Option<String>,
-    /// Latest publication date, same forms.
+    /// To date, same forms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_to: Option<String>,
-    /// Keep only these publication types, e.g. `["Review", "Clinical Trial"]`.
+    /// Publication types, e.g. `Review`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub publication_types: Vec<String>,
 }

@@ -11,23 +11,29 @@ use crate::trials::query::TrialSection;
 /// How much of a study `trial_get` returns. Each cap has a default and a hard maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialCaps {
-    /// The most locations returned (default 25, at most 10000).
+    /// Most locations.
     #[serde(default = "defaults::locations")]
+    #[schemars(range(max = 10000))]
     pub max_locations: u32,
-    /// The most criteria per list: inclusion, exclusion, unlabelled (default 50, at most 1000).
+    /// Most criteria per list.
     #[serde(default = "defaults::criteria")]
+    #[schemars(range(max = 1000))]
     pub max_criteria: u32,
-    /// The most characters of the raw criteria text; 0 leaves it out (default 4000, at most 200000).
+    /// Raw criteria text characters (0: none).
     #[serde(default = "defaults::criteria_chars")]
+    #[schemars(range(max = 200000))]
     pub max_criteria_chars: u32,
-    /// The most interventions (default 25, at most 1000).
+    /// Most interventions.
     #[serde(default = "defaults::interventions")]
+    #[schemars(range(max = 1000))]
     pub max_interventions: u32,
-    /// The most arms (default 25, at most 1000).
+    /// Most arms.
     #[serde(default = "defaults::arms")]
+    #[schemars(range(max = 1000))]
     pub max_arms: u32,
-    /// The most outcome measures (default 25, at most 1000).
+    /// Most outcome measures.
     #[serde(default = "defaults::outcomes")]
+    #[schemars(range(max = 1000))]
     pub max_outcomes: u32,
 }
 

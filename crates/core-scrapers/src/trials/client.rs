@@ -19,10 +19,9 @@ use crate::trials::query::{self, TrialSearchParams, TrialSection, normalize_nct}
 /// Parameters of `trial_get`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialGetParams {
-    /// The NCT number, e.g. `NCT06604689` (any case).
+    /// NCT number, e.g. `NCT06604689`.
     pub nct_id: String,
-    /// Parts to return besides the summary: eligibility, locations, arms, outcomes, sponsor, dates.
-    /// Empty (the default) returns them all.
+    /// Parts besides the summary (default: all).
     #[serde(default)]
     pub sections: Vec<TrialSection>,
     /// Output caps.

@@ -246,10 +246,13 @@ pub enum DistanceUnit {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GeoFilter {
     /// Latitude in degrees, -90 to 90.
+    #[schemars(range(min = -90, max = 90))]
     pub lat: f64,
     /// Longitude in degrees, -180 to 180.
+    #[schemars(range(min = -180, max = 180))]
     pub lon: f64,
     /// The radius, greater than 0.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub radius: f64,
     /// `mi` (default) or `km`.
     #[serde(default)]
@@ -259,43 +262,40 @@ pub struct GeoFilter {
 /// Parameters of `trials_search`. At least one of the query or filter fields is needed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialSearchParams {
-    /// Condition or disease, e.g. `melanoma` (Essie syntax, `query.cond`).
+    /// Condition, e.g. `melanoma`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// Other terms searched anywhere in the record (Essie syntax, `query.term`), e.g. `BRAF V600E` or
-    /// `AREA[EligibilityCriteria]("EGFR L858R")`.
+    /// Terms anywhere (Essie syntax), e.g. `BRAF V600E`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub term: Option<String>,
-    /// Intervention or treatment, e.g. `pembrolizumab` (`query.intr`).
+    /// Intervention, e.g. `pembrolizumab`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intervention: Option<String>,
-    /// Sponsor or collaborator name (`query.spons`).
+    /// Sponsor or collaborator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor: Option<String>,
-    /// Location as text: city, state, country or facility (`query.locn`).
+    /// City, state, country or facility.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Only studies with a site within a radius of a point.
+    /// Sites within a radius of a point.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoFilter>,
-    /// Overall statuses to keep (any of them), e.g. `["RECRUITING", "NOT_YET_RECRUITING"]`. Accepted:
-    /// RECRUITING, NOT_YET_RECRUITING, ENROLLING_BY_INVITATION, ACTIVE_NOT_RECRUITING, SUSPENDED,
-    /// TERMINATED, COMPLETED, WITHDRAWN, UNKNOWN, AVAILABLE, NO_LONGER_AVAILABLE,
-    /// TEMPORARILY_NOT_AVAILABLE, APPROVED_FOR_MARKETING, WITHHELD (any case; spaces for underscores).
+    /// Statuses, e.g. `RECRUITING`, `COMPLETED`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status: Vec<String>,
-    /// Phases to keep (any of them): EARLY_PHASE1, PHASE1, PHASE2, PHASE3, PHASE4, NA; also `2`,
-    /// `phase II`, `1/2`.
+    /// Phases, e.g. `PHASE2`, `2`, `phase II`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phase: Vec<String>,
-    /// Studies per upstream page, 1 to 1000 (default: `min(max_results, 100)`).
+    /// Studies per upstream request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
     pub page_size: Option<u32>,
-    /// Continue from this `next_page_token` of an earlier call with the same parameters.
+    /// A `next_page_token` to continue from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_token: Option<String>,
-    /// The most studies to return, 1 to 1000 (default 50); pages are followed until then.
+    /// Studies to return (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
     pub max_results: Option<u32>,
 }
 

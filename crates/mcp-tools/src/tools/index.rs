@@ -37,8 +37,7 @@ async fn index_delete(ctx: ToolContext, p: DeleteRequest) -> Result<DeleteRespon
     Ok(ctx.service::<IndexManager>()?.delete(&p)?)
 }
 
-/// Searches an index with tantivy's query syntax: fields and boosts, filters, sort, paging, highlighted
-/// snippets; answers the total hits and the time taken.
+/// Searches a local index (tantivy syntax) with filters, sort, paging and snippets.
 #[tool_metadata(category = indexing, runtime = Blocking, priority = 8, timeout_seconds = 30, read_only)]
 async fn index_search(ctx: ToolContext, p: SearchRequest) -> Result<SearchResponse, Error> {
     Ok(ctx.service::<IndexManager>()?.search(&p)?)

@@ -10,9 +10,9 @@ use crate::{Error, JobManager, JobRecord, JobStatus};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct JobStatusParams {
-    /// The job's id, as returned when the call became a job.
+    /// The job's id.
     job_id: String,
-    /// Return only the output added since the last look.
+    /// Only output added since the last look.
     #[serde(default)]
     incremental: bool,
 }
@@ -25,7 +25,7 @@ struct JobView {
     output: String,
 }
 
-/// The status of a background job: progress {current, total, message}, and its result or error once it ends.
+/// A background job's status and progress, and its result or error once it ends.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
 async fn job_status(ctx: ToolContext, p: JobStatusParams) -> Result<JobView, Error> {
     let (job, output) = ctx.service::<JobManager>()?.status(ctx.principal(), &p.job_id, p.incremental)?;

@@ -7,9 +7,8 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
 
-/// Discovers proteins, compounds and drugs for a target (a human gene symbol such as `BRAF`, or a UniProt
-/// accession): the reviewed human UniProt entry, then ChEMBL mechanisms (drugs, approved first) and the most
-/// potent bioactive compounds by pChEMBL. Every candidate carries its ids, evidence and source URL.
+/// Proteins, compounds and drugs for a target: its UniProt entry, ChEMBL drugs (approved first) and the
+/// most potent compounds.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 21600, read_only, open_world)]
 async fn discover_biomolecules(ctx: ToolContext, p: DiscoverRequest) -> Result<Discovery, Error> {
@@ -19,11 +18,11 @@ async fn discover_biomolecules(ctx: ToolContext, p: DiscoverRequest) -> Result<D
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct ProteinParams {
-    /// A UniProt accession, e.g. `P15056` (BRAF).
+    /// UniProt accession, e.g. `P15056`.
     accession: String,
 }
 
-/// One UniProtKB entry by accession: names, gene, organism, length, function and PDB structures.
+/// One UniProt entry: names, gene, organism, length, function, PDB structures.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 86400, read_only, open_world)]
 async fn protein_get(ctx: ToolContext, p: ProteinParams) -> Result<Protein, Error> {

@@ -10,10 +10,7 @@ use crate::assist::{Summarized, WithSummary, summarize};
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
-/// Searches PubMed and returns full article records (title, structured abstract, authors with affiliations and
-/// ORCID, journal, date, DOI, PMCID, MeSH, publication types, keywords), the total count and the offset to
-/// continue from. Dates are `YYYY`, `YYYY/MM` or `YYYY/MM/DD`. With `summarize: true`, also a summary by the
-/// client's own model (MCP sampling), or the deterministic markdown when the client cannot sample.
+/// Searches PubMed: full records (abstract, authors, journal, date, DOI, MeSH) and the total count.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn pubmed_search(
@@ -31,11 +28,12 @@ async fn pubmed_search(
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct FetchParams {
-    /// PubMed ids (1–200), e.g. `["22663011"]`; a `PMID:` prefix is accepted.
+    /// PMIDs, e.g. `["22663011"]`.
+    #[schemars(length(min = 1, max = 200))]
     pmids: Vec<String>,
 }
 
-/// Fetches PubMed articles by PMID, in the order given, and lists the PMIDs PubMed has no record for.
+/// PubMed articles by PMID, in order; lists the PMIDs without a record.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 21600, read_only, open_world)]
 async fn pubmed_fetch(ctx: ToolContext, p: WithIndex<FetchParams>) -> Result<Indexed<FetchResult>, Error> {

@@ -10,9 +10,7 @@ use crate::assist::{Summarized, WithSummary, summarize};
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
-/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, location (text or a radius around
-/// a point), status and phase; follows pages up to `max_results` and returns the total count when known and
-/// the token to continue from.
+/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 1800, read_only, open_world)]
 async fn trials_search(
@@ -25,9 +23,8 @@ async fn trials_search(
     Ok(Indexed { result, indexed })
 }
 
-/// One ClinicalTrials.gov study by NCT number: eligibility (inclusion and exclusion lists), locations, arms
-/// and interventions, outcomes, sponsor, dates and phases. Long lists are capped; each capped list says how
-/// many items were left out and how to get them.
+/// One ClinicalTrials.gov study by NCT number: eligibility, locations, arms, outcomes, sponsor, dates.
+/// Capped lists say how to get the rest.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> {
@@ -35,11 +32,8 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> 
     Ok(trials::trial_get(&upstreams, &p).await?)
 }
 
-/// Finds trials for a mutation: searches ClinicalTrials.gov with its textual variants, reads each candidate's
-/// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
-/// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
-/// Default status: recruiting and not yet recruiting. Comes with a markdown summary; with `summarize: true`,
-/// also one by the client's own model (MCP sampling) when the client can sample.
+/// Trials for a mutation, scored by where each study names it (inclusion criteria first); studies that
+/// exclude it are listed apart.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
@@ -57,9 +51,8 @@ async fn trials_match(
     Ok(Summarized { result: Indexed { result, indexed }, summary })
 }
 
-/// Matches up to 50 mutations at once with the same filters: concurrently within the upstream's rate limit,
-/// identical requests shared, one result or one error per mutation (a bad mutation never fails the batch).
-/// Becomes a background job when long; follow it with `job_status`.
+/// `trials_match` for several mutations with shared filters: one result or error per mutation. Long
+/// batches become jobs (`job_status`).
 // No result cache, as for trials_match.
 #[tool_metadata(category = research, runtime = Async, priority = 4, timeout_seconds = 900, inline_ms = 5000,
                 retry = none, read_only, open_world)]
