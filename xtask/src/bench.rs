@@ -8,6 +8,7 @@ use anyhow::bail;
 /// (area, package, example)
 const AREAS: &[(&str, &str, &str)] = &[
     ("router", "pipette-tests", "bench_server"),
+    ("memory", "pipette-tests", "bench_memory"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
     ("index", "core-indexing", "bench_index"),
@@ -19,7 +20,9 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let areas: Vec<&String> = args.iter().filter(|a| a.as_str() != "--debug").collect();
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
-        bail!("unknown benchmark area `{bad}`; expected one of: router, research, index, testing, interface");
+        bail!(
+            "unknown benchmark area `{bad}`; expected one of: router, memory, research, index, testing, interface"
+        );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {
         eprintln!("\n## bench interface: pipette-mcp tools/list");

@@ -4,7 +4,9 @@
 //! globally unique id, so a client that lost its connection reconnects with `Last-Event-ID` and receives
 //! what it missed, then what follows: the replay keeps following a request's stream until its response,
 //! even when the response was sent while nobody was connected (rmcp's own per-session cache drops a
-//! request's stream once answered). Memory is bounded by bytes, and answered streams expire.
+//! request's stream once answered). Events are kept serialized, so the budget counts the bytes really held;
+//! one stream holds at most [`STREAM_BUDGET`] of them, a closed session's stream is dropped at once, and
+//! answered streams expire.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,8 +23,39 @@ const FINISHED_TTL: Duration = Duration::from_secs(120);
 /// How long a stream without new events stays replayable (and a replay waits for more).
 const IDLE_TTL: Duration = Duration::from_secs(600);
 
+/// The most bytes one stream keeps (its oldest events go first).
+const STREAM_BUDGET: usize = 1 << 20;
+
+/// An event as kept: its JSON-RPC message serialized (none for a priming event) and its retry hint.
+struct Kept {
+    message: Option<Box<[u8]>>,
+    retry: Option<Duration>,
+}
+
+impl Kept {
+    fn new(event: &ServerSseMessage) -> Kept {
+        let message = event.message.as_ref().and_then(|m| serde_json::to_vec(m.as_ref()).ok());
+        Kept { message: message.map(Vec::into_boxed_slice), retry: event.retry }
+    }
+
+    /// The bytes it holds, with its bookkeeping.
+    fn size(&self) -> usize {
+        std::mem::size_of::<Kept>() + 64 + self.message.as_ref().map_or(0, |m| m.len())
+    }
+
+    fn event(&self, seq: u64) -> Option<ServerSseMessage> {
+        let mut event = match &self.message {
+            Some(bytes) => ServerSseMessage::new(seq.to_string(), serde_json::from_slice(bytes).ok()?),
+            None => ServerSseMessage::priming(seq.to_string(), self.retry.unwrap_or_default()),
+        };
+        event.retry = self.retry;
+        Some(event)
+    }
+}
+
 struct Stream {
-    events: VecDeque<(u64, ServerSseMessage, usize)>,
+    events: VecDeque<(u64, Kept, usize)>,
+    bytes: usize,
     finished: Option<Instant>,
     touched: Instant,
 }
@@ -55,27 +88,6 @@ impl std::fmt::Debug for MemoryEventStore {
     }
 }
 
-/// Counts bytes without keeping them.
-struct Counter(usize);
-
-impl std::io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn size_of(event: &ServerSseMessage) -> usize {
-    let mut n = Counter(64);
-    if let Some(m) = event.message.as_ref() {
-        let _ = serde_json::to_writer(&mut n, m.as_ref());
-    }
-    n.0
-}
-
 /// A response or an error ends a request's stream.
 fn ends_stream(event: &ServerSseMessage) -> bool {
     matches!(
@@ -92,6 +104,7 @@ impl State {
             && let Some((_, _, size)) = s.events.pop_front()
         {
             self.bytes -= size;
+            s.bytes -= size;
             if s.events.is_empty() {
                 self.streams.remove(&stream_id);
             }
@@ -100,9 +113,9 @@ impl State {
 
     fn remove_stream(&mut self, stream_id: &str) {
         if let Some(s) = self.streams.remove(stream_id) {
-            for (seq, _, size) in s.events {
+            self.bytes -= s.bytes;
+            for (seq, _, _) in s.events {
                 self.owners.remove(&seq);
-                self.bytes -= size;
             }
         }
     }
@@ -131,7 +144,11 @@ impl State {
         match self.streams.get(stream_id) {
             None => (Vec::new(), true),
             Some(s) => (
-                s.events.iter().filter(|(seq, _, _)| *seq > after).map(|(q, e, _)| (*q, e.clone())).collect(),
+                s.events
+                    .iter()
+                    .filter(|(seq, _, _)| *seq > after)
+                    .filter_map(|(q, e, _)| Some((*q, e.event(*q)?)))
+                    .collect(),
                 s.finished.is_some(),
             ),
         }
@@ -149,18 +166,29 @@ impl MemoryEventStore {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Drops a stream's events at once (a closed session's own stream).
+    pub(crate) fn forget(&self, stream_id: &str) {
+        self.state().remove_stream(stream_id);
+    }
+
+    /// The bytes of events kept now.
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.state().bytes
+    }
+
     fn store(&self, stream_id: &str, event: &ServerSseMessage) -> u64 {
-        let size = size_of(event);
+        let kept = Kept::new(event);
+        let size = kept.size();
         let now = Instant::now();
         let seq = {
             let mut st = self.state();
             st.sweep(now);
             st.next += 1;
             let seq = st.next;
-            let mut kept = event.clone();
-            kept.event_id = Some(seq.to_string());
             let s = st.streams.entry(stream_id.to_owned()).or_insert_with(|| Stream {
                 events: VecDeque::new(),
+                bytes: 0,
                 finished: None,
                 touched: now,
             });
@@ -169,11 +197,25 @@ impl MemoryEventStore {
                 s.finished = Some(now);
             }
             s.events.push_back((seq, kept, size));
+            s.bytes += size;
+            // One stream never holds more than its share: its own oldest events go first.
+            let mut dropped = Vec::new();
+            while s.bytes > STREAM_BUDGET && s.events.len() > 1 {
+                if let Some((old, _, old_size)) = s.events.pop_front() {
+                    s.bytes -= old_size;
+                    dropped.push((old, old_size));
+                }
+            }
+            for (old, old_size) in dropped {
+                st.owners.remove(&old);
+                st.bytes -= old_size;
+            }
             st.owners.insert(seq, stream_id.to_owned());
             st.bytes += size;
             while st.bytes > self.inner.budget && st.owners.len() > 1 {
                 st.evict_oldest();
             }
+            metrics::gauge!("pipette_http_event_buffer_bytes").set(st.bytes as f64);
             seq
         };
         self.inner.changed.send_replace(seq);
@@ -271,5 +313,27 @@ mod tests {
         assert!(store.state().bytes <= 200);
         assert!(store.replay_events_after(&first).await.is_err(), "an evicted id is refused");
         assert!(store.replay_events_after("nonsense").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn one_stream_keeps_its_share_and_a_forgotten_stream_frees_its_bytes() {
+        let store = MemoryEventStore::new(64 << 20);
+        let big = serde_json::json!({"text": "x".repeat(100_000)});
+        let msg = ServerJsonRpcMessage::response(
+            ServerResult::CustomResult(rmcp::model::CustomResult::new(big)),
+            rmcp::model::NumberOrString::Number(1),
+        );
+        for _ in 0..30 {
+            store.store_event("s", &ServerSseMessage::from_message(msg.clone())).await.unwrap();
+        }
+        let held = store.bytes();
+        assert!(held <= STREAM_BUDGET, "{held}");
+        assert!(held > STREAM_BUDGET / 2, "{held}");
+        let kept = store.store_event("t", &response(2)).await.unwrap();
+        store.forget("s");
+        assert!(store.bytes() < 1000, "{}", store.bytes());
+        // What is kept replays as it was sent.
+        let mut replay = store.replay_events_after(&(kept.parse::<u64>().unwrap() - 1).to_string()).await;
+        assert!(replay.is_err() || replay.as_mut().unwrap().next().await.is_some());
     }
 }

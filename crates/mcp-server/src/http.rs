@@ -30,8 +30,6 @@ use listener::Limits;
 
 /// How long a client waits before reconnecting to a closed SSE stream (the priming events' `retry`).
 const SSE_RETRY: Duration = Duration::from_secs(1);
-/// The bytes of SSE events kept for clients that reconnect with `Last-Event-ID`.
-const EVENT_BUDGET: usize = 64 << 20;
 /// Host names always allowed (any port).
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// Browser origins always allowed.
@@ -73,6 +71,10 @@ pub(crate) struct Config {
     hosts: Vec<String>,
     origins: Vec<String>,
     limits: Limits,
+    /// Live sessions at most.
+    max_sessions: usize,
+    /// Bytes of SSE events kept for resumption.
+    event_budget: usize,
 }
 
 impl Config {
@@ -136,7 +138,9 @@ impl Config {
         };
         let guard =
             Guard { hosts: host_rules.into(), origins: origin_rules.into(), principals: principals.into() };
-        Ok(Config { addr, guard, hosts, origins, limits })
+        let max_sessions = usize::try_from(args.http_max_sessions).unwrap_or(usize::MAX);
+        let event_budget = usize::try_from(args.http_event_buffer_bytes).unwrap_or(usize::MAX);
+        Ok(Config { addr, guard, hosts, origins, limits, max_sessions, event_budget })
     }
 }
 
@@ -406,7 +410,7 @@ fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum
     let mcp_server = server.clone();
     let service = StreamableHttpService::new(
         move || Ok(mcp_server.for_session()),
-        Arc::new(Sessions::new(Arc::new(MemoryEventStore::new(EVENT_BUDGET)), SSE_RETRY)),
+        Arc::new(Sessions::new(MemoryEventStore::new(config.event_budget), SSE_RETRY, config.max_sessions)),
         rmcp_config,
     );
     axum::Router::new()

@@ -72,6 +72,15 @@ pub struct ServerArgs {
     #[arg(long, env = "PIPETTE_HTTP_MAX_CONNECTIONS", value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub http_max_connections: u32,
+    /// Live MCP sessions over HTTP at most; a new session beyond it closes the one idle longest.
+    #[arg(long, env = "PIPETTE_HTTP_MAX_SESSIONS", value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_sessions: u32,
+    /// Bytes of SSE events kept for clients that resume a stream with `Last-Event-ID` (at most 1 MiB per
+    /// stream).
+    #[arg(long, env = "PIPETTE_HTTP_EVENT_BUFFER_BYTES", value_name = "BYTES", default_value_t = 16 << 20,
+          value_parser = clap::value_parser!(u64).range(4096..))]
+    pub http_event_buffer_bytes: u64,
     /// The toolsets MCP sessions list and may call, comma-separated: research, index, testing, jobs, cache,
     /// ops; `all` for every set, `default` for research (which also holds job_status and index_search).
     /// Sessions may add sets with the `toolset_enable` tool.

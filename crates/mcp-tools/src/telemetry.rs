@@ -48,7 +48,22 @@ impl MetricsExporter {
                     .set_quantiles(&[0.5, 0.95, 0.99])
                     .map_err(|e| e.to_string())?
                     .install_recorder()
-                    .map(|handle| MetricsExporter { handle })
+                    .map(|handle| {
+                        // Histograms keep their samples until upkeep drains them: without it memory grows
+                        // with every call (install_recorder leaves upkeep to the caller).
+                        let upkeep = handle.clone();
+                        let spawned =
+                            std::thread::Builder::new().name("pipette-metrics-upkeep".into()).spawn(
+                                move || loop {
+                                    std::thread::sleep(std::time::Duration::from_secs(5));
+                                    upkeep.run_upkeep();
+                                },
+                            );
+                        if let Err(e) = spawned {
+                            tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
+                        }
+                        MetricsExporter { handle }
+                    })
                     .map_err(|e| format!("cannot install the metrics recorder: {e}"))
             })
             .clone()
