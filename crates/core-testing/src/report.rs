@@ -21,7 +21,7 @@ pub(crate) fn summarize(results: &[RunResult], duration_ms: u64) -> Summary {
         "no tests: nothing ran".to_string()
     } else {
         let per_runner: Vec<String> =
-            results.iter().map(|r| format!("{} {}", r.runner, status_text(r.status))).collect();
+            results.iter().map(|r| format!("{} {}", r.runner, runner_text(r.status))).collect();
         let mut parts = vec![format!("{}: {}", status_text(status), per_runner.join(", "))];
         if counts.total > 0 {
             parts.push(counts_text(&counts));
@@ -41,6 +41,14 @@ pub(crate) fn status_text(status: RunStatus) -> &'static str {
         RunStatus::Failed => "failed",
         RunStatus::Error => "error",
         RunStatus::Timeout => "timeout",
+    }
+}
+
+/// What a runner did, after its name: `pytest failed`, `unittest ran no tests`.
+fn runner_text(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::NoTests => "ran no tests",
+        other => status_text(other),
     }
 }
 
@@ -272,7 +280,7 @@ mod tests {
             notes: vec![],
         };
         assert_eq!(report.summary.status, RunStatus::NoTests);
-        assert_eq!(report.summary.message, "no tests: unittest no tests, ruff passed");
+        assert_eq!(report.summary.message, "no tests: unittest ran no tests, ruff passed");
         let md = to_markdown(&report);
         assert!(md.contains("**NO TESTS**"), "{md}");
         assert!(md.contains("| unittest | no tests | 0 |"), "{md}");
