@@ -52,3 +52,37 @@ fn tools_call_and_jobs() {
     let (ok, _, err) = pipette(dir.path(), &["jobs", "status", "job-missing"]);
     assert!(!ok && err.contains("no job `job-missing`"), "{err}");
 }
+
+/// `pipette test run DIR --allow-root ROOT`: (exit success, stdout).
+fn test_run(root: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let root_arg = root.display().to_string();
+    let mut all = vec!["test", "run", "--allow-root", root_arg.as_str()];
+    all.extend_from_slice(args);
+    let (ok, out, _) = pipette(root, &all);
+    (ok, out)
+}
+
+#[test]
+fn test_run_fails_on_failures_and_on_zero_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("bare");
+    std::fs::create_dir_all(&project).unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/core-testing/fixtures/bare-pytest-project/test_arith.py");
+    std::fs::copy(fixture, project.join("test_arith.py")).unwrap();
+    let project = project.display().to_string();
+
+    let (ok, out) = test_run(dir.path(), &[&project]);
+    assert!(!ok, "a failing test fails the command: {out}");
+    assert!(out.contains("pytest") && out.contains("FAILED"), "{out}");
+
+    let (ok, out) = test_run(dir.path(), &["-k", "matches_nothing", &project]);
+    assert!(!ok, "no test executed is not a pass: {out}");
+    assert!(out.contains("NO TESTS"), "{out}");
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (ok, out) = test_run(dir.path(), &[&empty.display().to_string()]);
+    assert!(!ok, "nothing to run is not a pass: {out}");
+    assert!(out.contains("no tests"), "{out}");
+}

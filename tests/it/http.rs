@@ -1,11 +1,12 @@
 //! Streamable HTTP on the wire, with a raw HTTP client: resumable streams (event ids, `Last-Event-ID`),
-//! several streams per session, session termination with DELETE, and DNS-rebinding protection.
+//! several streams per session, session termination with DELETE, DNS-rebinding protection, and the
+//! operators' probes (`/livez`, `/readyz`, `/health`) and `/metrics`.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::http_server;
+use crate::support::{call, call_ok, http_client, http_server, text};
 
 /// One server-sent event.
 #[derive(Debug, Default, Clone)]
@@ -188,4 +189,118 @@ async fn a_rebinding_host_is_refused() {
         .await
         .unwrap();
     assert_eq!(good.status(), 200);
+}
+
+/// The value of one `/metrics` series, by its exact name and labels (`None` when absent).
+fn series(metrics: &str, name_and_labels: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn probes_tell_liveness_from_readiness_and_an_open_circuit_only_degrades_health() {
+    let dir = tempfile::tempdir().unwrap();
+    // ClinicalTrials.gov at a port nobody listens on: one failed call opens its circuit.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ctgov = format!("http://127.0.0.1:{}/ctgov", closed.local_addr().unwrap().port());
+    drop(closed);
+    let env = [
+        ("PIPETTE_CTGOV_BASE", ctgov.as_str()),
+        ("PIPETTE_BREAKER_THRESHOLD", "1"),
+        ("PIPETTE_HTTP_RETRY_ATTEMPTS", "1"),
+        ("PIPETTE_CTGOV_RATE", "0"),
+    ];
+    let server = http_server("pipette-mcp-test", dir.path(), &env).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", server.base)).send();
+
+    let live = get("/livez").await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.text().await.unwrap(), "ok");
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+    let health = get("/health").await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+
+    let (conn, _) = http_client(&server.url, None).await;
+    let failed = call(&conn, "trial_get", json!({"nct_id": "NCT04280705"})).await;
+    assert_eq!(failed.is_error, Some(true), "{:?}", failed.content);
+    let circuits = call_ok(&conn, "circuit_status", json!({})).await;
+    assert_eq!(circuits["circuits"][1]["service"], "ctgov");
+    assert_eq!(circuits["circuits"][1]["state"], "open", "{circuits}");
+
+    // An upstream's outage degrades the report but keeps every probe at 200: nothing to restart.
+    let health = get("/health").await.unwrap();
+    assert_eq!(health.status(), 200);
+    let report = health.json::<Value>().await.unwrap();
+    assert_eq!(report["status"], "degraded", "{report}");
+    assert!(report["problems"][0].as_str().unwrap().contains("ctgov"), "{report}");
+    assert_eq!(get("/readyz").await.unwrap().status(), 200);
+    assert_eq!(get("/livez").await.unwrap().status(), 200);
+
+    // /metrics: HELP lines, the circuit gauge's documented values, and probes that are not tool calls.
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    for name in ["pipette_tool_calls_total", "pipette_upstream_circuit_state"] {
+        assert!(metrics.contains(&format!("# HELP {name} ")), "no HELP for {name}:\n{metrics}");
+    }
+    assert!(metrics.contains("0 closed") && metrics.contains("2 open"), "{metrics}");
+    assert_eq!(series(&metrics, "pipette_upstream_circuit_state{service=\"ctgov\"}"), Some(2.0), "{metrics}");
+    assert_eq!(
+        series(&metrics, "pipette_upstream_circuit_state{service=\"pubmed\"}"),
+        Some(0.0),
+        "{metrics}"
+    );
+    let health_calls = "pipette_tool_calls_total{tool=\"health\",category=\"ops\"}";
+    let before = series(&metrics, health_calls);
+    for path in ["/health", "/livez", "/readyz", "/metrics"] {
+        assert!(get(path).await.unwrap().status().is_success(), "{path}");
+    }
+    let after = get("/metrics").await.unwrap().text().await.unwrap();
+    assert_eq!(series(&after, health_calls), before, "probes are not tool calls");
+    assert_eq!(
+        series(&after, "pipette_tool_calls_total{tool=\"metrics_prometheus\",category=\"ops\"}"),
+        None
+    );
+    // The tool itself still counts.
+    call_ok(&conn, "health", json!({})).await;
+    let counted = get("/metrics").await.unwrap().text().await.unwrap();
+    assert_eq!(series(&counted, health_calls), Some(before.unwrap_or(0.0) + 1.0), "{counted}");
+    conn.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_megabyte_cache_pattern_is_refused_short_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = http_server("pipette-mcp-test", dir.path(), &[]).await;
+    let (conn, _) = http_client(&server.url, None).await;
+    // The schema's maxLength (characters) catches the first three; pipette's own bound (bytes) the last.
+    let patterns =
+        ["*".repeat(1 << 20), "a".repeat(1 << 20), format!("pubmed:{}", "?".repeat(1020)), "é".repeat(600)];
+    for pattern in patterns {
+        let r = call(&conn, "invalidate_cache", json!({"pattern": pattern, "confirm": true})).await;
+        assert_eq!(r.is_error, Some(true), "{:?}", r.content);
+        let error = r.meta.as_ref().and_then(|m| m.get("pipette/error")).cloned().unwrap_or_default();
+        assert_eq!(error["kind"], "invalid_argument", "{error}");
+        assert_eq!(error["param"], "pattern", "{error}");
+        let message = text(&r);
+        assert!(
+            message.contains("pattern") && message.len() < 600,
+            "short, quoting at most 100 bytes: {message}"
+        );
+        assert!(!message.contains("a bug in pipette"), "{message}");
+    }
+    let huge = call(&conn, "warm_cache", json!({"mutations": ["EGFR L858R", "X".repeat(1 << 20)]})).await;
+    assert_eq!(huge.is_error, Some(true));
+    let message = text(&huge);
+    assert!(
+        message.contains("`mutations`") && message.contains("mutation 2") && message.len() < 600,
+        "{message}"
+    );
+
+    // The server still answers, and a sane pattern still works.
+    let done = call_ok(&conn, "invalidate_cache", json!({"pattern": "pubmed:*"})).await;
+    assert_eq!(done["removed"], 0);
+    assert_eq!(reqwest::get(format!("{}/livez", server.base)).await.unwrap().status(), 200);
+    conn.cancel().await.unwrap();
 }

@@ -81,3 +81,62 @@ async fn detect_run_rerun_and_lint_the_python_fixture() {
     assert!(text(&outside).contains("`path`"), "{}", text(&outside));
     conn.cancel().await.unwrap();
 }
+
+/// A copy of the bare-assert pytest fixture (one passing, one failing test; no config, no `import pytest`).
+fn bare_project(dest: &std::path::Path) {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/core-testing/fixtures/bare-pytest-project");
+    copy_dir(&fixture, dest);
+}
+
+#[tokio::test]
+async fn a_failing_bare_assert_project_is_never_reported_as_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("bare");
+    bare_project(&project);
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("calc.py"), "def add(a, b):\n    return a + b\n").unwrap();
+
+    let mut cmd = command("pipette-mcp", dir.path());
+    cmd.env("PIPETTE_ALLOWED_ROOTS", dir.path());
+    let (conn, _, _) = stdio_pid(cmd).await;
+
+    // Without runners: pytest is detected and its failure reported.
+    let run = call_ok(&conn, "test_run", json!({"path": project})).await;
+    assert_eq!(run["results"][0]["runner"], "pytest", "{run}");
+    assert_eq!(run["results"][0]["status"], "failed", "{run}");
+    assert_eq!(run["summary"]["status"], "failed");
+    assert_eq!(run["summary"]["counts"]["failed"], 1);
+    let md = run["summary_markdown"].as_str().unwrap();
+    assert!(md.contains("**FAILED**") && !md.contains("PASSED"), "{md}");
+
+    // One runner named as a string.
+    let run = call_ok(&conn, "test_run", json!({"path": project, "runners": "pytest"})).await;
+    assert_eq!(run["results"][0]["runner"], "pytest", "{run}");
+    assert_eq!(run["results"].as_array().unwrap().len(), 1);
+    let bad = call(&conn, "test_run", json!({"path": project, "runners": "jest"})).await;
+    assert_eq!(bad.is_error, Some(true));
+    let message = text(&bad);
+    assert!(message.contains("`runners`") || message.contains("runners"), "{message}");
+    assert!(message.contains("unknown runner `jest`") && !message.contains("untagged"), "{message}");
+
+    // Every test deselected, or none there: `no_tests`, said in a plain word.
+    let run = call_ok(
+        &conn,
+        "test_run",
+        json!({"path": project, "runners": "pytest", "filter": "matches_nothing"}),
+    )
+    .await;
+    assert_eq!(run["results"][0]["status"], "no_tests", "{run}");
+    assert_eq!(run["summary"]["status"], "no_tests");
+    assert!(run["summary_markdown"].as_str().unwrap().contains("**NO TESTS**"), "{run}");
+    let run = call_ok(&conn, "test_run", json!({"path": empty})).await;
+    assert_eq!(run["summary"]["status"], "no_tests", "{run}");
+    let run = call_ok(&conn, "test_run", json!({"path": empty, "runners": ["pytest", "unittest"]})).await;
+    assert_eq!(run["summary"]["status"], "no_tests", "{run}");
+    for r in run["results"].as_array().unwrap() {
+        assert_eq!(r["status"], "no_tests", "{r}");
+    }
+    conn.cancel().await.unwrap();
+}

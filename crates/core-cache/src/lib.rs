@@ -185,10 +185,71 @@ fn full_key(scope: &str, key: &str) -> String {
     s
 }
 
-fn compile_glob(glob: &str) -> Result<globset::GlobMatcher, CacheError> {
-    globset::GlobBuilder::new(glob)
-        .literal_separator(false)
-        .build()
-        .map(|g| g.compile_matcher())
-        .map_err(|e| CacheError::InvalidPattern { reason: e.to_string() })
+/// The longest invalidation pattern, in bytes (keys are a scope and a hash; no useful glob is longer).
+pub const MAX_PATTERN_BYTES: usize = 1024;
+/// The most bytes of a refused pattern an error quotes.
+const QUOTE_BYTES: usize = 100;
+
+/// The first [`QUOTE_BYTES`] of `s` (on a character boundary), marked when cut.
+fn quote(s: &str) -> String {
+    if s.len() <= QUOTE_BYTES {
+        return format!("`{s}`");
+    }
+    let mut end = QUOTE_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("`{}…` ({} bytes in all)", &s[..end], s.len())
+}
+
+/// Checks an invalidation glob without applying it: at most [`MAX_PATTERN_BYTES`], no control characters, a
+/// valid glob. The error names `pattern` and quotes at most its first 100 bytes.
+pub fn check_pattern(glob: &str) -> Result<(), CacheError> {
+    compile_glob(glob).map(drop)
+}
+
+/// Checks and compiles an invalidation glob. A set of one glob, because `GlobSet::build` reports a regex
+/// over its size limit as an error where `Glob::compile_matcher` panics.
+fn compile_glob(glob: &str) -> Result<globset::GlobSet, CacheError> {
+    if glob.len() > MAX_PATTERN_BYTES {
+        return Err(CacheError::InvalidPattern {
+            reason: format!("{} is longer than {MAX_PATTERN_BYTES} bytes", quote(glob)),
+        });
+    }
+    if glob.chars().any(char::is_control) {
+        return Err(CacheError::InvalidPattern {
+            reason: format!("{} holds control characters", quote(glob)),
+        });
+    }
+    // globset's errors quote the whole glob: say what is wrong, quoting it ourselves.
+    let glob_error = |e: globset::Error| CacheError::InvalidPattern {
+        reason: format!("{} is not a valid glob: {}", quote(glob), e.kind()),
+    };
+    let parsed = globset::GlobBuilder::new(glob).literal_separator(false).build().map_err(glob_error)?;
+    globset::GlobSetBuilder::new().add(parsed).build().map_err(glob_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_bounded_and_quoted_short() {
+        assert!(compile_glob("pubmed:*").expect("glob").is_match("pubmed:abc"));
+        assert!(!compile_glob("pubmed:*").expect("glob").is_match("ctgov:abc"));
+        for huge in ["*".repeat(1 << 20), "a".repeat(MAX_PATTERN_BYTES + 1), "é".repeat(600)] {
+            let err = compile_glob(&huge).expect_err("too long").to_string();
+            assert!(err.contains("`pattern`") && err.contains("longer than 1024 bytes"), "{err}");
+            assert!(err.len() < 400, "the error quotes at most 100 bytes: {} bytes", err.len());
+        }
+        // Within the bound, globs whose regex outgrows globset's limit are refused, not a panic.
+        for heavy in ["?".repeat(MAX_PATTERN_BYTES), "[!a]".repeat(MAX_PATTERN_BYTES / 4), "**".repeat(512)] {
+            if let Err(err) = compile_glob(&heavy) {
+                assert!(err.to_string().contains("`pattern`"), "{err}");
+            }
+        }
+        let err = compile_glob("[").expect_err("broken").to_string();
+        assert!(err.contains("`[` is not a valid glob"), "{err}");
+        assert!(compile_glob("a\nb").is_err());
+    }
 }

@@ -31,6 +31,25 @@ pub const DEFAULT_WARM_MUTATIONS: [&str; 12] = [
 
 const ENV: &str = "PIPETTE_WARM_MUTATIONS";
 
+/// The longest mutation `warm` accepts, in bytes (a gene and an alteration are a few dozen).
+pub const MAX_MUTATION_BYTES: usize = 200;
+
+/// Refuses mutations over [`MAX_MUTATION_BYTES`], naming the parameter and the item, never quoting it.
+fn check_lengths(name: &str, mutations: &[String]) -> Result<(), ScrapeError> {
+    match mutations.iter().position(|m| m.len() > MAX_MUTATION_BYTES) {
+        None => Ok(()),
+        Some(i) => Err(ScrapeError::invalid(
+            name,
+            format!(
+                "mutation {} is {} bytes; each is at most {MAX_MUTATION_BYTES} bytes: a gene and an \
+                 alteration such as `EGFR L858R`",
+                i + 1,
+                mutations[i].len()
+            ),
+        )),
+    }
+}
+
 /// Which mutations `warm` uses by default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarmConfig {
@@ -56,6 +75,7 @@ impl WarmConfig {
     fn parse(raw: &str) -> Result<Self, ScrapeError> {
         let mutations: Vec<String> =
             raw.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect();
+        check_lengths(ENV, &mutations)?;
         if mutations.is_empty() {
             return Err(ScrapeError::invalid(
                 ENV,
@@ -113,7 +133,10 @@ pub async fn warm(
     progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
 ) -> Result<WarmReport, ScrapeError> {
     let mutations = match &request.mutations {
-        Some(list) => list.clone(),
+        Some(list) => {
+            check_lengths("mutations", list)?;
+            list.clone()
+        }
         None => WarmConfig::from_env()?.mutations,
     };
     let batch = trials_match_batch(
@@ -180,5 +203,14 @@ mod tests {
         assert_eq!(c.mutations, ["EGFR L858R", "BRAF V600E"]);
         let err = WarmConfig::parse(" , ").expect_err("empty");
         assert!(err.to_string().contains("PIPETTE_WARM_MUTATIONS"), "{err}");
+    }
+
+    #[test]
+    fn huge_mutations_are_refused_by_position_without_being_quoted() {
+        let huge = "X".repeat(1 << 20);
+        let err = check_lengths("mutations", &["EGFR L858R".into(), huge]).expect_err("huge").to_string();
+        assert!(err.contains("`mutations`") && err.contains("mutation 2 is 1048576 bytes"), "{err}");
+        assert!(err.len() < 300, "{err}");
+        assert!(check_lengths("mutations", &["EGFR L858R".into()]).is_ok());
     }
 }

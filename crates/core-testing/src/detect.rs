@@ -83,6 +83,9 @@ pub(crate) struct ProjectInfo {
     pub(crate) nextest_installed: bool,
     pub(crate) pytest_configured: bool,
     pub(crate) mentions_pytest: bool,
+    /// Test files that only pytest runs: plain `def test_*` functions or `Test*` classes outside
+    /// `unittest.TestCase` (bare `assert`), or `*_test.py` files, which unittest's discovery skips.
+    pub(crate) pytest_style: bool,
     pub(crate) mypy_configured: bool,
     /// mypy's configuration names the files to check (`files = ...`).
     pub(crate) mypy_has_files: bool,
@@ -99,7 +102,7 @@ impl ProjectInfo {
             out.push(if self.nextest_installed { RunnerKind::CargoNextest } else { RunnerKind::CargoTest });
         }
         if let Some(py) = &self.python {
-            if self.pytest_configured || self.mentions_pytest {
+            if self.pytest_configured || self.mentions_pytest || self.pytest_style {
                 out.push(RunnerKind::Pytest);
             } else if py.test_files > 0 {
                 out.push(RunnerKind::Unittest);
@@ -310,14 +313,21 @@ fn inspect_python(project: &Path, python: Option<&Path>, info: &mut ProjectInfo)
         config_files.push("setup.py".into());
     }
 
-    let (test_files, imports_pytest) = find_test_files(project);
+    let found = find_test_files(project);
+    let test_files = found.count;
     if test_files > 0 {
         is_python = true;
         info.evidence.push(format!("{test_files} Python test file(s)"));
     }
-    if imports_pytest && !info.pytest_configured && !info.mentions_pytest {
+    if found.imports_pytest && !info.pytest_configured && !info.mentions_pytest {
         info.mentions_pytest = true;
         info.evidence.push("test files import pytest".into());
+    }
+    if let Some(why) = found.pytest_style {
+        info.pytest_style = true;
+        if !info.pytest_configured && !info.mentions_pytest {
+            info.evidence.push(format!("{why}: pytest style, which unittest does not run"));
+        }
     }
     if !is_python {
         is_python = has_top_level_python(project);
@@ -347,9 +357,54 @@ fn has_top_level_python(project: &Path) -> bool {
     })
 }
 
-/// Counts test files in the project root, `tests/`, `test/` and packages, to depth 4; also says
-/// whether any of the first few import pytest.
-fn find_test_files(project: &Path) -> (u64, bool) {
+/// What the search for test files found.
+#[derive(Debug, Default)]
+struct TestFiles {
+    /// Test files (`test_*.py`, `*_test.py`).
+    count: u64,
+    /// One of the files read imports pytest.
+    imports_pytest: bool,
+    /// Why the tests need pytest (the first file that shows it), when they do.
+    pytest_style: Option<String>,
+}
+
+/// The most test files read to tell their style, and the most bytes read of each.
+const STYLE_FILES: usize = 50;
+const STYLE_BYTES: u64 = 256 * 1024;
+
+/// Whether a test file's contents are pytest style: a top-level `def test*` function, or a top-level
+/// `class Test*` that derives from nothing (unittest only runs `TestCase` subclasses).
+fn pytest_style(text: &str) -> bool {
+    text.lines().any(|line| {
+        let def = line.strip_prefix("async ").unwrap_or(line);
+        if def.strip_prefix("def ").is_some_and(|rest| rest.starts_with("test")) {
+            return true;
+        }
+        let Some(class) = line.strip_prefix("class ").filter(|c| c.starts_with("Test")) else {
+            return false;
+        };
+        match class.split_once('(') {
+            None => true,
+            Some((_, bases)) => {
+                let bases = bases.split(')').next().unwrap_or("").trim();
+                bases.is_empty() || bases == "object"
+            }
+        }
+    })
+}
+
+/// Reads the start of a test file (at most [`STYLE_BYTES`]).
+fn read_head(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    let file = std::fs::File::open(path).ok()?;
+    file.take(STYLE_BYTES).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// Counts test files in the project root, `tests/`, `test/` and packages, to depth 4; reads the
+/// first few to tell whether they import pytest or are written for it.
+fn find_test_files(project: &Path) -> TestFiles {
     const SKIP: &[&str] = &[
         ".git",
         ".venv",
@@ -366,14 +421,13 @@ fn find_test_files(project: &Path) -> (u64, bool) {
         ".ruff_cache",
         "site-packages",
     ];
-    let mut count = 0u64;
-    let mut imports_pytest = false;
+    let mut found = TestFiles::default();
     let mut inspected = 0;
     let mut stack = vec![(project.to_path_buf(), 0usize)];
     let mut visited = 0usize;
     while let Some((dir, depth)) = stack.pop() {
         visited += 1;
-        if visited > 2000 || count >= 1000 {
+        if visited > 2000 || found.count >= 1000 {
             break;
         }
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -392,20 +446,33 @@ fn find_test_files(project: &Path) -> (u64, bool) {
                 && name.ends_with(".py")
                 && (name.starts_with("test_") || name.ends_with("_test.py"))
             {
-                count += 1;
-                if !imports_pytest && inspected < 20 {
-                    inspected += 1;
-                    imports_pytest = std::fs::read_to_string(entry.path()).is_ok_and(|t| {
-                        t.lines().any(|l| {
-                            let l = l.trim_start();
-                            l.starts_with("import pytest") || l.starts_with("from pytest")
-                        })
-                    });
+                found.count += 1;
+                let relative = relative_name(project, &entry.path());
+                if found.pytest_style.is_none() && !name.starts_with("test") {
+                    found.pytest_style =
+                        Some(format!("{relative} is named *_test.py, which unittest's discovery skips"));
+                }
+                if (found.imports_pytest && found.pytest_style.is_some()) || inspected >= STYLE_FILES {
+                    continue;
+                }
+                inspected += 1;
+                let Some(text) = read_head(&entry.path()) else { continue };
+                found.imports_pytest |= text.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("import pytest") || l.starts_with("from pytest")
+                });
+                if found.pytest_style.is_none() && pytest_style(&text) {
+                    found.pytest_style =
+                        Some(format!("{relative} has test functions or classes outside unittest.TestCase"));
                 }
             }
         }
     }
-    (count, imports_pytest)
+    found
+}
+
+fn relative_name(project: &Path, path: &Path) -> String {
+    path.strip_prefix(project).unwrap_or(path).display().to_string()
 }
 
 /// Checks which of the tools the project needs are installed (runs `--version` probes and one
@@ -551,6 +618,37 @@ mod tests {
         assert_eq!(info.test_runners(), [RunnerKind::Pytest]);
         assert_eq!(info.linters(), [RunnerKind::Mypy, RunnerKind::Flake8]);
         assert!(!info.mypy_has_files);
+    }
+
+    #[test]
+    fn pytest_style_tests_need_pytest() {
+        let check = |text: &str, expected: bool| assert_eq!(pytest_style(text), expected, "{text}");
+        check("def test_add():\n    assert 1 + 1 == 3\n", true);
+        check("async def test_io():\n    assert True\n", true);
+        check("class TestCalc:\n    def test_x(self):\n        assert 1\n", true);
+        check("class TestCalc(object):\n    pass\n", true);
+        check(
+            "import unittest\nclass TestCalc(unittest.TestCase):\n    def test_x(self):\n        pass\n",
+            false,
+        );
+        check("from unittest import TestCase\nclass TestCalc(TestCase):\n    pass\n", false);
+        check("def helper():\n    def test_inner():\n        pass\n", false);
+        check("# def test_commented()\nx = 1\n", false);
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("test_math.py"), "def test_add():\n    assert 1 + 1 == 3\n")
+            .expect("write");
+        let info = inspect(dir.path(), None);
+        assert_eq!(info.test_runners(), [RunnerKind::Pytest], "{:?}", info.evidence);
+        assert!(info.evidence.iter().any(|e| e.contains("test_math.py") && e.contains("pytest style")));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("math_test.py"),
+            "import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        pass\n",
+        )
+        .expect("write");
+        assert_eq!(inspect(dir.path(), None).test_runners(), [RunnerKind::Pytest]);
     }
 
     #[test]

@@ -85,6 +85,9 @@ impl std::str::FromStr for RunnerKind {
 pub enum RunStatus {
     /// Everything passed; no diagnostics at warning level or above.
     Passed,
+    /// Nothing was checked: zero tests executed (none found, every test deselected by the filter or
+    /// skipped), or no runner applied to the project. Never a pass; `notes` say why.
+    NoTests,
     /// The tool ran and reported failing tests or diagnostics.
     Failed,
     /// The tool could not do its job (not installed, did not compile, crashed, unreadable output).
@@ -400,6 +403,25 @@ impl RunResult {
     }
 }
 
+impl RunStatus {
+    /// The snake_case name used in results and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::NoTests => "no_tests",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One line per runner in the summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunnerOutcome {
@@ -412,7 +434,7 @@ pub struct RunnerOutcome {
 /// The summary over every runner of a call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
-    /// The worst status of any runner (`passed` when nothing ran).
+    /// The worst status of any runner (`no_tests` when nothing ran).
     pub status: RunStatus,
     /// Test counts summed over runners.
     pub counts: Counts,
@@ -475,8 +497,18 @@ mod tests {
     }
 
     #[test]
+    fn status_names_match_their_json() {
+        for status in
+            [RunStatus::Passed, RunStatus::NoTests, RunStatus::Failed, RunStatus::Error, RunStatus::Timeout]
+        {
+            assert_eq!(serde_json::to_value(status).expect("json"), status.as_str());
+        }
+    }
+
+    #[test]
     fn statuses_order_from_best_to_worst() {
-        assert!(RunStatus::Passed < RunStatus::Failed);
+        assert!(RunStatus::Passed < RunStatus::NoTests);
+        assert!(RunStatus::NoTests < RunStatus::Failed);
         assert!(RunStatus::Failed < RunStatus::Error);
         assert!(RunStatus::Error < RunStatus::Timeout);
     }

@@ -15,13 +15,13 @@ pub(crate) fn summarize(results: &[RunResult], duration_ms: u64) -> Summary {
         counts.merge(&r.counts);
         diagnostics.merge(&r.diagnostic_counts);
     }
-    let status = results.iter().map(|r| r.status).max().unwrap_or(RunStatus::Passed);
+    let status = results.iter().map(|r| r.status).max().unwrap_or(RunStatus::NoTests);
     let runners = results.iter().map(|r| RunnerOutcome { runner: r.runner, status: r.status }).collect();
     let message = if results.is_empty() {
-        "nothing to run".to_string()
+        "no tests: nothing ran".to_string()
     } else {
         let per_runner: Vec<String> =
-            results.iter().map(|r| format!("{} {}", r.runner, status_text(r.status))).collect();
+            results.iter().map(|r| format!("{} {}", r.runner, runner_text(r.status))).collect();
         let mut parts = vec![format!("{}: {}", status_text(status), per_runner.join(", "))];
         if counts.total > 0 {
             parts.push(counts_text(&counts));
@@ -37,9 +37,18 @@ pub(crate) fn summarize(results: &[RunResult], duration_ms: u64) -> Summary {
 pub(crate) fn status_text(status: RunStatus) -> &'static str {
     match status {
         RunStatus::Passed => "passed",
+        RunStatus::NoTests => "no tests",
         RunStatus::Failed => "failed",
         RunStatus::Error => "error",
         RunStatus::Timeout => "timeout",
+    }
+}
+
+/// What a runner did, after its name: `pytest failed`, `unittest ran no tests`.
+fn runner_text(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::NoTests => "ran no tests",
+        other => status_text(other),
     }
 }
 
@@ -243,7 +252,7 @@ mod tests {
             report.summary.message,
             "failed: pytest failed, ruff failed; 2 tests (1 passed, 1 failed); 1 diagnostic (1 warning)"
         );
-        assert_eq!(summarize(&[], 0).status, RunStatus::Passed);
+        assert_eq!(summarize(&[], 0).status, RunStatus::NoTests);
     }
 
     #[test]
@@ -253,5 +262,28 @@ mod tests {
         assert!(md.contains("- `tests/t.py::test_x` failed (tests/t.py:3): assert 1 == 2"), "{md}");
         assert!(md.contains("- `a.py:2:8` warning [F401]: `os` imported but unused"), "{md}");
         assert!(md.contains("Not measured: pytest-cov is not installed"), "{md}");
+    }
+
+    #[test]
+    fn zero_tests_read_as_no_tests_never_as_passed() {
+        let mut unittest = RunResult::new(RunnerKind::Unittest, vec!["python3".into()]);
+        unittest.status = RunStatus::NoTests;
+        unittest.notes.push("unittest found no tests".into());
+        let mut ruff = RunResult::new(RunnerKind::Ruff, vec!["ruff".into()]);
+        ruff.status = RunStatus::Passed;
+        let results = vec![unittest, ruff];
+        let report = TestRunReport {
+            project: "/p".into(),
+            summary: summarize(&results, 10),
+            results,
+            saved: vec![],
+            notes: vec![],
+        };
+        assert_eq!(report.summary.status, RunStatus::NoTests);
+        assert_eq!(report.summary.message, "no tests: unittest ran no tests, ruff passed");
+        let md = to_markdown(&report);
+        assert!(md.contains("**NO TESTS**"), "{md}");
+        assert!(md.contains("| unittest | no tests | 0 |"), "{md}");
+        assert!(!md.contains("PASSED"), "{md}");
     }
 }

@@ -17,15 +17,61 @@ pub enum Auto {
     Auto,
 }
 
-/// Which runners to use: `"auto"` or an explicit list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// Which runners to use: `"auto"`, one runner's name, or a list of names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RunnerSelection {
     /// `"auto"`: the test runners `test_detect` finds (cargo_nextest when installed, else
     /// cargo_test; pytest or unittest).
     Auto(Auto),
+    /// One runner, by name (`"pytest"`).
+    One(RunnerKind),
     /// An explicit list; linters may be included too.
     List(Vec<RunnerKind>),
+}
+
+/// What a `runners` value may be, for error messages.
+const SELECTION_FORMS: &str = "\"auto\", a runner name, or a list of runner names (cargo_test, \
+                               cargo_nextest, clippy, pytest, unittest, mypy, ruff, flake8)";
+
+// By hand rather than untagged: serde's untagged error ("did not match any variant") names neither the
+// field's forms nor the unknown runner.
+impl<'de> Deserialize<'de> for RunnerSelection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        fn kind<E: serde::de::Error>(name: &str) -> Result<RunnerKind, E> {
+            name.parse::<RunnerKind>().map_err(|e| E::custom(format!("{e}, or \"auto\"")))
+        }
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RunnerSelection;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SELECTION_FORMS)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.trim().eq_ignore_ascii_case("auto") {
+                    return Ok(RunnerSelection::Auto(Auto::Auto));
+                }
+                kind(v).map(RunnerSelection::One)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::new();
+                while let Some(name) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    if list.len() >= RunnerKind::ALL.len() * 4 {
+                        return Err(serde::de::Error::custom("too many runners: name each at most once"));
+                    }
+                    list.push(kind(&name)?);
+                }
+                Ok(RunnerSelection::List(list))
+            }
+        }
+
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl Default for RunnerSelection {
@@ -40,8 +86,8 @@ pub struct TestRunRequest {
     /// The project directory. It must lie under an allowed root (`PIPETTE_ALLOWED_ROOTS`);
     /// symlinks and `..` are resolved before the check.
     pub path: PathBuf,
-    /// `"auto"` (default) or a list of runners: cargo_test, cargo_nextest, clippy, pytest,
-    /// unittest, mypy, ruff, flake8.
+    /// `"auto"` (default), one runner, or a list of runners: cargo_test, cargo_nextest, clippy,
+    /// pytest, unittest, mypy, ruff, flake8.
     #[serde(default)]
     pub runners: RunnerSelection,
     /// Narrows the tests: a substring of test names for cargo and nextest; for pytest a `-k`
@@ -214,12 +260,25 @@ mod tests {
             serde_json::from_value(serde_json::json!({"path": "/p", "runners": ["pytest", "ruff"]}))
                 .expect("list");
         assert_eq!(list.runners, RunnerSelection::List(vec![RunnerKind::Pytest, RunnerKind::Ruff]));
-        assert!(
-            serde_json::from_value::<TestRunRequest>(
-                serde_json::json!({"path": "/p", "runners": "everything"})
+        let one: TestRunRequest =
+            serde_json::from_value(serde_json::json!({"path": "/p", "runners": "pytest"})).expect("one");
+        assert_eq!(one.runners, RunnerSelection::One(RunnerKind::Pytest));
+        let check_error = |runners: serde_json::Value, expected: &str| {
+            let err = serde_json::from_value::<TestRunRequest>(
+                serde_json::json!({"path": "/p", "runners": runners}),
             )
-            .is_err()
+            .expect_err("refused")
+            .to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(!err.contains("untagged"), "{err}");
+        };
+        check_error(
+            serde_json::json!("everything"),
+            "unknown runner `everything`; expected one of cargo_test",
         );
+        check_error(serde_json::json!(["pytest", "jest"]), "unknown runner `jest`");
+        check_error(serde_json::json!(3), "a runner name, or a list of runner names");
+        check_error(serde_json::json!({"pytest": true}), "a runner name, or a list of runner names");
     }
 
     #[test]

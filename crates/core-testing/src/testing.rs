@@ -14,7 +14,7 @@ use crate::report::{summarize, to_markdown};
 use crate::runners::{self, ProgressHub, RunContext, Selection};
 use crate::state::{self, ProjectState, Scope};
 use crate::{
-    Config, DetectRequest, Detection, LintRequest, RerunFailedRequest, RunResult, RunnerKind,
+    Config, DetectRequest, Detection, LintRequest, RerunFailedRequest, RunResult, RunStatus, RunnerKind,
     RunnerSelection, TestRunReport, TestRunRequest, TestStatus, TestingError,
 };
 
@@ -59,6 +59,8 @@ struct Options<'a> {
     coverage: bool,
     include_passed: bool,
     save: bool,
+    /// A rerun with nothing to rerun: nothing failed last time, which is a pass (not `no_tests`).
+    nothing_failed: bool,
 }
 
 impl Testing {
@@ -119,6 +121,7 @@ impl Testing {
             coverage: request.coverage,
             include_passed: request.include_passed,
             save: request.save,
+            nothing_failed: false,
         };
         validate_envs(&request.env)?;
         let info = self.inspect(&project).await?;
@@ -135,6 +138,7 @@ impl Testing {
                 }
                 kinds
             }
+            RunnerSelection::One(kind) => vec![*kind],
             RunnerSelection::List(list) => dedup(list.iter().copied()),
         };
         let scope = || {
@@ -165,6 +169,7 @@ impl Testing {
             coverage: false,
             include_passed: false,
             save: request.save,
+            nothing_failed: false,
         };
         validate_envs(&request.env)?;
         let info = self.inspect(&project).await?;
@@ -203,6 +208,7 @@ impl Testing {
             coverage: false,
             include_passed: request.include_passed,
             save: request.save,
+            nothing_failed: false,
         };
         validate_envs(&request.env)?;
         let previous = state::load(&self.config().state_dir, &project)
@@ -246,6 +252,7 @@ impl Testing {
         if plan.is_empty() {
             notes.push(format!("nothing failed in the last run of {}; nothing to rerun", project.display()));
         }
+        let options = Options { nothing_failed: plan.is_empty(), ..options };
         let info = self.inspect(&project).await?;
         self.execute(&project, &info, plan, &options, notes, progress).await
     }
@@ -348,6 +355,10 @@ impl Testing {
             saved: Vec::new(),
             notes,
         };
+        if options.nothing_failed && report.results.is_empty() {
+            report.summary.status = RunStatus::Passed;
+            report.summary.message = "passed: nothing failed in the last run".into();
+        }
         if options.save {
             self.save(project, &mut report).await?;
         }
@@ -473,7 +484,8 @@ mod tests {
         let testing = Testing::new(config);
         let report = testing.run(&TestRunRequest::new(dir.path()), &|_, _, _| {}).await.expect("report");
         assert!(report.results.is_empty());
-        assert_eq!(report.summary.message, "nothing to run");
+        assert_eq!(report.summary.status, RunStatus::NoTests);
+        assert_eq!(report.summary.message, "no tests: nothing ran");
         assert!(report.notes.iter().any(|n| n.contains("no tests found")));
         let err = testing
             .rerun_failed(&RerunFailedRequest::new(dir.path()), &|_, _, _| {})

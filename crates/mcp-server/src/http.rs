@@ -1,5 +1,5 @@
-//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), `GET /health`
-//! and `GET /metrics`, every path behind one guard: Host and Origin checks (DNS rebinding), then the bearer
+//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), the probes
+//! `GET /livez`, `GET /readyz` and `GET /health`, and `GET /metrics`, every path behind one guard: Host and Origin checks (DNS rebinding), then the bearer
 //! token of a principal (`auth.rs`). `listener.rs` accepts the connections (cap, header and idle timeouts).
 
 mod auth;
@@ -16,7 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json};
-use mcp_tools::{CallOptions, CallOutcome};
+use mcp_tools::{HealthStatus, MetricsExporter};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -297,29 +297,47 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
     next.run(req).await
 }
 
-async fn call_json(server: &PipetteServer, tool: &str) -> Result<Value, (StatusCode, String)> {
-    match server.router().call(tool, serde_json::json!({}), CallOptions::default()).await {
-        Ok(CallOutcome::Done(v)) => Ok(v),
-        Ok(CallOutcome::Job(_)) => Err((StatusCode::SERVICE_UNAVAILABLE, format!("{tool} is still running"))),
-        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.message)),
+/// `GET /livez`: the process serves HTTP. Nothing else is checked, so an upstream's outage (or a slow
+/// Redis) never makes an orchestrator restart pipette.
+async fn livez() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: 200 `ready` when the job store and the cache backend are usable, else 503 with the reason.
+/// Upstream circuits do not count.
+async fn readyz(State(server): State<PipetteServer>, who: Option<Extension<Authenticated>>) -> Response {
+    let Some(health) = server.router().health() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the router has no health service")
+            .into_response();
+    };
+    match health.readiness().await {
+        Ok(()) => "ready".into_response(),
+        Err(reason) => {
+            let reason = if who.is_none() { scrub(&reason) } else { reason };
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")).into_response()
+        }
     }
 }
 
-/// The `health` tool's report; without a token, what would reveal the file system is left out.
+/// `GET /health`: the detailed report (the `health` tool's, read directly: a probe is not a tool call). 200
+/// while pipette serves, `degraded` included (an upstream's circuit is open); 503 only when it cannot serve
+/// (`unavailable`: the job store or the cache backend is unusable). Without a token, what would reveal the
+/// file system is left out.
 async fn health(State(server): State<PipetteServer>, who: Option<Extension<Authenticated>>) -> Response {
-    match call_json(&server, "health").await {
-        Ok(mut v) => {
-            if who.is_none() {
-                hide_paths(&mut v);
-            }
-            let code = if v["status"] == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-            (code, Json(v)).into_response()
-        }
-        Err((code, message)) => {
-            let message = if who.is_none() { scrub(&message) } else { message };
-            (code, message).into_response()
-        }
+    let Some(health) = server.router().health() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the router has no health service").into_response();
+    };
+    let report = health.report().await;
+    let code = match report.status {
+        HealthStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        HealthStatus::Ok | HealthStatus::Degraded => StatusCode::OK,
+    };
+    let mut v =
+        serde_json::to_value(&report).unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }));
+    if who.is_none() {
+        hide_paths(&mut v);
     }
+    (code, Json(v)).into_response()
 }
 
 /// What stands in for a path inside a message.
@@ -389,18 +407,16 @@ fn scrub(message: &str) -> String {
         .collect()
 }
 
-async fn metrics(State(server): State<PipetteServer>) -> Response {
-    match call_json(&server, "metrics_prometheus").await {
-        Ok(v) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            v["text"].as_str().unwrap_or_default().to_owned(),
-        )
+/// `GET /metrics`: the Prometheus exposition, read from the exporter directly (not a tool call).
+async fn metrics() -> Response {
+    match MetricsExporter::install() {
+        Ok(exporter) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], exporter.prometheus_text())
             .into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
 
-/// `/health`, `/metrics` and `/mcp`, each behind the guard.
+/// `/livez`, `/readyz`, `/health`, `/metrics` and `/mcp`, each behind the guard.
 fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum::Router {
     let rmcp_config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(config.hosts.clone())
@@ -414,6 +430,8 @@ fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum
         rmcp_config,
     );
     axum::Router::new()
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(server)

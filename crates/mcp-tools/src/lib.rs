@@ -32,7 +32,7 @@ pub use registry::{Registry, RegistryError, RegistryStats, ToolInfo};
 pub use roots::{FILES_DIR, Roots, default_roots};
 pub use router::{CallOptions, CallOutcome, Router};
 pub use seen::SeenIds;
-pub use services::{build_router, build_router_with};
+pub use services::{Health, HealthReport, HealthStatus, build_router, build_router_with};
 pub use telemetry::MetricsExporter;
 pub use tool_metadata::{Category, ErrorKind, Principal, ProgressUpdate, Runtime, ToolError};
 pub use toolsets::{Toolset, Toolsets};

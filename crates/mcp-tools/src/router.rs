@@ -348,6 +348,11 @@ impl Router {
         self.inner.extensions.get::<crate::Roots>()
     }
 
+    /// The subsystems' health, read without a tool call (absent in routers built without the core services).
+    pub fn health(&self) -> Option<Arc<crate::Health>> {
+        self.inner.extensions.get::<crate::Health>()
+    }
+
     /// The PMIDs and NCT ids seen in research results (for completions).
     pub fn seen_ids(&self) -> &SeenIds {
         &self.inner.seen

@@ -37,9 +37,17 @@ pub async fn build_router_with(
     let testing = Arc::new(core_testing::Testing::new(testing));
     let roots =
         Roots::new(config.allowed_roots.as_deref(), &config.data_dir, testing.clone(), indexes.clone());
+    let upstreams = Arc::new(upstreams);
+    let health = Health {
+        registry: registry.clone(),
+        jobs: jobs.clone(),
+        cache: cache.clone(),
+        upstreams: upstreams.clone(),
+    };
     let mut ext = Extensions::default();
+    ext.insert(Arc::new(health));
     ext.insert(testing);
-    ext.insert(Arc::new(upstreams));
+    ext.insert(upstreams);
     ext.insert(indexes);
     ext.insert(Arc::new(roots));
     ext.insert(registry.clone());
@@ -60,11 +68,27 @@ pub(crate) struct Subsystem {
     pub(crate) detail: serde_json::Value,
 }
 
+/// How pipette is, as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Every subsystem is ok and every upstream circuit is closed or half-open.
+    Ok,
+    /// pipette serves, but an upstream's circuit is open: its tools fail fast until it recovers.
+    Degraded,
+    /// The job store or the cache backend is unusable: pipette cannot serve calls.
+    Unavailable,
+}
+
 /// The health of every subsystem.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub(crate) struct HealthReport {
-    /// `ok` when every subsystem is ok, else `degraded`.
-    pub(crate) status: String,
+pub struct HealthReport {
+    /// `ok`; `degraded` while an upstream's circuit is open; `unavailable` when the job store or the cache
+    /// backend is unusable.
+    pub status: HealthStatus,
+    /// What is wrong, in plain words (empty when `ok`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) problems: Vec<String>,
     /// pipette's version.
     pub(crate) version: String,
     /// The tools by runtime and category.
@@ -84,34 +108,88 @@ fn subsystem(r: Result<serde_json::Value, String>) -> Subsystem {
     }
 }
 
-pub(crate) async fn health_report(
-    registry: &Registry,
-    jobs: &JobManager,
-    cache: &core_cache::Cache,
-    upstreams: &core_scrapers::http::Upstreams,
-) -> HealthReport {
-    let job_store = subsystem(
-        jobs.count()
-            .map(|n| serde_json::json!({ "jobs": n, "path": jobs.store_path().display().to_string() }))
-            .map_err(|e| e.to_string()),
-    );
-    let cache = subsystem(
-        cache
-            .ping()
-            .await
-            .map(|()| serde_json::json!({ "backend": cache.backend_name() }))
-            .map_err(|e| e.to_string()),
-    );
-    let circuits = upstreams.circuits();
-    let open = circuits.iter().any(|c| c.state == core_scrapers::http::CircuitState::Open);
-    let status =
-        if [&job_store, &cache].iter().all(|s| s.status == "ok") && !open { "ok" } else { "degraded" };
-    HealthReport {
-        status: status.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        registry: registry.stats(),
-        job_store,
-        cache,
-        upstreams: circuits,
+/// The health of the subsystems the tools share, read directly: the `health` tool and the HTTP probes
+/// (`/health`, `/readyz`) use it, so a probe is not a tool call and leaves the tool metrics alone.
+#[derive(Clone)]
+pub struct Health {
+    registry: Arc<Registry>,
+    jobs: Arc<JobManager>,
+    cache: core_cache::Cache,
+    upstreams: Arc<core_scrapers::http::Upstreams>,
+}
+
+impl std::fmt::Debug for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Health")
     }
+}
+
+impl Health {
+    /// Whether pipette can serve calls: the job store answers and the cache backend answers. The error says
+    /// which does not, and why. Upstream circuits do not count: an upstream's outage is not pipette's.
+    pub async fn readiness(&self) -> Result<(), String> {
+        let (job_store, cache) = self.subsystems().await;
+        let problems = unusable(&job_store, &cache);
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    }
+
+    /// The detailed report.
+    pub async fn report(&self) -> HealthReport {
+        let (job_store, cache) = self.subsystems().await;
+        let mut problems = unusable(&job_store, &cache);
+        let unavailable = !problems.is_empty();
+        let circuits = self.upstreams.circuits();
+        for c in circuits.iter().filter(|c| c.state == core_scrapers::http::CircuitState::Open) {
+            problems.push(format!(
+                "the circuit of {} is open after {} failed calls: its tools fail fast{}",
+                c.service.as_str(),
+                c.consecutive_failures,
+                c.retry_in_ms.map(|ms| format!(" for {} s more", ms.div_ceil(1000))).unwrap_or_default()
+            ));
+        }
+        let status = if unavailable {
+            HealthStatus::Unavailable
+        } else if problems.is_empty() {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Degraded
+        };
+        HealthReport {
+            status,
+            problems,
+            version: env!("CARGO_PKG_VERSION").into(),
+            registry: self.registry.stats(),
+            job_store,
+            cache,
+            upstreams: circuits,
+        }
+    }
+
+    async fn subsystems(&self) -> (Subsystem, Subsystem) {
+        let job_store = subsystem(
+            self.jobs
+                .count()
+                .map(|n| serde_json::json!({ "jobs": n, "path": self.jobs.store_path().display().to_string() }))
+                .map_err(|e| e.to_string()),
+        );
+        let cache = subsystem(
+            self.cache
+                .ping()
+                .await
+                .map(|()| serde_json::json!({ "backend": self.cache.backend_name() }))
+                .map_err(|e| e.to_string()),
+        );
+        (job_store, cache)
+    }
+}
+
+/// What makes pipette unable to serve, in plain words.
+fn unusable(job_store: &Subsystem, cache: &Subsystem) -> Vec<String> {
+    [("job store", job_store), ("cache backend", cache)]
+        .into_iter()
+        .filter(|(_, s)| s.status != "ok")
+        .map(|(name, s)| {
+            format!("the {name} is unusable: {}", s.detail["error"].as_str().unwrap_or("unknown error"))
+        })
+        .collect()
 }

@@ -62,6 +62,7 @@ impl MetricsExporter {
                         if let Err(e) = spawned {
                             tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
                         }
+                        describe();
                         MetricsExporter { handle }
                     })
                     .map_err(|e| format!("cannot install the metrics recorder: {e}"))
@@ -78,6 +79,120 @@ impl MetricsExporter {
     /// The same metrics as JSON: metric name → series.
     pub fn json(&self) -> BTreeMap<String, Vec<Series>> {
         parse_exposition(&self.prometheus_text())
+    }
+}
+
+/// The value of `pipette_upstream_circuit_state` for each circuit state (documented in the README).
+pub(crate) const CIRCUIT_STATE_HELP: &str = "Each upstream's circuit breaker, by service: 0 closed (requests flow), 1 half-open (the next request is a \
+     probe), 2 open (requests fail fast)";
+
+/// The `# HELP` text of pipette's metrics, given to the recorder once, when it is installed. Every metric the
+/// crates record is listed here (`every_recorded_metric_is_described` checks).
+const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
+    (
+        Kind::Counter,
+        "pipette_tool_calls_total",
+        "Tool calls, by tool and category (the HTTP probes are not tool calls)",
+    ),
+    (Kind::Counter, "pipette_tool_errors_total", "Tool calls that failed, by tool, category and error kind"),
+    (Kind::Counter, "pipette_tool_retries_total", "Retries of failed tool calls, by tool"),
+    (Kind::Counter, "pipette_tool_cache_hits_total", "Tool calls answered from the result cache, by tool"),
+    (Kind::Counter, "pipette_unknown_tool_calls_total", "Calls of a tool name that does not exist"),
+    (Kind::Gauge, "pipette_tool_in_flight", "Tool calls running now, by tool"),
+    (
+        Kind::Gauge,
+        "pipette_runtime_queued",
+        "Calls waiting for a slot, by runtime (Async, Blocking, Process)",
+    ),
+    (
+        Kind::Histogram,
+        "pipette_tool_duration_seconds",
+        "Duration of tool calls in seconds, by tool and category",
+    ),
+    (Kind::Histogram, "pipette_category_duration_seconds", "Duration of tool calls in seconds, by category"),
+    (Kind::Histogram, "pipette_tool_queue_wait_seconds", "Seconds a call waited for a slot, by runtime"),
+    (Kind::Counter, "pipette_jobs_started_total", "Calls that became background jobs"),
+    (Kind::Counter, "pipette_jobs_finished_total", "Background jobs that ended, by status"),
+    (
+        Kind::Counter,
+        "pipette_cache_lookups_total",
+        "Cache lookups, by scope (tool or upstream) and outcome (hit, miss)",
+    ),
+    (
+        Kind::Counter,
+        "pipette_cache_invalidated_total",
+        "Cache entries removed by invalidate_cache, by backend",
+    ),
+    (Kind::Counter, "pipette_cache_warm_mutations_total", "Mutations matched by warm_cache"),
+    (Kind::Counter, "pipette_upstream_requests_total", "HTTP requests to an upstream, by service and status"),
+    (
+        Kind::Histogram,
+        "pipette_upstream_request_duration_seconds",
+        "Duration of upstream requests in seconds, by service",
+    ),
+    (Kind::Counter, "pipette_upstream_retries_total", "Retried upstream requests, by service"),
+    (
+        Kind::Histogram,
+        "pipette_upstream_rate_limit_wait_seconds",
+        "Seconds spent waiting for an upstream's rate limit, by service",
+    ),
+    (Kind::Counter, "pipette_upstream_cache_hits_total", "Upstream GETs answered from the cache, by service"),
+    (Kind::Counter, "pipette_upstream_cache_misses_total", "Upstream GETs not in the cache, by service"),
+    (
+        Kind::Counter,
+        "pipette_upstream_circuit_opened_total",
+        "Times an upstream's circuit breaker opened, by service",
+    ),
+    (Kind::Gauge, "pipette_upstream_circuit_state", CIRCUIT_STATE_HELP),
+    (
+        Kind::Counter,
+        "pipette_ctgov_search_pages_total",
+        "Result pages fetched from ClinicalTrials.gov searches",
+    ),
+    (Kind::Counter, "pipette_trials_match_total", "Mutations matched to trials"),
+    (Kind::Counter, "pipette_trials_match_batch_total", "Batches of mutations matched to trials"),
+    (Kind::Histogram, "pipette_trials_match_candidates", "Candidate studies examined per mutation match"),
+    (Kind::Gauge, "pipette_index_loaded", "Local indexes loaded in memory"),
+    (Kind::Counter, "pipette_index_queries_total", "Searches of a local index, by index"),
+    (Kind::Counter, "pipette_index_query_errors_total", "Searches of a local index that failed, by index"),
+    (Kind::Histogram, "pipette_index_query_seconds", "Duration of local index searches in seconds, by index"),
+    (Kind::Counter, "pipette_index_docs_ingested_total", "Documents added to a local index, by index"),
+    (
+        Kind::Counter,
+        "pipette_index_docs_rejected_total",
+        "Documents refused by a local index's schema, by index",
+    ),
+    (Kind::Histogram, "pipette_index_ingest_seconds", "Duration of ingest batches in seconds, by index"),
+    (
+        Kind::Counter,
+        "pipette_testing_runs_total",
+        "Test runner and linter runs, by runner and status (passed, no_tests, failed, error, timeout)",
+    ),
+    (Kind::Histogram, "pipette_testing_run_seconds", "Duration of runner runs in seconds, by runner"),
+    (
+        Kind::Counter,
+        "pipette_testing_children_total",
+        "Child processes started for tests and linters, by program",
+    ),
+    (Kind::Counter, "pipette_testing_timeouts_total", "Child processes killed at their timeout, by program"),
+    (Kind::Histogram, "pipette_testing_child_seconds", "Duration of child processes in seconds, by program"),
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Gives the installed recorder the `# HELP` text of every metric.
+fn describe() {
+    for (kind, name, help) in DESCRIPTIONS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(*name, *help),
+            Kind::Gauge => metrics::describe_gauge!(*name, *help),
+            Kind::Histogram => metrics::describe_histogram!(*name, *help),
+        }
     }
 }
 
@@ -169,5 +284,43 @@ mod tests {
         assert_eq!(d.quantiles["p99"], 0.004);
         assert_eq!(m["pipette_plain"][0].value, Some(7.0));
         assert_eq!(split_labels("a=\"x,y\",b=\"z\""), vec!["a=\"x,y\"", "b=\"z\""]);
+    }
+
+    /// Every `pipette_*` metric named in the workspace's sources has a description, and only those do.
+    #[test]
+    fn every_recorded_metric_is_described() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut recorded = std::collections::BTreeSet::new();
+        let mut stack = vec![crates];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if path.is_dir() && !matches!(name.as_str(), "target" | "fixtures" | "tests" | "testdata") {
+                    stack.push(path);
+                } else if name.ends_with(".rs") && name != "telemetry.rs" {
+                    let text = std::fs::read_to_string(&path).expect("read");
+                    for (i, _) in text.match_indices("metrics::") {
+                        let rest = &text[i..];
+                        let Some(open) = rest.find("!(") else { continue };
+                        let macro_name = &rest["metrics::".len()..open];
+                        if !matches!(macro_name, "counter" | "gauge" | "histogram") {
+                            continue;
+                        }
+                        let args = rest[open + 2..].trim_start();
+                        if let Some(quoted) = args.strip_prefix('"') {
+                            let metric = quoted.split('"').next().unwrap_or_default();
+                            if metric.starts_with("pipette_") {
+                                recorded.insert(metric.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let described: std::collections::BTreeSet<String> =
+            DESCRIPTIONS.iter().map(|(_, name, _)| (*name).to_owned()).collect();
+        assert!(recorded.len() > 30, "{recorded:?}");
+        assert_eq!(recorded, described);
     }
 }

@@ -147,7 +147,8 @@ pub(crate) async fn run(cmd: TestCmd, out: &crate::Output, roots: &[PathBuf]) ->
     }
 }
 
-/// Prints the report; anything but a pass makes the command fail (non-zero exit).
+/// Prints the report; anything but a pass (failures, errors, a timeout, or no test executed) makes the
+/// command fail (non-zero exit).
 fn finish(out: &crate::Output, report: &TestRunReport) -> anyhow::Result<()> {
     out.emit(report, || report_text(report))?;
     if report.summary.status != RunStatus::Passed {
@@ -159,6 +160,7 @@ fn finish(out: &crate::Output, report: &TestRunReport) -> anyhow::Result<()> {
 fn status_word(status: RunStatus) -> &'static str {
     match status {
         RunStatus::Passed => "passed",
+        RunStatus::NoTests => "NO TESTS",
         RunStatus::Failed => "FAILED",
         RunStatus::Error => "ERROR",
         RunStatus::Timeout => "TIMEOUT",

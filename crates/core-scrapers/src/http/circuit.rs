@@ -106,7 +106,7 @@ pub(crate) struct Permit<'a> {
 
 impl Breaker {
     pub(crate) fn new(service: Service, threshold: u32, cooldown: Duration) -> Self {
-        Self {
+        let breaker = Self {
             service,
             threshold: threshold.max(1),
             cooldown,
@@ -116,7 +116,10 @@ impl Breaker {
                 opened: None,
                 probe_in_flight: false,
             }),
-        }
+        };
+        // The series exists from the start, closed, rather than from the first change.
+        breaker.gauge(CircuitState::Closed);
+        breaker
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -204,11 +207,12 @@ impl Breaker {
         }
     }
 
+    /// `pipette_upstream_circuit_state`: 0 closed, 1 half-open, 2 open (the README documents these values).
     fn gauge(&self, state: CircuitState) {
         let value = match state {
             CircuitState::Closed => 0.0,
-            CircuitState::Open => 1.0,
-            CircuitState::HalfOpen => 0.5,
+            CircuitState::HalfOpen => 1.0,
+            CircuitState::Open => 2.0,
         };
         metrics::gauge!("pipette_upstream_circuit_state", "service" => self.service.as_str()).set(value);
     }

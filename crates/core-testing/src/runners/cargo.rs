@@ -157,6 +157,8 @@ pub(super) async fn nextest(ctx: &RunContext<'_>) -> Result<RunResult, TestingEr
                      cargo-nextest --locked`, or use the cargo_test runner"
                         .into(),
                 );
+            } else if output.exit_code == Some(0) {
+                // `--no-tests=warn` with nothing to run: no report, and no test (`no_tests` follows).
             } else if result.status != RunStatus::Timeout {
                 result.status = RunStatus::Error;
                 result.error = Some(format!(

@@ -105,25 +105,38 @@ pub(crate) async fn run(kind: RunnerKind, ctx: &RunContext<'_>) -> RunResult {
     };
     result.counts = Counts::of(&result.tests);
     result.diagnostic_counts = DiagnosticCounts::of(&result.diagnostics);
+    if kind.runs_tests() {
+        nothing_executed_is_no_pass(&mut result, ctx.filter);
+    }
     metrics::counter!(
         "pipette_testing_runs_total",
         "runner" => kind.as_str(),
-        "status" => status_label(result.status)
+        "status" => result.status.as_str()
     )
     .increment(1);
     metrics::histogram!("pipette_testing_run_seconds", "runner" => kind.as_str())
         .record(started.elapsed().as_secs_f64());
-    ctx.progress.finish(&format!("{kind}: {}", status_label(result.status)));
+    ctx.progress.finish(&format!("{kind}: {}", result.status));
     result
 }
 
-fn status_label(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Passed => "passed",
-        RunStatus::Failed => "failed",
-        RunStatus::Error => "error",
-        RunStatus::Timeout => "timeout",
+/// A test runner that passed without executing a single test did not pass: it says `no_tests`,
+/// with a note on why (the runner may already have set that status and its own note).
+fn nothing_executed_is_no_pass(result: &mut RunResult, filter: Option<&str>) {
+    let c = &result.counts;
+    let executed = c.passed + c.failed + c.errors + c.xfailed + c.xpassed;
+    if result.status != RunStatus::Passed || executed > 0 {
+        return;
     }
+    result.status = RunStatus::NoTests;
+    result.notes.push(if c.skipped > 0 {
+        format!("no test was executed: all {} were skipped", c.skipped)
+    } else {
+        match filter {
+            Some(f) => format!("{} ran no tests: none matched the filter `{f}`", result.runner),
+            None => format!("{} found no tests to run", result.runner),
+        }
+    });
 }
 
 /// The stderr of a `python -m <module>` run says the module is missing.

@@ -174,8 +174,13 @@ pub(super) async fn pytest(ctx: &RunContext<'_>) -> Result<RunResult, TestingErr
         Some(0) => RunStatus::Passed,
         Some(1) => RunStatus::Failed,
         Some(5) => {
-            result.notes.push("pytest collected no tests".into());
-            RunStatus::Passed
+            result.notes.push(match ctx.filter {
+                Some(f) => format!("pytest ran no tests: none matched the filter `{f}`"),
+                None => "pytest collected no tests (it looks for test_*.py and *_test.py files with \
+                         test_* functions and Test* classes)"
+                    .into(),
+            });
+            RunStatus::NoTests
         }
         Some(2) if counts.total > 0 => {
             result.notes.push("pytest was interrupted".into());
@@ -342,11 +347,29 @@ pub(super) async fn unittest(ctx: &RunContext<'_>) -> Result<RunResult, TestingE
         return Ok(result);
     }
     let counts = Counts::of(&result.tests);
+    let none_found = || {
+        if let Some(f) = ctx.filter {
+            return format!("unittest ran no tests: none matched the filter `{f}`");
+        }
+        format!(
+            "unittest found no tests: it runs unittest.TestCase classes in files named test*.py{}",
+            if ctx.info.pytest_style {
+                "; this project's tests are plain pytest functions (bare assert): run them with the \
+                 pytest runner"
+            } else {
+                ""
+            }
+        )
+    };
     result.status = match output.exit_code {
+        Some(0) if parsed.ran == Some(0) || (parsed.ran.is_none() && counts.total == 0) => {
+            result.notes.push(none_found());
+            RunStatus::NoTests
+        }
         Some(0) => RunStatus::Passed,
         Some(5) => {
-            result.notes.push("unittest found no tests".into());
-            RunStatus::Passed
+            result.notes.push(none_found());
+            RunStatus::NoTests
         }
         Some(1) if parsed.ran.is_some() || counts.total > 0 => RunStatus::Failed,
         code => {
@@ -357,9 +380,6 @@ pub(super) async fn unittest(ctx: &RunContext<'_>) -> Result<RunResult, TestingE
             RunStatus::Error
         }
     };
-    if result.status == RunStatus::Passed && parsed.ran == Some(0) {
-        result.notes.push("unittest found no tests".into());
-    }
     Ok(result)
 }
 

@@ -413,3 +413,84 @@ async fn detect_finds_the_tools_and_says_they_are_installed() {
     assert_eq!(report.results.len(), 1);
     assert_eq!(report.results[0].runner, RunnerKind::Pytest);
 }
+
+#[tokio::test]
+async fn a_bare_assert_project_is_detected_as_pytest_and_its_failure_reported() {
+    let fixture = Fixture::new("bare-pytest-project");
+    let detection =
+        fixture.testing.detect(&DetectRequest { path: fixture.project.clone() }).await.expect("detect");
+    assert_eq!(detection.test_runners, [RunnerKind::Pytest], "{detection:#?}");
+    assert!(detection.evidence.iter().any(|e| e.contains("test_arith.py") && e.contains("pytest style")));
+
+    let report =
+        fixture.testing.run(&TestRunRequest::new(&fixture.project), &|_, _, _| {}).await.expect("report");
+    let result = only(&report, RunnerKind::Pytest);
+    assert_eq!(result.status, RunStatus::Failed, "{result:#?}");
+    assert_eq!(result.counts, Counts { total: 2, passed: 1, failed: 1, ..Counts::default() });
+    assert_eq!(report.summary.status, RunStatus::Failed);
+    assert!(core_testing::to_markdown(&report).contains("**FAILED**"));
+}
+
+#[tokio::test]
+async fn zero_tests_executed_is_no_tests_for_pytest_and_unittest() {
+    let fixture = Fixture::new("bare-pytest-project");
+    let run = |runners: &[RunnerKind], filter: Option<&str>| {
+        let mut req = request(&fixture, runners);
+        req.filter = filter.map(str::to_string);
+        let testing = fixture.testing.clone();
+        async move { testing.run(&req, &|_, _, _| {}).await.expect("report") }
+    };
+
+    // Every test deselected by the filter.
+    let report = run(&[RunnerKind::Pytest], Some("matches_nothing")).await;
+    let pytest = only(&report, RunnerKind::Pytest);
+    assert_eq!(pytest.status, RunStatus::NoTests, "{pytest:#?}");
+    assert_eq!(report.summary.status, RunStatus::NoTests);
+    assert!(
+        pytest.notes.iter().any(|n| n.contains("none matched the filter `matches_nothing`")),
+        "{pytest:#?}"
+    );
+    let md = core_testing::to_markdown(&report);
+    assert!(md.contains("**NO TESTS**") && !md.contains("PASSED"), "{md}");
+
+    // unittest does not run bare test functions, finds nothing, and says which runner does.
+    let report = run(&[RunnerKind::Unittest], None).await;
+    let unittest = only(&report, RunnerKind::Unittest);
+    assert_eq!(unittest.status, RunStatus::NoTests, "{unittest:#?}");
+    assert!(unittest.notes.iter().any(|n| n.contains("pytest runner")), "{unittest:#?}");
+    let report = run(&[RunnerKind::Unittest], Some("matches_nothing")).await;
+    assert_eq!(only(&report, RunnerKind::Unittest).status, RunStatus::NoTests);
+
+    // A Python project without tests, runners named or detected.
+    std::fs::remove_file(fixture.project.join("test_arith.py")).expect("rm");
+    std::fs::write(fixture.project.join("calc.py"), "def add(a, b):\n    return a + b\n").expect("write");
+    let report = run(&[RunnerKind::Pytest, RunnerKind::Unittest], None).await;
+    assert_eq!(report.summary.status, RunStatus::NoTests, "{report:#?}");
+    for r in &report.results {
+        assert_eq!(r.status, RunStatus::NoTests, "{r:#?}");
+        assert!(!r.notes.is_empty(), "{r:#?}");
+    }
+    let report =
+        fixture.testing.run(&TestRunRequest::new(&fixture.project), &|_, _, _| {}).await.expect("report");
+    assert!(report.results.is_empty());
+    assert_eq!(report.summary.status, RunStatus::NoTests);
+}
+
+#[tokio::test]
+async fn a_missing_pytest_is_an_error_that_says_how_to_install_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fixture = Fixture::new("bare-pytest-project");
+    // The project's virtualenv: an interpreter that sees no site-packages, so no pytest.
+    let bin = fixture.project.join(".venv/bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::write(bin.join("python"), "#!/bin/sh\nexec python3 -S \"$@\"\n").expect("write");
+    std::fs::set_permissions(bin.join("python"), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    let report =
+        fixture.testing.run(&TestRunRequest::new(&fixture.project), &|_, _, _| {}).await.expect("report");
+    let pytest = only(&report, RunnerKind::Pytest);
+    assert_eq!(pytest.status, RunStatus::Error, "{pytest:#?}");
+    let error = pytest.error.as_deref().unwrap_or_default();
+    assert!(error.contains("pytest is not installed") && error.contains("pip install pytest"), "{error}");
+    assert_eq!(report.summary.status, RunStatus::Error);
+}

@@ -96,6 +96,14 @@ async fn cargo_test_filter_narrows_the_run() {
     assert_eq!(result.counts.passed, 1);
     let filtered: u64 = result.suites.iter().map(|s| s.filtered_out).sum();
     assert_eq!(filtered, 7);
+
+    // A filter that matches nothing runs no test: that is `no_tests`, never a pass.
+    req.filter = Some("matches_nothing".into());
+    let report = fixture.testing.run(&req, &|_, _, _| {}).await.expect("report");
+    let result = only(&report, RunnerKind::CargoTest);
+    assert_eq!(result.status, RunStatus::NoTests, "{result:#?}");
+    assert_eq!(report.summary.status, RunStatus::NoTests);
+    assert!(result.notes.iter().any(|n| n.contains("`matches_nothing`")), "{result:#?}");
 }
 
 #[tokio::test]
@@ -133,6 +141,13 @@ async fn nextest_counts_match_its_junit_and_summary() {
     assert_eq!(failed.line, Some(10));
     // Nothing was written into the project: the JUnit report went to a private directory.
     assert!(!fixture.project.join("target").exists());
+
+    // A filter that matches nothing runs no test: that is `no_tests`, never a pass.
+    let mut req = request(&fixture, &[RunnerKind::CargoNextest]);
+    req.filter = Some("matches_nothing".into());
+    let report = fixture.testing.run(&req, &|_, _, _| {}).await.expect("report");
+    let result = only(&report, RunnerKind::CargoNextest);
+    assert_eq!(result.status, RunStatus::NoTests, "{result:#?}");
 }
 
 #[tokio::test]

@@ -47,7 +47,8 @@ async fn warm_cache(ctx: ToolContext, p: WarmRequest) -> Result<WarmReport, Erro
 #[derive(Deserialize, schemars::JsonSchema)]
 struct InvalidateParams {
     /// A glob over `scope:key`, where scope is a tool (`pubmed_search`) or an upstream (`pubmed`, `ctgov`,
-    /// `uniprot`, `chembl`): e.g. `pubmed:*`, `trials_*`, or `*` for everything.
+    /// `uniprot`, `chembl`): e.g. `pubmed:*`, `trials_*`, or `*` for everything. At most 1024 bytes.
+    #[schemars(length(max = 1024))]
     pattern: String,
 }
 
@@ -66,6 +67,7 @@ struct Invalidated {
                 retry = none, destructive, idempotent)]
 async fn invalidate_cache(ctx: ToolContext, p: Confirmed<InvalidateParams>) -> Result<Invalidated, Error> {
     let pattern = p.request.pattern;
+    core_cache::check_pattern(&pattern).map_err(Error::from)?;
     if pattern.chars().all(|c| c == '*' || c == ':') {
         confirm(&ctx, p.confirm, "empty the whole cache (every scope, every pipette process sharing it)")
             .await?;

@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tool_metadata::{ToolContext, tool_metadata};
 
-use crate::services::{HealthReport, health_report};
 use crate::telemetry::Series;
 use core_scrapers::http::{CircuitStatus, Upstreams};
 
-use crate::{Error, JobManager, MetricsExporter, Registry};
+use crate::{Error, Health, HealthReport, MetricsExporter};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct NoParams {}
@@ -17,10 +16,7 @@ struct NoParams {}
 /// The health of each subsystem: the tool registry, the job store, the cache backend, the upstreams' circuits.
 #[tool_metadata(category = ops, runtime = Async, priority = 10, timeout_seconds = 10, read_only)]
 async fn health(ctx: ToolContext, _p: NoParams) -> Result<HealthReport, Error> {
-    let (registry, jobs, cache) =
-        (ctx.service::<Registry>()?, ctx.service::<JobManager>()?, ctx.service::<core_cache::Cache>()?);
-    let upstreams = ctx.service::<Upstreams>()?;
-    Ok(health_report(&registry, &jobs, &cache, &upstreams).await)
+    Ok(ctx.service::<Health>()?.report().await)
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
