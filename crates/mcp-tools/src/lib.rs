@@ -9,6 +9,7 @@ mod config;
 #[cfg(feature = "conformance")]
 mod conformance;
 mod error;
+mod format;
 mod jobs;
 mod limiter;
 mod prompts;
@@ -21,6 +22,7 @@ mod router;
 mod seen;
 mod services;
 mod telemetry;
+mod text;
 mod tools;
 
 pub use config::RouterConfig;
@@ -32,4 +34,7 @@ pub use router::{CallOptions, CallOutcome, Router};
 pub use seen::SeenIds;
 pub use services::{build_router, build_router_with};
 pub use telemetry::MetricsExporter;
+pub use text::{
+    DEFAULT_MAX_RESULT_BYTES, MARKDOWN_KEY, bound, json_markdown, max_result_bytes, render_text, result_text,
+};
 pub use tool_metadata::{Category, ErrorKind, Principal, ProgressUpdate, Runtime, ToolError};
