@@ -52,8 +52,9 @@ pub fn bound(text: String, max: usize, tool: &str, args: &Value) -> String {
     if text.len() <= max {
         return text;
     }
-    // Room for the note: its fixed words plus up to 200 PMIDs.
-    let budget = max.saturating_sub((max / 2).min(3_000));
+    // Room for the note: its fixed words plus as many PMIDs as fit (200 at most).
+    let reserve = (max / 2).min(3_000);
+    let budget = max - reserve;
     let cut = cut_point(&text, budget);
     let (kept, rest) = text.split_at(cut);
     let left_lines = rest.lines().filter(|l| !l.trim().is_empty()).count();
@@ -66,15 +67,29 @@ pub fn bound(text: String, max: usize, tool: &str, args: &Value) -> String {
         rest.len().div_ceil(1000),
     );
     let pmids = left_out_pmids(rest);
-    if !pmids.is_empty() {
-        let list = Value::from(pmids.iter().take(200).map(|p| Value::from(p.as_str())).collect::<Vec<_>>());
+    let mut room = reserve.saturating_sub(700);
+    let listed = pmids
+        .iter()
+        .take(200)
+        .take_while(|p| {
+            let fits = p.len() + 3 <= room;
+            room = room.saturating_sub(p.len() + 3);
+            fits
+        })
+        .count();
+    if listed > 0 {
+        let list = Value::from(pmids[..listed].iter().map(|p| Value::from(p.as_str())).collect::<Vec<_>>());
         let _ = write!(
             out,
             " The {} articles left out (PMIDs {}): `pubmed_fetch {{\"pmids\": {list}}}`{}.",
             pmids.len(),
             pmids.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
                 + if pmids.len() > 10 { ", …" } else { "" },
-            if pmids.len() > 200 { " (the first 200; then the next)" } else { "" },
+            if pmids.len() > listed {
+                format!(" (the first {listed}; then the next)")
+            } else {
+                String::new()
+            },
         );
     } else {
         let args = compact_args(args);
@@ -140,7 +155,7 @@ pub fn json_markdown(value: &Value) -> String {
     match value {
         Value::Object(map) if map.is_empty() => out.push_str("(empty result)\n"),
         Value::Object(map) => {
-            for (k, v) in map {
+            for (k, v) in ordered(map) {
                 field(&mut out, 0, k, v);
             }
         }
@@ -152,11 +167,20 @@ pub fn json_markdown(value: &Value) -> String {
     out
 }
 
+/// Keys that say what a thing is and where it stands come first; the rest keep their order.
+const FIRST_KEYS: [&str; 6] = ["status", "id", "job_id", "name", "tool", "service"];
+
+fn ordered(map: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+    fields.sort_by_key(|(k, _)| FIRST_KEYS.iter().position(|f| f == k).unwrap_or(FIRST_KEYS.len()));
+    fields
+}
+
+/// Left out of the view: nulls, empty strings and empty objects (an empty list is shown as `none`).
 fn is_empty(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => false,
     }
@@ -170,8 +194,25 @@ fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "none".to_owned(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => short_float(f),
+            _ => n.to_string(),
+        },
         other => other.to_string(),
     }
+}
+
+/// A float with four significant digits at most (`0.00003098`, `12.35`, `3`).
+fn short_float(f: f64) -> String {
+    if !f.is_finite() || f == 0.0 {
+        return f.to_string();
+    }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return format!("{f:.0}");
+    }
+    let decimals = (3 - f.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{f:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 /// One text value on a list line: continuation lines indented under it.
@@ -187,9 +228,12 @@ fn field(out: &mut String, indent: usize, key: &str, v: &Value) {
     match v {
         Value::Object(map) => {
             let _ = writeln!(out, "{pad}- **{key}**:");
-            for (k, v) in map {
+            for (k, v) in ordered(map) {
                 field(out, indent + 2, k, v);
             }
+        }
+        Value::Array(items) if items.is_empty() => {
+            let _ = writeln!(out, "{pad}- **{key}**: none");
         }
         Value::Array(items) if items.iter().all(is_scalar) => {
             let joined: Vec<String> = items.iter().map(scalar_text).collect();
@@ -205,32 +249,37 @@ fn field(out: &mut String, indent: usize, key: &str, v: &Value) {
     }
 }
 
-/// A list: a table when every item is an object of scalars (or scalar lists) with few columns, else items.
+/// A list: a table when every item is an object of scalars (or scalar lists, or objects of those one level
+/// down, as `outer.inner` columns) with few columns, else items.
 fn list(out: &mut String, indent: usize, items: &[Value]) {
-    if let Some(columns) = table_columns(items) {
-        let pad = " ".repeat(indent);
+    let pad = " ".repeat(indent);
+    if let Some(rows) = table_rows(items) {
+        let mut columns: Vec<&str> = Vec::new();
+        for row in &rows {
+            for (k, _) in row {
+                if !columns.contains(&k.as_str()) {
+                    columns.push(k);
+                }
+            }
+        }
+        columns.sort_by_key(|k| FIRST_KEYS.iter().position(|f| f == k).unwrap_or(FIRST_KEYS.len()));
         let _ = writeln!(out, "{pad}| {} |", columns.join(" | "));
         let _ = writeln!(out, "{pad}|{}", "---|".repeat(columns.len()));
-        for item in items {
+        for row in &rows {
             let cells: Vec<String> = columns
                 .iter()
-                .map(|c| match item.get(c.as_str()) {
-                    None | Some(Value::Null) => String::new(),
-                    Some(Value::Array(a)) => a.iter().map(scalar_text).collect::<Vec<_>>().join(", "),
-                    Some(v) => scalar_text(v),
-                })
+                .map(|c| row.iter().find(|(k, _)| k == c).map(|(_, v)| v.clone()).unwrap_or_default())
                 .map(|c| c.replace('|', "\\|").replace('\n', " "))
                 .collect();
             let _ = writeln!(out, "{pad}| {} |", cells.join(" | "));
         }
         return;
     }
-    let pad = " ".repeat(indent);
     for (i, item) in items.iter().enumerate() {
         match item {
             Value::Object(map) => {
                 let _ = writeln!(out, "{pad}- {}.", i + 1);
-                for (k, v) in map {
+                for (k, v) in ordered(map) {
                     field(out, indent + 2, k, v);
                 }
             }
@@ -245,27 +294,42 @@ fn list(out: &mut String, indent: usize, items: &[Value]) {
     }
 }
 
-/// The columns of a table for `items`, when they suit one: objects whose values are scalars or scalar
-/// lists, at most 8 distinct keys.
-fn table_columns(items: &[Value]) -> Option<Vec<String>> {
+/// One cell text per column of each item, when the items suit a table: objects whose values are scalars,
+/// scalar lists or objects of scalars (`outer.inner`), at most 8 columns in all.
+fn table_rows(items: &[Value]) -> Option<Vec<Vec<(String, String)>>> {
+    let cell = |v: &Value| -> Option<String> {
+        match v {
+            Value::Array(a) if a.iter().all(is_scalar) => {
+                Some(a.iter().map(scalar_text).collect::<Vec<_>>().join(", "))
+            }
+            Value::Array(_) | Value::Object(_) => None,
+            Value::Null => Some(String::new()),
+            scalar => Some(scalar_text(scalar)),
+        }
+    };
+    let mut rows = Vec::with_capacity(items.len());
     let mut columns: Vec<String> = Vec::new();
     for item in items {
-        let map = item.as_object()?;
-        for (k, v) in map {
-            let flat = match v {
-                Value::Array(a) => a.iter().all(is_scalar),
-                Value::Object(_) => false,
-                _ => true,
-            };
-            if !flat {
-                return None;
+        let mut row = Vec::new();
+        for (k, v) in item.as_object()? {
+            match v {
+                Value::Object(inner) => {
+                    for (ik, iv) in inner {
+                        row.push((format!("{k}.{ik}"), cell(iv)?));
+                    }
+                }
+                other => row.push((k.clone(), cell(other)?)),
             }
-            if !is_empty(v) && !columns.contains(k) {
+        }
+        row.retain(|(_, c)| !c.is_empty());
+        for (k, _) in &row {
+            if !columns.contains(k) {
                 columns.push(k.clone());
             }
         }
+        rows.push(row);
     }
-    (!items.is_empty() && !columns.is_empty() && columns.len() <= 8).then_some(columns)
+    (!items.is_empty() && !columns.is_empty() && columns.len() <= 8).then_some(rows)
 }
 
 #[cfg(test)]
@@ -279,15 +343,17 @@ mod tests {
         let v = json!({
             "status": "ok",
             "empty": [],
-            "nested": { "a": 1, "b": null, "text": "two\nlines" },
+            "nested": { "a": 1.25, "b": null, "text": "two\nlines" },
+            "series": [{ "labels": { "tool": "t" }, "value": 0.000030987654 }],
             "jobs": [{ "job_id": "j1", "status": "completed" }, { "job_id": "j|2", "tags": ["x", "y"] }],
             "deep": [{ "inner": { "k": true } }],
         });
         assert_eq!(
             json_markdown(&v),
-            "- **status**: ok\n- **nested**:\n  - **a**: 1\n  - **text**: two\n    lines\n- **jobs** (2):\n  \
-             | job_id | status | tags |\n  |---|---|---|\n  | j1 | completed |  |\n  | j\\|2 |  | x, y |\n\
-             - **deep** (1):\n  - 1.\n    - **inner**:\n      - **k**: true\n"
+            "- **status**: ok\n- **deep** (1):\n  | inner.k |\n  |---|\n  | true |\n- **empty**: none\n\
+             - **jobs** (2):\n  | status | job_id | tags |\n  |---|---|---|\n  | completed | j1 |  |\n  |  | j\\|2 | x, y |\n\
+             - **nested**:\n  - **a**: 1.25\n  - **text**: two\n    lines\n- **series** (1):\n  | labels.tool | value |\n\
+             \x20 |---|---|\n  | t | 0.00003099 |\n"
         );
         assert_eq!(json_markdown(&json!({})), "(empty result)\n");
         assert_eq!(json_markdown(&json!([1, "a"])), "- 1\n- a\n");
@@ -310,7 +376,7 @@ mod tests {
         assert!(kept.ends_with("Some text."), "cut at a boundary: {kept:?}");
         assert!(out.contains("**Cut here to stay under 4 KB**"), "{out}");
         assert!(out.contains("`pubmed_fetch {\"pmids\": [\""), "{out}");
-        assert!(out.contains("PMID 1000") && out.contains("1399"), "{out}");
+        assert!(out.contains("PMID 1000") && out.contains("(the first "), "{out}");
         let plain = bound("line\n".repeat(2_000), 1_000, "job_list", &json!({ "limit": 50 }));
         assert!(plain.contains("`job_list {\"limit\":50}`") && plain.len() < 1_500, "{plain}");
         assert_eq!(bound("short".into(), 1_000, "t", &Value::Null), "short");
