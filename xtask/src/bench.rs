@@ -9,6 +9,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("router", "pipette-tests", "bench_server"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
+    ("results", "core-scrapers", "bench_results"),
     ("index", "core-indexing", "bench_index"),
     ("testing", "core-testing", "bench_testing"),
 ];
@@ -16,7 +17,7 @@ const AREAS: &[(&str, &str, &str)] = &[
 pub(crate) fn run(root: &Path, areas: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
-        bail!("unknown benchmark area `{bad}`; expected one of: router, research, index, testing");
+        bail!("unknown benchmark area `{bad}`; expected one of: router, research, results, index, testing");
     }
     let _ = root;
     for (area, package, example) in AREAS {
@@ -34,6 +35,11 @@ pub(crate) fn run(root: &Path, areas: &[String]) -> anyhow::Result<()> {
             continue;
         }
         eprintln!("\n## bench {area}: {package} {example}");
+        if *area == "results" {
+            // Byte counts: no release build of the workspace needed.
+            crate::run("cargo", &["run", "--quiet", "-p", package, "--example", example])?;
+            continue;
+        }
         crate::run("cargo", &["build", "--release", "--workspace", "--bins"])?;
         crate::run("cargo", &["run", "--release", "--quiet", "-p", package, "--example", example])?;
     }

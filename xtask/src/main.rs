@@ -19,7 +19,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   test               build the binaries, then run every test (nextest when installed)
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
-  bench [AREA...]    benchmarks: router, research, index, testing (default: all)
+  bench [AREA...]    benchmarks: router, research, results, index, testing (default: all)
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures
                      (--release-plain: against the release build without them, reporting only)";
