@@ -7,6 +7,7 @@ mod mcp;
 mod protocol;
 mod research;
 mod resources;
+mod results;
 mod router;
 mod security;
 mod security_http;

@@ -82,7 +82,7 @@ async fn scenario(conn: &Conn, client: &Client) {
     // A successful call: structured content and a text rendering.
     let health = call(conn, "health", json!({})).await;
     assert_eq!(health.structured_content.as_ref().unwrap()["status"], "ok");
-    assert!(text(&health).contains("\"status\":\"ok\""));
+    assert!(text(&health).contains("- **status**: ok"), "{}", text(&health));
 
     // A missing and a wrong-typed parameter: a tool error naming it.
     let missing = call(conn, "job_status", json!({})).await;

@@ -296,7 +296,7 @@ async fn summaries_come_from_the_clients_model_when_it_can_sample() {
         .structured_content
         .unwrap();
     assert_eq!(s["summary"]["source"], "deterministic");
-    assert!(s["summary"]["text"].as_str().unwrap().starts_with("PubMed: "), "{}", s["summary"]);
+    assert!(s["summary"]["text"].as_str().unwrap().starts_with("## PubMed: "), "{}", s["summary"]);
     conn.cancel().await.unwrap();
 }
 

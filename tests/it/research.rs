@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// The PMID of the recorded efetch answer, and the title it records.
-const PMID: &str = "22663011";
+pub(crate) const PMID: &str = "22663011";
 const PMID_TITLE: &str = "Improved survival with MEK inhibition in BRAF-mutated melanoma.";
 
 /// The recorded EGFR L858R study that names it among its inclusion criteria, and the one that excludes it.
@@ -19,18 +19,18 @@ const EXCLUDED: &str = "NCT06382129";
 const NSCLC: &str = "non-small cell lung cancer";
 
 /// A local upstream and a data dir; every `pipette-mcp` started from here talks only to that upstream.
-struct Lab {
-    server: UpstreamServer,
-    dir: tempfile::TempDir,
+pub(crate) struct Lab {
+    pub(crate) server: UpstreamServer,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Lab {
-    async fn start() -> Lab {
+    pub(crate) async fn start() -> Lab {
         Lab { server: UpstreamServer::start().await, dir: tempfile::tempdir().unwrap() }
     }
 
     /// A `pipette-mcp` over stdio pointed at the local upstream (no rate limits, quick retries), plus `extra`.
-    async fn connect(&self, extra: &[(&str, &str)]) -> (Conn, Client) {
+    pub(crate) async fn connect(&self, extra: &[(&str, &str)]) -> (Conn, Client) {
         let url = self.server.url();
         let bases = [
             ("PIPETTE_PUBMED_BASE", format!("{url}/eutils")),
@@ -51,7 +51,7 @@ impl Lab {
         stdio_with("pipette-mcp", self.dir.path(), &env).await
     }
 
-    fn route_pubmed(&self) {
+    pub(crate) fn route_pubmed(&self) {
         let s = &self.server;
         s.route(
             "GET",

@@ -11,6 +11,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("memory", "pipette-tests", "bench_memory"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
+    ("results", "core-scrapers", "bench_results"),
     ("index", "core-indexing", "bench_index"),
     ("testing", "core-testing", "bench_testing"),
 ];
@@ -21,7 +22,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
         bail!(
-            "unknown benchmark area `{bad}`; expected one of: router, memory, research, index, testing, interface"
+            "unknown benchmark area `{bad}`; expected one of: router, memory, research, results, index, testing, interface"
         );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {
@@ -43,6 +44,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             continue;
         }
         eprintln!("\n## bench {area}: {package} {example}");
+        if *area == "results" {
+            // Byte counts: no release build of the workspace needed.
+            crate::run("cargo", &["run", "--quiet", "-p", package, "--example", example])?;
+            continue;
+        }
         crate::run("cargo", &["build", "--release", "--workspace", "--bins"])?;
         crate::run("cargo", &["run", "--release", "--quiet", "-p", package, "--example", example])?;
     }

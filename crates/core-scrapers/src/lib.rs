@@ -2,6 +2,7 @@
 
 mod config;
 mod error;
+mod prose;
 mod render;
 
 pub mod biomolecules;

@@ -187,6 +187,33 @@ async fn discover_braf_resolves_through_uniprot_then_chembl() {
         Some("CHEMBL1229517,CHEMBL2028663")
     );
     insta::assert_json_snapshot!("discover_braf", d);
+    insta::assert_snapshot!("discover_braf_concise", d.markdown(core_scrapers::ResponseFormat::Concise));
+    insta::assert_snapshot!("discover_braf_detailed", d.markdown(core_scrapers::ResponseFormat::Detailed));
+}
+
+/// ChEMBL answers 404 on its target endpoint: the UniProt result stays, and a source error names ChEMBL and
+/// says the 404 is the service's, not the identifier's.
+#[tokio::test]
+async fn a_chembl_failure_keeps_the_uniprot_result_and_names_the_source() {
+    let server = UpstreamServer::start().await;
+    server.route_query(
+        "GET",
+        "/uniprot/uniprotkb/search",
+        &[("query", "(BRAF) AND organism_id:9606 AND reviewed:true"), ("format", "json")],
+        Reply::fixture("uniprot/search_BRAF_human_reviewed_20260812.json"),
+    );
+    let u = upstreams(&server);
+    let d = biomolecules::discover(&u, &DiscoverRequest::new("BRAF")).await.expect("a partial answer");
+    assert_eq!((d.protein.accession.as_str(), d.proteins.len()), ("P15056", 1));
+    assert!(d.drugs.is_empty() && d.compounds.is_empty() && d.chembl_target.is_none());
+    assert_eq!(d.source_errors.len(), 1, "{:?}", d.source_errors);
+    let e = &d.source_errors[0];
+    assert_eq!((e.service, e.kind.as_str()), (core_scrapers::http::Service::Chembl, "not_found"));
+    assert!(e.step.contains("/target.json") && e.message.contains("not a problem with the target"), "{e:?}");
+    assert!(d.notes.is_empty(), "no note claims ChEMBL has no target: {:?}", d.notes);
+    let md = d.markdown(core_scrapers::ResponseFormat::Concise);
+    assert!(md.contains("**Sources that failed**") && md.contains("- ChEMBL — target lookup"), "{md}");
+    assert!(md.contains("UniProt P15056"), "{md}");
 }
 
 trait Sources {

@@ -71,3 +71,36 @@ fn ncbi_rate_limit_error_body_is_named() {
         serde_json::json!({ "kind": err.kind(), "retryable": err.retryable(), "message": err.to_string() })
     );
 }
+
+/// The markdown of the recorded article: concise keeps every identifier and a short abstract in under 3 KB;
+/// detailed keeps the whole record.
+#[test]
+fn markdown_of_22663011_concise_and_detailed() {
+    use core_scrapers::ResponseFormat;
+    use core_scrapers::pubmed::FetchResult;
+    let articles = parse_efetch(&fixture("pubmed/efetch_pubmed_22663011.xml")).expect("parses");
+    let result = FetchResult { articles, not_found: vec!["1".into()] };
+    let concise = result.markdown(ResponseFormat::Concise);
+    for needle in [
+        "PMID 22663011",
+        "DOI 10.1056/NEJMoa1203421",
+        "Improved survival with MEK inhibition",
+        "et al. (26 authors)",
+        "N Engl J Med, 2012 Jul 12",
+        "Conclusions: Trametinib",
+        "NCT01245062",
+        "\"response_format\": \"detailed\"",
+        "**1 PMID without a record in PubMed**: 1.",
+    ] {
+        assert!(concise.contains(needle), "{needle:?} missing from\n{concise}");
+    }
+    assert!(concise.len() <= 3_000, "{} bytes", concise.len());
+    let detailed = result.markdown(ResponseFormat::Detailed);
+    assert!(
+        detailed.contains("- METRIC Study Group (group)")
+            && detailed.contains("**Methods**: In this phase 3")
+    );
+    assert!(detailed.contains("Melanoma* (drug therapy, genetics, mortality)"), "{detailed}");
+    insta::assert_snapshot!("markdown_22663011_concise", concise);
+    insta::assert_snapshot!("markdown_22663011_detailed", detailed);
+}

@@ -89,6 +89,26 @@ async fn search_runs_esearch_then_efetch_and_keeps_the_esearch_order() {
     assert_eq!(efetch.param("retmode").as_deref(), Some("xml"));
 }
 
+/// esearch lists three PMIDs, efetch returns one record: the other two are named, not silently dropped; a
+/// phrase PubMed ignored is said to be a phrase, not a missing PMID.
+#[tokio::test]
+async fn pmids_whose_records_did_not_come_back_are_listed() {
+    let server = UpstreamServer::start().await;
+    let ids = vec!["22663011".to_owned(), "111".to_owned(), "222".to_owned()];
+    server.route("GET", "/eutils/esearch.fcgi", esearch_page(3, &ids));
+    server.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    let u = upstreams(&server);
+    let mut result =
+        pubmed::search(&u, &SearchRequest::new("PTEN D326N"), &|_, _, _| {}).await.expect("search");
+    assert_eq!(result.articles.len(), 1);
+    assert_eq!(result.not_fetched, ["111", "222"]);
+    result.phrases_not_found = vec!["p.E1317Q".into()];
+    let md = result.markdown(core_scrapers::ResponseFormat::Concise);
+    assert!(md.contains("**2 PMIDs listed by the search came back without a record**: 111, 222."), "{md}");
+    assert!(md.contains("`pubmed_fetch {\"pmids\": [\"111\",\"222\"]}`"), "{md}");
+    assert!(md.contains("PubMed found nothing for `p.E1317Q` and searched without it"), "{md}");
+}
+
 #[tokio::test]
 async fn long_id_lists_are_fetched_in_batches_with_post() {
     let server = UpstreamServer::start().await;

@@ -87,20 +87,6 @@ pub(crate) fn to_tool(info: &ToolInfo) -> Tool {
         .with_annotations(annotations)
 }
 
-/// The compact text rendering of a result: its summary (model-written when asked for), else its markdown
-/// summary when it has one, else compact JSON.
-fn render_text(value: &serde_json::Value) -> String {
-    if let Some(s) = value.pointer("/summary/text").and_then(|v| v.as_str()) {
-        return s.to_owned();
-    }
-    for key in ["summary_markdown", "markdown", "report_markdown"] {
-        if let Some(s) = value.get(key).and_then(|v| v.as_str()) {
-            return s.to_owned();
-        }
-    }
-    value.to_string()
-}
-
 pub(crate) fn error_result(e: &ToolError) -> CallToolResult {
     let mut meta = rmcp::model::MetaObject::new();
     meta.insert("pipette/error".into(), serde_json::to_value(e).unwrap_or_default());
@@ -108,13 +94,24 @@ pub(crate) fn error_result(e: &ToolError) -> CallToolResult {
         .with_meta(Some(meta))
 }
 
-/// The `tools/call` result of a tool's value: its content blocks (rich output) or its text rendering,
-/// with the value as structured content. Shared by direct calls and finished tasks.
-pub(crate) fn done_result(value: serde_json::Value) -> CallToolResult {
+/// The `tools/call` result of `tool`'s value: its content blocks (rich output), else its text for a model
+/// (the result's own markdown, else a markdown view of its JSON; bounded by `PIPETTE_MAX_RESULT_BYTES`, a cut
+/// saying what was left out and how to get it), with the value as structured content (less the markdown,
+/// which is the text). Shared by direct calls, job tickets and finished tasks.
+pub(crate) fn done_result(
+    tool: &str,
+    args: &serde_json::Value,
+    mut value: serde_json::Value,
+) -> CallToolResult {
     let blocks = tool_metadata::RichOutput::from_value(&value)
         .and_then(|rich| serde_json::to_value(rich).ok())
         .and_then(|v| serde_json::from_value::<Vec<ContentBlock>>(v).ok());
-    let content = blocks.unwrap_or_else(|| vec![ContentBlock::text(render_text(&value))]);
+    let content = blocks.unwrap_or_else(|| {
+        vec![ContentBlock::text(mcp_tools::result_text(tool, args, &value, mcp_tools::max_result_bytes()))]
+    });
+    if let Some(object) = value.as_object_mut() {
+        object.remove(mcp_tools::MARKDOWN_KEY);
+    }
     let mut result = CallToolResult::structured(value);
     result.content = content;
     result
@@ -266,6 +263,7 @@ impl ServerHandler for PipetteServer {
             return answer;
         }
         let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
+        let asked = args.clone();
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let bridge = PeerBridge::new(&context);
@@ -306,12 +304,12 @@ impl ServerHandler for PipetteServer {
         // Likewise the call's log messages.
         logging::flush(self.session).await;
         match outcome {
-            Ok(CallOutcome::Done(value)) => Ok(done_result(value).into()),
+            Ok(CallOutcome::Done(value)) => Ok(done_result(&request.name, &asked, value).into()),
             // A client that speaks Tasks gets its job as a task (task id = job id).
             Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
                 Ok(tasks::created(&router, &ticket, &context))
             }
-            Ok(job @ CallOutcome::Job(_)) => Ok(CallToolResult::structured(job.into_value()).into()),
+            Ok(job @ CallOutcome::Job(_)) => Ok(done_result(&request.name, &asked, job.into_value()).into()),
             Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
                 Cow::Owned(e.message.clone()),
                 Some(serde_json::to_value(&e).unwrap_or_default()),

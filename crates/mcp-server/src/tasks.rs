@@ -87,7 +87,9 @@ fn rpc_error(e: Option<&ToolError>) -> McpError {
 /// The `tools/call` result a finished job stands for: what the call would have answered inline.
 fn call_result(rec: &JobRecord) -> Option<rmcp::model::CallToolResult> {
     match rec.status {
-        JobStatus::Completed => Some(done_result(rec.result.clone().unwrap_or_default())),
+        JobStatus::Completed => {
+            Some(done_result(&rec.tool, &rec.arguments, rec.result.clone().unwrap_or_default()))
+        }
         JobStatus::Failed | JobStatus::Cancelled => Some(error_result(
             rec.error.as_ref().unwrap_or(&ToolError::internal("the job ended without an error record")),
         )),

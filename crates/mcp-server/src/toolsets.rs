@@ -100,7 +100,7 @@ pub(crate) async fn intercept(
             return Some(Ok(error_result(&err).into()));
         }
         let value = toolsets::listing(router.registry(), current(selection));
-        return Some(Ok(done_result(value).into()));
+        return Some(Ok(done_result(name, &serde_json::Value::Null, value).into()));
     }
     if name == dynamic::ENABLE {
         return Some(Ok(enable(router, selection, &args, context).await));
@@ -163,12 +163,16 @@ async fn enable(
         if newly { "Enabled" } else { "Already enabled:" },
         tools.join(", ")
     );
-    done_result(serde_json::json!({
-        "toolset": set.as_str(),
-        "newly_enabled": newly,
-        "tools": tools,
-        "enabled": current(selection).to_string(),
-        "markdown": markdown,
-    }))
+    done_result(
+        dynamic::ENABLE,
+        &serde_json::Value::Null,
+        serde_json::json!({
+            "toolset": set.as_str(),
+            "newly_enabled": newly,
+            "tools": tools,
+            "enabled": current(selection).to_string(),
+            "markdown": markdown,
+        }),
+    )
     .into()
 }

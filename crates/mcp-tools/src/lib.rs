@@ -9,6 +9,7 @@ mod config;
 #[cfg(feature = "conformance")]
 mod conformance;
 mod error;
+mod format;
 mod jobs;
 mod limiter;
 mod prompts;
@@ -22,6 +23,7 @@ mod schema;
 mod seen;
 mod services;
 mod telemetry;
+mod text;
 mod tools;
 pub mod toolsets;
 
@@ -34,5 +36,8 @@ pub use router::{CallOptions, CallOutcome, Router};
 pub use seen::SeenIds;
 pub use services::{Health, HealthReport, HealthStatus, build_router, build_router_with};
 pub use telemetry::MetricsExporter;
+pub use text::{
+    DEFAULT_MAX_RESULT_BYTES, MARKDOWN_KEY, bound, json_markdown, max_result_bytes, render_text, result_text,
+};
 pub use tool_metadata::{Category, ErrorKind, Principal, ProgressUpdate, Runtime, ToolError};
 pub use toolsets::{Toolset, Toolsets};

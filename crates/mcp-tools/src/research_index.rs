@@ -44,3 +44,14 @@ pub(crate) async fn index_into<T: Serialize>(
         .map_err(|e| tool_metadata::ToolError::internal(format!("indexing the results failed: {e}")))??;
     Ok(Some(added))
 }
+
+/// A result's markdown plus a line saying what the `index` argument added, when it was given.
+pub(crate) fn with_index_note(indexed: Option<&AddResponse>, mut markdown: String) -> String {
+    if let Some(a) = indexed {
+        markdown.push_str(&format!(
+            "\nIndexed into `{}`: {} added, {} updated, {} rejected (search them with `index_search`).\n",
+            a.id, a.added, a.updated, a.rejected
+        ));
+    }
+    markdown
+}

@@ -113,7 +113,11 @@ const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
     (Kind::Histogram, "pipette_tool_queue_wait_seconds", "Seconds a call waited for a slot, by runtime"),
     (Kind::Counter, "pipette_jobs_started_total", "Calls that became background jobs"),
     (Kind::Gauge, "pipette_http_sessions", "Live MCP sessions over streamable HTTP"),
-    (Kind::Counter, "pipette_http_sessions_evicted_total", "HTTP sessions closed to stay under the session cap"),
+    (
+        Kind::Counter,
+        "pipette_http_sessions_evicted_total",
+        "HTTP sessions closed to stay under the session cap",
+    ),
     (Kind::Gauge, "pipette_http_event_buffer_bytes", "Bytes of SSE events kept for resumption"),
     (Kind::Counter, "pipette_jobs_finished_total", "Background jobs that ended, by status"),
     (

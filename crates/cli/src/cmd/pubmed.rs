@@ -1,7 +1,7 @@
 //! `pipette pubmed …`: PubMed search and fetch, calling core-scrapers directly.
 
-use core_scrapers::pubmed::{self, Article, SearchRequest, SearchResult, Sort};
-use core_scrapers::{ScrapersConfig, http::Upstreams};
+use core_scrapers::pubmed::{self, SearchRequest, Sort};
+use core_scrapers::{ResponseFormat, ScrapersConfig, http::Upstreams};
 
 use crate::output::Output;
 
@@ -80,73 +80,11 @@ pub(crate) async fn run(cmd: PubmedCmd, out: &Output) -> anyhow::Result<()> {
             let result = pubmed::search(&upstreams, &request, &bar.callback()).await;
             bar.finish();
             let result = result?;
-            out.emit(&result, || render_search(&result))
+            out.emit(&result, || result.markdown(ResponseFormat::Concise))
         }
         PubmedCmd::Fetch { pmids } => {
             let result = pubmed::fetch(&upstreams, &pmids).await?;
-            out.emit(&result, || {
-                let mut text: String = result.articles.iter().map(render_full).collect::<Vec<_>>().join("\n");
-                if !result.not_found.is_empty() {
-                    text.push_str(&format!("\nNot found: {}\n", result.not_found.join(", ")));
-                }
-                text
-            })
+            out.emit(&result, || result.markdown(ResponseFormat::Detailed))
         }
     }
-}
-
-fn render_search(r: &SearchResult) -> String {
-    let mut text = format!(
-        "{} of {} articles (offset {}){}\n",
-        r.articles.len(),
-        r.total,
-        r.offset,
-        r.next_offset.map(|n| format!("; more with --offset {n}")).unwrap_or_default()
-    );
-    if !r.phrases_not_found.is_empty() {
-        text.push_str(&format!("Not found in PubMed (dropped): {}\n", r.phrases_not_found.join(", ")));
-    }
-    for a in &r.articles {
-        text.push('\n');
-        text.push_str(&render_short(a));
-    }
-    text
-}
-
-fn byline(a: &Article) -> String {
-    let mut names: Vec<&str> = a.authors.iter().take(3).map(|x| x.name.as_str()).collect();
-    if a.authors.len() > 3 {
-        names.push("et al.");
-    }
-    let journal = a.journal.as_ref().and_then(|j| j.iso_abbreviation.clone().or_else(|| j.title.clone()));
-    let date = a.pub_date.as_ref().map(|d| d.text.clone());
-    let doi = a.doi.as_ref().map(|d| format!("doi:{d}"));
-    let parts: Vec<String> = [Some(names.join(", ")).filter(|n| !n.is_empty()), journal, date, doi]
-        .into_iter()
-        .flatten()
-        .collect();
-    parts.join(" · ")
-}
-
-fn render_short(a: &Article) -> String {
-    format!("PMID {}  {}\n  {}\n", a.pmid, a.title, byline(a))
-}
-
-fn render_full(a: &Article) -> String {
-    let mut text = render_short(a);
-    text.push_str(&format!("  {}\n", a.url()));
-    if let Some(abstract_text) = &a.abstract_text {
-        text.push('\n');
-        for paragraph in abstract_text.split("\n\n") {
-            text.push_str(&format!("  {paragraph}\n"));
-        }
-    }
-    let major: Vec<&str> = a.mesh.iter().filter(|m| m.major_topic).map(|m| m.descriptor.as_str()).collect();
-    if !major.is_empty() {
-        text.push_str(&format!("\n  MeSH (major): {}\n", major.join("; ")));
-    }
-    if !a.publication_types.is_empty() {
-        text.push_str(&format!("  Types: {}\n", a.publication_types.join("; ")));
-    }
-    text
 }

@@ -75,11 +75,12 @@ pub(crate) async fn call(router: &Router, tool: &str, args: &str, out: &Output) 
     } else {
         serde_json::from_str(args).map_err(|e| anyhow::anyhow!("the arguments are not valid JSON: {e}"))?
     };
-    let value = call_value(router, tool, args, out).await?;
-    out.emit(&value, || match value.get("summary_markdown").and_then(|v| v.as_str()) {
-        Some(md) => md.to_owned(),
-        None => serde_json::to_string_pretty(&value).unwrap_or_default(),
-    })
+    let mut value = call_value(router, tool, args, out).await?;
+    let text = mcp_tools::render_text(&value);
+    if let Some(object) = value.as_object_mut() {
+        object.remove(mcp_tools::MARKDOWN_KEY);
+    }
+    out.emit(&value, || text)
 }
 
 pub(crate) async fn call_value(

@@ -9,7 +9,7 @@ use crate::biomolecules::chembl::{
     parse_targets, target_url,
 };
 use crate::biomolecules::model::{
-    Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein,
+    Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein, SourceError,
 };
 use crate::biomolecules::uniprot::{self, is_accession, parse_protein};
 use crate::error::{ScrapeError, quote};
@@ -110,12 +110,24 @@ pub async fn discover(upstreams: &Upstreams, request: &DiscoverRequest) -> Resul
         proteins.truncate(limit);
     }
 
+    // ChEMBL failing never drops what UniProt gave: each failed step becomes a source error.
+    let mut source_errors = Vec::new();
     let wants_chembl = kinds.contains(&Kind::Compounds) || kinds.contains(&Kind::Drugs);
-    let chembl_target = if wants_chembl { find_target(upstreams, &protein).await? } else { None };
+    let chembl_target = if wants_chembl {
+        match find_target(upstreams, &protein).await {
+            Ok(target) => target,
+            Err(e) => {
+                source_errors.push(source_error("target lookup (/target.json): no compounds or drugs", &e));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let (mut drugs, mut compounds) = (Vec::new(), Vec::new());
     match &chembl_target {
         Some(target) => {
-            let (d, c) = futures::future::try_join(
+            let (d, c) = futures::future::join(
                 async {
                     if kinds.contains(&Kind::Drugs) {
                         drugs_for(upstreams, target, limit).await
@@ -131,25 +143,61 @@ pub async fn discover(upstreams: &Upstreams, request: &DiscoverRequest) -> Resul
                     }
                 },
             )
-            .await?;
-            drugs = d;
-            compounds = c;
-            if kinds.contains(&Kind::Drugs) && drugs.is_empty() {
+            .await;
+            match d {
+                Ok(d) => drugs = d,
+                Err(e) => source_errors.push(source_error("mechanisms and molecules (drugs)", &e)),
+            }
+            match c {
+                Ok(c) => compounds = c,
+                Err(e) => source_errors.push(source_error("activities (compounds)", &e)),
+            }
+            let failed = |step: &str| source_errors.iter().any(|e| e.step.starts_with(step));
+            if kinds.contains(&Kind::Drugs) && drugs.is_empty() && !failed("mechanisms") {
                 notes.push(format!("ChEMBL lists no mechanism of action on {}", target.target_chembl_id));
             }
-            if kinds.contains(&Kind::Compounds) && compounds.is_empty() {
+            if kinds.contains(&Kind::Compounds) && compounds.is_empty() && !failed("activities") {
                 notes.push(format!(
                     "ChEMBL lists no activity with a pChEMBL value on {}",
                     target.target_chembl_id
                 ));
             }
         }
-        None if wants_chembl => notes
+        None if wants_chembl && source_errors.is_empty() => notes
             .push(format!("ChEMBL has no target for UniProt {}: no compounds or drugs", protein.accession)),
         None => {}
     }
 
-    Ok(Discovery { query: query.to_owned(), protein, chembl_target, proteins, compounds, drugs, notes })
+    Ok(Discovery {
+        query: query.to_owned(),
+        protein,
+        chembl_target,
+        proteins,
+        compounds,
+        drugs,
+        notes,
+        source_errors,
+    })
+}
+
+/// A failed ChEMBL step as a source error. A 404 on one of ChEMBL's fixed endpoints is the service's fault
+/// (moved, down, behind a proxy), never the identifier's: it is said so.
+fn source_error(step: &str, e: &ScrapeError) -> SourceError {
+    let service = e.service().unwrap_or(Service::Chembl);
+    let message = match e {
+        ScrapeError::NotFound { what, .. } => format!(
+            "{service} answered 404 (not found) for {what}: that endpoint should always exist, so {service} is \
+             down, moved or blocked — not a problem with the target asked for; try again later"
+        ),
+        other => other.to_string(),
+    };
+    SourceError {
+        service,
+        step: step.to_owned(),
+        kind: e.kind().to_owned(),
+        message,
+        retryable: e.retryable() || matches!(e, ScrapeError::NotFound { .. }),
+    }
 }
 
 /// A gene symbol → the reviewed human entry whose gene name (or synonym) is exactly that symbol, plus the

@@ -2,10 +2,11 @@
 
 mod chembl;
 mod discover;
+mod markdown;
 mod model;
 mod uniprot;
 
 pub use chembl::{Mechanism, MechanismRef, parse_mechanisms};
 pub use discover::{DiscoverRequest, MAX_PER_KIND, discover, protein_get};
-pub use model::{Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein};
+pub use model::{Candidate, CandidateKind, ChemblTarget, Discovery, Evidence, Kind, Protein, SourceError};
 pub use uniprot::parse_protein;

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::http::Service;
+
 /// What to discover for a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -126,4 +128,22 @@ pub struct Discovery {
     /// What could not be found or was left out, in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The sources that failed: what they could not give, and why. The rest of the result stands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_errors: Vec<SourceError>,
+}
+
+/// One source of a multi-source result that failed: which service, at which step, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SourceError {
+    /// `uniprot` or `chembl`.
+    pub service: Service,
+    /// What was being asked of it, e.g. `target lookup (/target.json)`.
+    pub step: String,
+    /// The error kind (`not_found`, `upstream`, `timeout`, …).
+    pub kind: String,
+    /// Why, in words, and what to do.
+    pub message: String,
+    /// Whether the same call may succeed later.
+    pub retryable: bool,
 }

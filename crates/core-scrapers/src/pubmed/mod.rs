@@ -8,7 +8,6 @@ mod search;
 
 pub use efetch::parse_efetch;
 pub use esearch::{EsearchResult, parse_esearch};
-pub use markdown::{articles_markdown, search_markdown};
 pub use model::{AbstractSection, Article, Author, Journal, MeshHeading, PubDate};
 pub use search::{
     FetchResult, MAX_FETCH, MAX_QUERY_CHARS, MAX_RESULTS, SearchRequest, SearchResult, Sort, fetch,

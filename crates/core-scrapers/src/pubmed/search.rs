@@ -121,12 +121,17 @@ pub struct SearchResult {
     pub next_offset: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_translation: Option<String>,
-    /// Phrases PubMed did not find (dropped from the query).
+    /// Phrases of the query PubMed found nothing for and searched without: the results match the rest of
+    /// the query only (these are words of the query, not PMIDs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phrases_not_found: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     pub articles: Vec<Article>,
+    /// PMIDs esearch listed on this page whose records efetch did not return (withdrawn, not yet indexed, or
+    /// lost upstream); `pubmed_fetch` them to try again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_fetched: Vec<String>,
 }
 
 /// Articles fetched by PMID, in the order asked, and the PMIDs PubMed had no record for.
@@ -153,7 +158,7 @@ pub async fn search(
     progress(1, Some(steps), &format!("{} matches; fetching {} articles", page.count, page.ids.len()));
 
     let done = AtomicU64::new(1);
-    let (articles, _missing) = efetch_all(pubmed, &page.ids, &|| {
+    let (articles, not_fetched) = efetch_all(pubmed, &page.ids, &|| {
         let step = done.fetch_add(1, Ordering::SeqCst) + 1;
         progress(step, Some(steps), "fetched a batch of articles");
     })
@@ -172,6 +177,7 @@ pub async fn search(
         phrases_not_found: page.phrases_not_found,
         warnings: page.warnings,
         articles,
+        not_fetched,
     })
 }
 

@@ -8,6 +8,7 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
 use crate::assist::{Confirmed, confirm};
+use crate::format::Shown;
 
 #[derive(Deserialize, schemars::JsonSchema)]
 struct NoParams {}
@@ -15,8 +16,9 @@ struct NoParams {}
 /// The cache's backend (memory or redis), its entries and size, and hits, misses and hit rate per tool and
 /// per upstream.
 #[tool_metadata(category = cache, runtime = Async, priority = 8, timeout_seconds = 15, retry = none, read_only)]
-async fn cache_analytics(ctx: ToolContext, _p: NoParams) -> Result<CacheAnalytics, Error> {
-    Ok(ctx.service::<Cache>()?.analytics().await)
+async fn cache_analytics(ctx: ToolContext, _p: NoParams) -> Result<Shown<CacheAnalytics>, Error> {
+    let analytics = ctx.service::<Cache>()?.analytics().await;
+    Ok(Shown { markdown: analytics.to_markdown(), result: analytics })
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

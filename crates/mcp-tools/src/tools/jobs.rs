@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::assist::{Confirmed, confirm};
+use crate::format::Shown;
 use crate::{Error, JobManager, JobRecord, JobStatus};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -27,9 +28,9 @@ struct JobView {
 
 /// A background job's status and progress, and its result or error once it ends.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
-async fn job_status(ctx: ToolContext, p: JobStatusParams) -> Result<JobView, Error> {
+async fn job_status(ctx: ToolContext, p: JobStatusParams) -> Result<Shown<JobView>, Error> {
     let (job, output) = ctx.service::<JobManager>()?.status(ctx.principal(), &p.job_id, p.incremental)?;
-    Ok(JobView { job, output })
+    Ok(Shown { markdown: job.markdown(&output), result: JobView { job, output } })
 }
 
 fn default_limit() -> usize {
@@ -56,9 +57,9 @@ struct JobList {
 
 /// Lists your background jobs, newest first, optionally by status or tool.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
-async fn job_list(ctx: ToolContext, p: JobListParams) -> Result<JobList, Error> {
+async fn job_list(ctx: ToolContext, p: JobListParams) -> Result<Shown<JobList>, Error> {
     let jobs = ctx.service::<JobManager>()?.list(ctx.principal(), p.status, p.tool.as_deref(), p.limit)?;
-    Ok(JobList { jobs })
+    Ok(Shown { markdown: crate::jobs::list_markdown(&jobs), result: JobList { jobs } })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -69,8 +70,9 @@ struct JobCancelParams {
 
 /// Cancels a running background job and answers its record once it has stopped.
 #[tool_metadata(category = jobs, runtime = Async, priority = 10, timeout_seconds = 10, idempotent)]
-async fn job_cancel(ctx: ToolContext, p: JobCancelParams) -> Result<JobRecord, Error> {
-    Ok(ctx.service::<JobManager>()?.cancel(ctx.principal(), &p.job_id).await?)
+async fn job_cancel(ctx: ToolContext, p: JobCancelParams) -> Result<Shown<JobRecord>, Error> {
+    let job = ctx.service::<JobManager>()?.cancel(ctx.principal(), &p.job_id).await?;
+    Ok(Shown { markdown: job.markdown(""), result: job })
 }
 
 fn default_older_than() -> String {

@@ -6,14 +6,21 @@ use serde::Deserialize;
 use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
+use crate::format::{Formatted, Shown};
 
 /// Proteins, compounds and drugs for a target: its UniProt entry, ChEMBL drugs (approved first) and the
-/// most potent compounds.
+/// most potent compounds; a source that fails is named in `source_errors` and the rest still returned.
+// No result cache: a partial result (a source error) must not outlive its cause; the upstream cache already
+// answers a repeated discovery without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
-                cache_ttl_seconds = 21600, read_only, open_world)]
-async fn discover_biomolecules(ctx: ToolContext, p: DiscoverRequest) -> Result<Discovery, Error> {
+                read_only, open_world)]
+async fn discover_biomolecules(
+    ctx: ToolContext,
+    p: Formatted<DiscoverRequest>,
+) -> Result<Shown<Discovery>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(biomolecules::discover(&upstreams, &p).await?)
+    let result = biomolecules::discover(&upstreams, &p.request).await?;
+    Ok(Shown { markdown: result.markdown(p.response_format), result })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -25,7 +32,8 @@ struct ProteinParams {
 /// One UniProt entry: names, gene, organism, length, function, PDB structures.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 86400, read_only, open_world)]
-async fn protein_get(ctx: ToolContext, p: ProteinParams) -> Result<Protein, Error> {
+async fn protein_get(ctx: ToolContext, p: Formatted<ProteinParams>) -> Result<Shown<Protein>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(biomolecules::protein_get(&upstreams, &p.accession).await?)
+    let result = biomolecules::protein_get(&upstreams, &p.request.accession).await?;
+    Ok(Shown { markdown: result.markdown(p.response_format), result })
 }

@@ -7,7 +7,8 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
 use crate::assist::{Summarized, WithSummary, summarize};
-use crate::research_index::{Indexed, WithIndex, index_into};
+use crate::format::{Formatted, Shown};
+use crate::research_index::{Indexed, WithIndex, index_into, with_index_note};
 use core_indexing::BuiltinSchema;
 
 /// Searches PubMed: full records (abstract, authors, journal, date, DOI, MeSH) and the total count.
@@ -15,15 +16,17 @@ use core_indexing::BuiltinSchema;
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn pubmed_search(
     ctx: ToolContext,
-    p: WithIndex<WithSummary<SearchRequest>>,
-) -> Result<Summarized<Indexed<SearchResult>>, Error> {
+    p: Formatted<WithIndex<WithSummary<SearchRequest>>>,
+) -> Result<Shown<Summarized<Indexed<SearchResult>>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
+    let (format, p) = (p.response_format, p.request);
     let (q, wanted) = (&p.request.request, p.request.summarize);
     let result = pubmed::search(&upstreams, q, &ctx.progress().callback()).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
+    let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
     let task = "Summarize what these PubMed articles report, for the query above.";
-    let summary = summarize(&ctx, wanted, task, &pubmed::search_markdown(&result)).await;
-    Ok(Summarized { result: Indexed { result, indexed }, summary })
+    let summary = summarize(&ctx, wanted, task, &markdown).await;
+    Ok(Shown { result: Summarized { result: Indexed { result, indexed }, summary }, markdown })
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -36,9 +39,14 @@ struct FetchParams {
 /// PubMed articles by PMID, in order; lists the PMIDs without a record.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 21600, read_only, open_world)]
-async fn pubmed_fetch(ctx: ToolContext, p: WithIndex<FetchParams>) -> Result<Indexed<FetchResult>, Error> {
+async fn pubmed_fetch(
+    ctx: ToolContext,
+    p: Formatted<WithIndex<FetchParams>>,
+) -> Result<Shown<Indexed<FetchResult>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
+    let (format, p) = (p.response_format, p.request);
     let result = pubmed::fetch(&upstreams, &p.request.pmids).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
-    Ok(Indexed { result, indexed })
+    let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
+    Ok(Shown { result: Indexed { result, indexed }, markdown })
 }
