@@ -10,35 +10,45 @@ use crate::assist::{Summarized, WithSummary, summarize};
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
+/// A result with its markdown (the text a model reads), rendered by the core as `response_format` asks.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+struct Shown<T> {
+    #[serde(flatten)]
+    result: T,
+    /// The result as markdown.
+    markdown: String,
+}
+
 /// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, location (text or a radius around
 /// a point), status and phase; follows pages up to `max_results` and returns the total count when known and
-/// the token to continue from.
+/// the token to continue from. With a location, each study lists its sites near it.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 1800, read_only, open_world)]
 async fn trials_search(
     ctx: ToolContext,
     p: WithIndex<TrialSearchParams>,
-) -> Result<Indexed<TrialSearchResult>, Error> {
+) -> Result<Shown<Indexed<TrialSearchResult>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let result = trials::trials_search(&upstreams, &p.request).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.trials).await?;
-    Ok(Indexed { result, indexed })
+    Ok(Shown { markdown: result.markdown(p.request.response_format), result: Indexed { result, indexed } })
 }
 
-/// One ClinicalTrials.gov study by NCT number: eligibility (inclusion and exclusion lists), locations, arms
-/// and interventions, outcomes, sponsor, dates and phases. Long lists are capped; each capped list says how
-/// many items were left out and how to get them.
+/// One ClinicalTrials.gov study by NCT number: eligibility (inclusion and exclusion lists), locations (or
+/// only those near a `location`/`geo`), arms and interventions, outcomes, sponsor, dates and phases. Long
+/// lists are capped; each capped list says how many items were left out and how to get them.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
-async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> {
+async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Shown<Trial>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(trials::trial_get(&upstreams, &p).await?)
+    let trial = trials::trial_get(&upstreams, &p).await?;
+    Ok(Shown { markdown: trial.markdown(p.response_format), result: trial })
 }
 
 /// Finds trials for a mutation: searches ClinicalTrials.gov with its textual variants, reads each candidate's
 /// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
 /// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
-/// Default status: recruiting and not yet recruiting. Comes with a markdown summary; with `summarize: true`,
+/// With a location, each trial lists its sites near it. Default status: recruiting and not yet recruiting. Comes with a markdown summary; with `summarize: true`,
 /// also one by the client's own model (MCP sampling) when the client can sample.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
