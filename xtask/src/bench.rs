@@ -9,14 +9,16 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("router", "pipette-tests", "bench_server"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
+    ("trials-results", "core-scrapers", "bench_trials_results"),
     ("index", "core-indexing", "bench_index"),
     ("testing", "core-testing", "bench_testing"),
 ];
 
 pub(crate) fn run(root: &Path, areas: &[String]) -> anyhow::Result<()> {
-    let known: Vec<&str> = AREAS.iter().map(|a| a.0).collect();
+    let mut known: Vec<&str> = AREAS.iter().map(|a| a.0).collect();
+    known.dedup();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
-        bail!("unknown benchmark area `{bad}`; expected one of: router, research, index, testing");
+        bail!("unknown benchmark area `{bad}`; expected one of: {}", known.join(", "));
     }
     let _ = root;
     for (area, package, example) in AREAS {
