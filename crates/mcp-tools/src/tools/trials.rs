@@ -48,8 +48,9 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Shown<Trial>, 
 /// Finds trials for a mutation: searches ClinicalTrials.gov with its textual variants, reads each candidate's
 /// eligibility, and scores where the alteration appears (inclusion criteria above title, keywords and summary
 /// above conditions). Trials that name it only to exclude it are listed apart with the excluding sentence.
-/// With a location, each trial lists its sites near it. Default status: recruiting and not yet recruiting. Comes with a markdown summary; with `summarize: true`,
-/// also one by the client's own model (MCP sampling) when the client can sample.
+/// With a location, each trial lists its sites near it. Default status: recruiting and not yet recruiting.
+/// Comes with a markdown summary; with `summarize: true`, also one by the client's own model (MCP
+/// sampling) when the client can sample.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
