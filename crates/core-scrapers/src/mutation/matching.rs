@@ -1,5 +1,6 @@
-//! Mutation → trials: one ClinicalTrials.gov search over the mutation's textual variants, the candidates'
-//! eligibility fetched concurrently, and each trial judged by where the alteration appears.
+//! Mutation → trials: one ClinicalTrials.gov search over the mutation's textual variants that also asks for
+//! each study's eligibility text (a candidate whose page lacks it is fetched alone, concurrently), and each
+//! trial judged by where the alteration appears. With a place, each trial keeps its sites near it.
 //!
 //! Inclusion criteria weigh most, then titles, keywords and summary, then conditions. A trial that names
 //! the alteration only as an exclusion (an exclusion criterion, `without EGFR L858R`, `EGFR wild-type`)
