@@ -224,10 +224,11 @@ pub(crate) fn keep_near(trial: &mut Trial, place: &Place, max: Option<usize>, ho
     if omitted > 0 {
         let elsewhere = total - found;
         let more_near = found - near.len();
+        let sites = |n: usize| if n == 1 { "site" } else { "sites" };
         let what = match (more_near, elsewhere) {
-            (0, e) => format!("{e} sites elsewhere"),
-            (n, 0) => format!("{n} more sites near {}", place.label()),
-            (n, e) => format!("{n} more sites near {} and {e} elsewhere", place.label()),
+            (0, e) => format!("{e} {} elsewhere", sites(e)),
+            (n, 0) => format!("{n} more {} near {}", sites(n), place.label()),
+            (n, e) => format!("{n} more {} near {} and {e} elsewhere", sites(n), place.label()),
         };
         trial.truncated.push(Truncation {
             field: "locations".to_owned(),
