@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use pipette_test_support::{RedisServer, Reply, UpstreamServer};
+use pipette_test_support::{RedisServer, Reply, UpstreamServer, ctgov};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -410,6 +410,123 @@ async fn trials_tools_search_get_and_match() {
 
     let bad = call(&conn, "trials_match", json!({ "mutation": "EGFR L858R", "max_candidates": 0 })).await;
     assert!(text(&bad).contains("`max_candidates`"), "{}", text(&bad));
+    conn.cancel().await.unwrap();
+}
+
+/// What the live API answers once a search names `EligibilityCriteria` (and the site fields) in `fields`:
+/// each recorded study whole, with five sites added (two in Boston, one in Burlington, MA).
+fn route_whole_trials(lab: &Lab) {
+    let studies: Vec<Value> = [EXCLUDED, MATCHED]
+        .iter()
+        .map(|id| ctgov::with_sites(ctgov::study(id), ctgov::boston_sites()))
+        .collect();
+    lab.server.route("GET", "/ctgov/studies", Reply::json(200, ctgov::search_page(&studies)));
+    lab.server.route("GET", &format!("/ctgov/studies/{MATCHED}"), Reply::json(200, studies[1].clone()));
+}
+
+fn facilities(trial: &Value) -> Vec<&str> {
+    trial["locations"].as_array().unwrap().iter().map(|l| l["facility"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn trials_answer_where_briefly_in_one_request() {
+    let lab = Lab::start().await;
+    route_whole_trials(&lab);
+    let (conn, _) = lab.connect(&[]).await;
+
+    // A cold match: one request, the search, when its page carries the criteria.
+    let r =
+        call(&conn, "trials_match", json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [] }))
+            .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(lab.server.requests().len(), 1, "{:?}", lab.server.requests());
+    let matched = r.structured_content.clone().unwrap();
+    assert_eq!(nct_ids(&matched["matches"]), [MATCHED]);
+    assert_eq!(nct_ids(&matched["excluded"]), [EXCLUDED]);
+    let md = text(&r);
+    assert!(md.contains("By phase: 1 trial has no phase. By status: 1 RECRUITING."), "{md}");
+    assert!(md.contains(&format!("**{MATCHED}**")) && md.contains("(no phase · RECRUITING)"), "{md}");
+    assert!(
+        md.contains(&format!("**{EXCLUDED}**")) && md.contains("(PHASE3 · ACTIVE_NOT_RECRUITING)"),
+        "{md}"
+    );
+
+    // With a place: each listed trial shows its sites there, in the text and the structured content.
+    let args =
+        json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [], "location": "Boston, MA" });
+    let near = call_ok(&conn, "trials_match", args).await;
+    let search = lab.server.requests().into_iter().next_back().unwrap();
+    assert_eq!(search.param("query.locn").as_deref(), Some("Boston, MA"));
+    for m in near["matches"].as_array().unwrap().iter().chain(near["excluded"].as_array().unwrap()) {
+        assert_eq!(facilities(m), ["Dana-Farber Cancer Institute", "Boston Medical Center"], "{m}");
+        assert_eq!(m["locations_near"], "Boston, MA");
+    }
+    let md = near["summary_markdown"].as_str().unwrap();
+    assert!(md.contains("   Near Boston, MA: Dana-Farber Cancer Institute, Boston, Massachusetts, United States · RECRUITING"), "{md}");
+    assert!(!md.contains("Shanghai") && !md.contains("Sloan"), "{md}");
+    // Around a point: distances in km, nearest first.
+    let geo = json!({ "lat": 42.3601, "lon": -71.0589, "radius": 15, "unit": "mi" });
+    let args = json!({ "mutation": "EGFR L858R", "condition": NSCLC, "status": [], "geo": geo });
+    let r = call(&conn, "trials_match", args).await;
+    let around = r.structured_content.clone().unwrap();
+    let site = &around["matches"][0]["locations"];
+    assert_eq!(
+        (site[0]["facility"].as_str(), site[0]["distance_km"].as_f64()),
+        (Some("Dana-Farber Cancer Institute"), Some(4.7))
+    );
+    assert_eq!(site.as_array().unwrap().len(), 2, "Lahey at 18 km is within 15 mi too: {site}");
+    assert!(
+        text(&r).contains(
+            "Dana-Farber Cancer Institute, Boston, Massachusetts, United States · RECRUITING · 4.7 km"
+        ),
+        "{}",
+        text(&r)
+    );
+
+    // trial_get near a place: only the sites there.
+    let r = call(&conn, "trial_get", json!({ "nct_id": MATCHED, "location": "Boston" })).await;
+    let trial = r.structured_content.clone().unwrap();
+    assert_eq!(facilities(&trial), ["Dana-Farber Cancer Institute", "Boston Medical Center"]);
+    let md = text(&r);
+    assert!(md.contains("Sites near Boston (2 of 2 listed):") && !md.contains("Shanghai"), "{md}");
+    assert!(md.contains("3 sites elsewhere not listed"), "{md}");
+
+    // Concise (default) and detailed: both markdown with the id, status and phase; detailed has everything.
+    let concise = text(&call(&conn, "trial_get", json!({ "nct_id": MATCHED })).await);
+    let detailed =
+        text(&call(&conn, "trial_get", json!({ "nct_id": MATCHED, "response_format": "detailed" })).await);
+    for md in [&concise, &detailed] {
+        assert!(md.starts_with(&format!("### {MATCHED}: AI-guided Prognostication")), "{md}");
+        assert!(md.contains("RECRUITING · no phase · observational · 800 participants"), "{md}");
+        assert!(md.contains("- EGFR sensitive mutations: EGFR L858R, EGFR exon 19 deletion"), "{md}");
+    }
+    assert!(
+        concise.contains("Inclusion (5 of 10):") && !concise.contains("informed consent of the patient"),
+        "{concise}"
+    );
+    assert!(
+        concise
+            .contains(&format!("Call trial_get with nct_id \"{MATCHED}\" and response_format \"detailed\".")),
+        "{concise}"
+    );
+    assert!(
+        detailed.contains("- informed consent of the patient.")
+            && detailed.contains("Memorial Sloan Kettering"),
+        "{detailed}"
+    );
+    assert!(detailed.len() > concise.len());
+
+    // trials_search with a place, and the batch in detailed form.
+    let found = call(&conn, "trials_search", json!({ "condition": NSCLC, "location": "Boston" })).await;
+    assert!(
+        text(&found).contains(&format!("**{MATCHED}**"))
+            && text(&found).contains("   Near Boston: Dana-Farber"),
+        "{}",
+        text(&found)
+    );
+    let args = json!({ "mutations": ["EGFR L858R"], "condition": NSCLC, "status": [], "response_format": "detailed" });
+    let batch = text(&call(&conn, "trials_match_batch", args).await);
+    assert!(batch.contains("Query: `(AREA[EligibilityCriteria]") && batch.contains("score 1"), "{batch}");
     conn.cancel().await.unwrap();
 }
 

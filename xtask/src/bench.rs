@@ -12,6 +12,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
     ("results", "core-scrapers", "bench_results"),
+    ("trials-results", "core-scrapers", "bench_trials_results"),
     ("index", "core-indexing", "bench_index"),
     ("testing", "core-testing", "bench_testing"),
 ];
@@ -22,7 +23,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
         bail!(
-            "unknown benchmark area `{bad}`; expected one of: router, memory, research, results, index, testing, interface"
+            "unknown benchmark area `{bad}`; expected one of: router, memory, research, results, trials-results, index, testing, interface"
         );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {

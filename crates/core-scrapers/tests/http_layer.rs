@@ -280,6 +280,29 @@ async fn twenty_concurrent_pubmed_calls_never_exceed_three_per_second() {
 }
 
 #[tokio::test]
+async fn an_isolated_call_does_not_wait_for_the_rate_limiter() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/ctgov/studies", Reply::json(200, serde_json::json!({"studies": []})));
+    let mut c = config(&server);
+    c.ctgov.rate_per_second = 2.0; // one request per 550 ms
+    let u = upstreams(&c);
+    let timed = |i: u32| {
+        let ctgov = u.ctgov.clone();
+        async move {
+            let started = Instant::now();
+            ctgov.get("/studies", &[("query.cond", format!("q{i}"))]).await.expect("call");
+            started.elapsed()
+        }
+    };
+    // The first call, and a call after a quiet interval, go out at once; back to back, the second waits.
+    assert!(timed(0).await < Duration::from_millis(200), "a first call waited");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(timed(1).await < Duration::from_millis(200), "a call after a quiet interval waited");
+    let waited = timed(2).await;
+    assert!(waited >= Duration::from_millis(450), "back to back, the rate holds: {waited:?}");
+}
+
+#[tokio::test]
 async fn answers_are_cached_per_url_and_ttl_zero_disables_it() {
     let server = UpstreamServer::start().await;
     server.route("GET", "/eutils/esearch.fcgi", Reply::fixture(ESEARCH));

@@ -5,16 +5,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use core_cache::Cache;
+use core_scrapers::ResponseFormat;
 use core_scrapers::ScrapersConfig;
 use core_scrapers::http::Upstreams;
 use core_scrapers::mutation::{
     EvidenceSection, MatchFilters, MatchLimits, match_query, parse_mutation, trials_match, trials_match_batch,
 };
-use pipette_test_support::{Reply, UpstreamServer};
+use core_scrapers::trials::{DistanceUnit, GeoFilter};
+use pipette_test_support::{Reply, UpstreamServer, ctgov};
 
 const NSCLC: &str = "non-small cell lung cancer";
 
-fn ctgov(server: &UpstreamServer, cache_ttl: Duration) -> Upstreams {
+fn upstream_of(server: &UpstreamServer, cache_ttl: Duration) -> Upstreams {
     let url = server.url();
     let mut config = ScrapersConfig::default().with_base_urls(&url, &url, &url, &url);
     config.ctgov.rate_per_second = 0.0;
@@ -72,7 +74,7 @@ async fn egfr_l858r_matches_one_study_and_reports_the_one_that_excludes_it() {
     let term = match_query(&mutation);
     // The studies answer after 400 ms: fetched one after the other, the second would arrive 400 ms later.
     let server = server(Some(&term), Duration::from_millis(400)).await;
-    let upstream = ctgov(&server, Duration::from_secs(60));
+    let upstream = upstream_of(&server, Duration::from_secs(60));
     let calls = Calls::default();
     let result = trials_match(
         &upstream,
@@ -143,8 +145,8 @@ async fn egfr_l858r_matches_one_study_and_reports_the_one_that_excludes_it() {
 #[tokio::test]
 async fn the_default_status_filter_is_recruiting_and_not_yet_recruiting() {
     let server = server(None, Duration::ZERO).await;
-    let upstream = ctgov(&server, Duration::ZERO);
-    let limits = MatchLimits { max_candidates: 10, max_results: 1 };
+    let upstream = upstream_of(&server, Duration::ZERO);
+    let limits = MatchLimits { max_candidates: 10, max_results: 1, ..MatchLimits::default() };
     let result = trials_match(&upstream, "EGFR exon 19 deletion", &nsclc(None), &limits, &|_, _, _| {})
         .await
         .unwrap_or_else(|err| panic!("{err}"));
@@ -180,7 +182,7 @@ async fn a_study_that_cannot_be_fetched_is_judged_on_its_summary_with_a_warning(
         Reply::fixture("clinicaltrials/get_nct06604689_20260811.json"),
     );
     server.route("GET", "/studies/NCT06382129", Reply::text(500, "text/plain", "boom"));
-    let upstream = ctgov(&server, Duration::ZERO);
+    let upstream = upstream_of(&server, Duration::ZERO);
     let result = trials_match(&upstream, "EGFR L858R", &nsclc(None), &MatchLimits::default(), &|_, _, _| {})
         .await
         .unwrap_or_else(|err| panic!("{err}"));
@@ -196,7 +198,7 @@ async fn a_study_that_cannot_be_fetched_is_judged_on_its_summary_with_a_warning(
 async fn a_batch_shares_requests_and_isolates_a_bad_mutation() {
     let server = server(None, Duration::ZERO).await;
     // Cache off: sharing comes from the batch itself.
-    let upstream = ctgov(&server, Duration::ZERO);
+    let upstream = upstream_of(&server, Duration::ZERO);
     let mutations: Vec<String> =
         ["EGFR L858R", "V600E", "EGFR exon 19 deletion", "KRAS G12C", "egfr p.L858R"]
             .map(String::from)
@@ -250,7 +252,7 @@ async fn a_batch_shares_requests_and_isolates_a_bad_mutation() {
 #[tokio::test]
 async fn batch_arguments_shared_by_all_fail_the_batch() {
     let server = server(None, Duration::ZERO).await;
-    let upstream = ctgov(&server, Duration::ZERO);
+    let upstream = upstream_of(&server, Duration::ZERO);
     let quiet = |_: u64, _: Option<u64>, _: &str| {};
     let many: Vec<String> = (0..51).map(|i| format!("EGFR L{i}R")).collect();
     for (mutations, filters, name) in [
@@ -264,4 +266,115 @@ async fn batch_arguments_shared_by_all_fail_the_batch() {
         assert!(text.contains(name), "{text}");
     }
     assert!(server.requests().is_empty());
+}
+
+/// The search page as the live API answers `trials_match`'s request: each study with its eligibility text
+/// (and, here, its sites), so that no study is fetched alone.
+fn whole_page() -> serde_json::Value {
+    let studies: Vec<serde_json::Value> = ["NCT06382129", "NCT06604689"]
+        .iter()
+        .map(|id| ctgov::with_sites(ctgov::study(id), ctgov::boston_sites()))
+        .collect();
+    ctgov::search_page(&studies)
+}
+
+#[tokio::test]
+async fn a_page_carrying_the_criteria_makes_a_cold_match_one_request() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/studies", Reply::json(200, whole_page()));
+    let upstream = upstream_of(&server, Duration::from_secs(60));
+    let result = trials_match(
+        &upstream,
+        "EGFR L858R",
+        &nsclc(Some(Vec::new())),
+        &MatchLimits::default(),
+        &|_, _, _| {},
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(server.requests().len(), 1, "the search only");
+    let fields = server.requests()[0].param("fields").unwrap_or_default();
+    assert!(fields.contains("EligibilityCriteria") && fields.contains("OfficialTitle"), "{fields}");
+    assert!(!fields.contains("Location"), "no place, no sites asked: {fields}");
+    // The same verdicts as with one fetch per study.
+    let matched: Vec<&str> = result.matches.iter().map(|m| m.trial.nct_id.as_str()).collect();
+    assert_eq!(matched, ["NCT06604689"]);
+    assert_eq!(
+        result.matches[0].evidence[0].sentence,
+        "EGFR sensitive mutations: EGFR L858R, EGFR exon 19 deletion"
+    );
+    let excluded: Vec<&str> = result.excluded.iter().map(|m| m.trial.nct_id.as_str()).collect();
+    assert_eq!(excluded, ["NCT06382129"]);
+    assert_eq!(
+        result.excluded[0].evidence[0].sentence,
+        "Patients with EGFR L858R mutation, EGFR 19DEL mutation or EGFR T790M positive"
+    );
+    assert!(result.matches[0].trial.locations_near.is_none());
+}
+
+#[tokio::test]
+async fn with_a_place_each_trial_lists_its_sites_near_it() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/studies", Reply::json(200, whole_page()));
+    let upstream = upstream_of(&server, Duration::ZERO);
+    let geo = GeoFilter { lat: 42.3601, lon: -71.0589, radius: 50.0, unit: DistanceUnit::Km };
+    let filters = MatchFilters { geo: Some(geo), ..nsclc(Some(Vec::new())) };
+    let limits = MatchLimits { response_format: ResponseFormat::Concise, ..MatchLimits::default() };
+    let result = trials_match(&upstream, "EGFR L858R", &filters, &limits, &|_, _, _| {})
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(server.requests().len(), 1);
+    let fields = server.requests()[0].param("fields").unwrap_or_default();
+    assert!(fields.contains("LocationGeoPoint"), "{fields}");
+    assert_eq!(server.requests()[0].param("filter.geo").as_deref(), Some("distance(42.3601,-71.0589,50km)"));
+    for m in result.matches.iter().chain(&result.excluded) {
+        let sites: Vec<(&str, Option<f64>)> = m
+            .trial
+            .locations
+            .iter()
+            .map(|l| (l.facility.as_deref().unwrap_or_default(), l.distance_km))
+            .collect();
+        assert_eq!(
+            sites,
+            [("Dana-Farber Cancer Institute", Some(4.7)), ("Lahey Hospital", Some(18.1))],
+            "{}",
+            m.trial.nct_id
+        );
+    }
+    let md = &result.summary_markdown;
+    assert!(
+        md.contains("   Near within 50 km of 42.3601,-71.0589: Dana-Farber Cancer Institute, Boston, Massachusetts, United States · RECRUITING · 4.7 km; Lahey Hospital"),
+        "{md}"
+    );
+    assert!(!md.contains("Shanghai"), "{md}");
+
+    // Without coordinates, a place name: the Boston sites, in the structured result and in the text.
+    let filters = MatchFilters { location: Some("Boston".into()), ..nsclc(Some(Vec::new())) };
+    let result = trials_match(&upstream, "EGFR L858R", &filters, &MatchLimits::default(), &|_, _, _| {})
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let cities: Vec<&str> =
+        result.matches[0].trial.locations.iter().filter_map(|l| l.city.as_deref()).collect();
+    assert_eq!(cities, ["Boston", "Boston"]);
+    assert!(
+        result.summary_markdown.contains("   Near Boston: Dana-Farber Cancer Institute"),
+        "{}",
+        result.summary_markdown
+    );
+}
+
+#[tokio::test]
+async fn the_text_says_how_many_trials_have_no_phase() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/studies", Reply::json(200, whole_page()));
+    let upstream = upstream_of(&server, Duration::ZERO);
+    let mut all = nsclc(Some(Vec::new()));
+    all.condition = None;
+    // "EGFR mutation" matches both: the observational one (no phase) and the phase 3 one.
+    let result = trials_match(&upstream, "EGFR L858R", &all, &MatchLimits::default(), &|_, _, _| {})
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let md = &result.summary_markdown;
+    assert!(md.contains("By phase: 1 trial has no phase. By status: 1 RECRUITING."), "{md}");
+    assert!(!md.contains("no phase 1"), "{md}");
 }

@@ -2,12 +2,14 @@
 //! the requests sent, paging (total on page 1 only, stop on a repeated token or an empty page), caps.
 
 use core_cache::Cache;
+use core_scrapers::ResponseFormat;
 use core_scrapers::ScrapersConfig;
 use core_scrapers::http::Upstreams;
 use core_scrapers::trials::{
-    TrialCaps, TrialGetParams, TrialSearchParams, TrialSection, trial_get, trials_search,
+    DistanceUnit, GeoFilter, TrialCaps, TrialGetParams, TrialSearchParams, TrialSection, trial_get,
+    trials_search,
 };
-use pipette_test_support::{Reply, UpstreamServer};
+use pipette_test_support::{Reply, UpstreamServer, ctgov};
 
 const PAGE2: &str = "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw";
 const PAGE3: &str = "ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4bmjeauvk_IQ";
@@ -177,6 +179,7 @@ async fn trial_get_returns_sections_with_capped_lists() {
         nct_id: " nct06382129".into(),
         sections: vec![TrialSection::Eligibility],
         caps: TrialCaps { max_criteria: 5, max_criteria_chars: 0, ..TrialCaps::default() },
+        ..TrialGetParams::new("")
     };
     let trial = trial_get(&upstream, &params).await.unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(trial.nct_id, "NCT06382129");
@@ -199,4 +202,67 @@ async fn trial_get_returns_sections_with_capped_lists() {
     let bad = trial_get(&upstream, &TrialGetParams::new("NCT123")).await.err().map(|e| e.to_string());
     assert!(bad.unwrap_or_default().contains("`nct_id`"));
     assert_eq!(server.requests().len(), 2, "an invalid NCT id sends nothing");
+}
+
+#[tokio::test]
+async fn a_place_keeps_the_sites_near_it_nearest_first() {
+    let server = UpstreamServer::start().await;
+    let study = ctgov::with_sites(ctgov::study("NCT06604689"), ctgov::boston_sites());
+    server.route("GET", "/studies/NCT06604689", Reply::json(200, study.clone()));
+    server.route("GET", "/studies", Reply::json(200, ctgov::search_page(&[study])));
+    let upstream = ctgov(&server);
+
+    // By name: the two Boston sites, the one with coordinates first; the rest counted with the call.
+    let by_name =
+        TrialGetParams { location: Some("Boston, MA".into()), ..TrialGetParams::new("NCT06604689") };
+    let trial = trial_get(&upstream, &by_name).await.unwrap_or_else(|err| panic!("{err}"));
+    let names: Vec<&str> = trial.locations.iter().filter_map(|l| l.facility.as_deref()).collect();
+    assert_eq!(names, ["Dana-Farber Cancer Institute", "Boston Medical Center"]);
+    assert_eq!(trial.locations_near.as_deref(), Some("Boston, MA"));
+    assert_eq!(trial.locations[0].distance_km, None, "no point asked, no distance");
+    let note = trial.truncated.iter().find(|t| t.field == "locations").unwrap_or_else(|| panic!("a note"));
+    assert_eq!(note.omitted, 3);
+    assert!(
+        note.hint.contains("3 sites elsewhere") && note.hint.contains("without location and geo"),
+        "{}",
+        note.hint
+    );
+    let md = trial.markdown(ResponseFormat::Concise);
+    assert!(
+        md.contains("Sites near Boston, MA (2 of 2 listed):\n- Dana-Farber Cancer Institute, Boston"),
+        "{md}"
+    );
+    assert!(!md.contains("Shanghai"), "{md}");
+
+    // By radius: distances, nearest first; the site without coordinates is not within a radius.
+    let geo = GeoFilter { lat: 42.3601, lon: -71.0589, radius: 25.0, unit: DistanceUnit::Mi };
+    let around = TrialGetParams {
+        geo: Some(geo),
+        sections: vec![TrialSection::Eligibility],
+        ..TrialGetParams::new("NCT06604689")
+    };
+    let trial = trial_get(&upstream, &around).await.unwrap_or_else(|err| panic!("{err}"));
+    let got: Vec<(&str, Option<f64>)> =
+        trial.locations.iter().map(|l| (l.facility.as_deref().unwrap_or_default(), l.distance_km)).collect();
+    assert_eq!(got, [("Dana-Farber Cancer Institute", Some(4.7)), ("Lahey Hospital", Some(18.1))]);
+    let fields = server.requests().last().and_then(|r| r.param("fields")).unwrap_or_default();
+    assert!(fields.contains("ContactsLocationsModule"), "a place implies the sites: {fields}");
+
+    // A search with a place asks for the sites and lists, per study, those near it.
+    let search = TrialSearchParams {
+        condition: Some("lung cancer".into()),
+        location: Some("Boston".into()),
+        ..TrialSearchParams::default()
+    };
+    let found = trials_search(&upstream, &search).await.unwrap_or_else(|err| panic!("{err}"));
+    let sites: Vec<&str> = found.trials[0].locations.iter().filter_map(|l| l.city.as_deref()).collect();
+    assert_eq!(sites, ["Boston", "Boston"]);
+    let fields = server.requests().last().and_then(|r| r.param("fields")).unwrap_or_default();
+    assert!(fields.contains("LocationGeoPoint") && fields.contains("LocationFacility"), "{fields}");
+    let md = found.markdown(ResponseFormat::Concise);
+    assert!(md.contains("   Near Boston: Dana-Farber Cancer Institute, Boston, Massachusetts, United States · RECRUITING; Boston Medical Center"), "{md}");
+
+    let bad = TrialGetParams { location: Some("\"Boston".into()), ..TrialGetParams::new("NCT06604689") };
+    let err = trial_get(&upstream, &bad).await.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("`location`"), "{err}");
 }

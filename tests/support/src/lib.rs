@@ -1,5 +1,6 @@
 //! Test support: finds the recorded upstream fixtures and serves them from 127.0.0.1, with injectable faults.
 
+pub mod ctgov;
 mod fixtures;
 mod redis;
 mod server;

@@ -1,15 +1,13 @@
 //! `pipette trials …`: ClinicalTrials.gov search and fetch, mutation → trial matching (single and batch),
 //! calling core-scrapers directly.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use core_scrapers::mutation::{self, MatchBatch, MatchFilters, MatchLimits};
 use core_scrapers::trials::{
-    self, DistanceUnit, GeoFilter, Trial, TrialCaps, TrialGetParams, TrialSearchParams, TrialSearchResult,
-    TrialSection,
+    self, DistanceUnit, GeoFilter, TrialCaps, TrialGetParams, TrialSearchParams, TrialSection,
 };
-use core_scrapers::{ScrapersConfig, http::Upstreams};
+use core_scrapers::{ResponseFormat, ScrapersConfig, http::Upstreams};
 
 use crate::output::Output;
 
@@ -52,6 +50,22 @@ impl From<UnitArg> for DistanceUnit {
         match u {
             UnitArg::Mi => DistanceUnit::Mi,
             UnitArg::Km => DistanceUnit::Km,
+        }
+    }
+}
+
+/// How much the text shows (`--json` is always complete).
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub(crate) enum FormatArg {
+    Concise,
+    Detailed,
+}
+
+impl From<FormatArg> for ResponseFormat {
+    fn from(f: FormatArg) -> ResponseFormat {
+        match f {
+            FormatArg::Concise => ResponseFormat::Concise,
+            FormatArg::Detailed => ResponseFormat::Detailed,
         }
     }
 }
@@ -105,6 +119,9 @@ pub(crate) struct MatchArgs {
     /// Entries shown in matches, and in excluded (1–200).
     #[arg(long, short = 'n', default_value_t = MatchLimits::default().max_results)]
     max_results: u32,
+    /// How much the text shows.
+    #[arg(long, value_enum, default_value_t = FormatArg::Concise)]
+    format: FormatArg,
 }
 
 impl MatchArgs {
@@ -126,7 +143,11 @@ impl MatchArgs {
     }
 
     fn limits(&self) -> MatchLimits {
-        MatchLimits { max_candidates: self.max_candidates, max_results: self.max_results }
+        MatchLimits {
+            max_candidates: self.max_candidates,
+            max_results: self.max_results,
+            response_format: self.format.into(),
+        }
     }
 }
 
@@ -166,6 +187,9 @@ pub(crate) enum TrialsCmd {
         /// The most studies (1–1000).
         #[arg(long, short = 'n', default_value_t = trials::DEFAULT_MAX_RESULTS)]
         max_results: u32,
+        /// How much the text shows.
+        #[arg(long, value_enum, default_value_t = FormatArg::Concise)]
+        format: FormatArg,
     },
     /// Fetch one study by NCT number.
     Get {
@@ -174,6 +198,14 @@ pub(crate) enum TrialsCmd {
         /// Sections besides the summary (repeatable or comma-separated); default all.
         #[arg(long = "section", value_enum, value_delimiter = ',')]
         sections: Vec<SectionArg>,
+        /// Only the sites in or near this place (city, state, country or facility), nearest first.
+        #[arg(long)]
+        location: Option<String>,
+        #[command(flatten)]
+        geo: GeoArgs,
+        /// How much the text shows.
+        #[arg(long, value_enum, default_value_t = FormatArg::Detailed)]
+        format: FormatArg,
         /// The most locations.
         #[arg(long, default_value_t = TrialCaps::default().max_locations)]
         max_locations: u32,
@@ -235,6 +267,7 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             page_size,
             page_token,
             max_results,
+            format,
         } => {
             let params = TrialSearchParams {
                 condition,
@@ -248,16 +281,20 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
                 page_size,
                 page_token,
                 max_results: Some(max_results),
+                response_format: format.into(),
             };
             let bar = out.progress(None, "trials");
             let result = trials::trials_search(&upstreams, &params).await;
             bar.finish();
             let result = result?;
-            out.emit(&result, || render_search(&result))
+            out.emit(&result, || result.markdown(format.into()))
         }
         TrialsCmd::Get {
             nct_id,
             sections,
+            location,
+            geo,
+            format,
             max_locations,
             max_criteria,
             max_criteria_chars,
@@ -268,6 +305,9 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             let params = TrialGetParams {
                 nct_id,
                 sections: sections.into_iter().map(TrialSection::from).collect(),
+                location,
+                geo: geo.filter(),
+                response_format: format.into(),
                 caps: TrialCaps {
                     max_locations,
                     max_criteria,
@@ -278,7 +318,7 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
                 },
             };
             let trial = trials::trial_get(&upstreams, &params).await?;
-            out.emit(&trial, || render_trial(&trial))
+            out.emit(&trial, || trial.markdown(format.into()))
         }
         TrialsCmd::Match { mutation, args } => {
             let mutation = mutation.join(" ");
@@ -293,21 +333,7 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             .await;
             bar.finish();
             let result = result?;
-            out.emit(&result, || {
-                let mut text = result.summary_markdown.clone();
-                if !result.unconfirmed.is_empty() {
-                    let _ = write!(
-                        text,
-                        "\n\nCandidates that do not name it in the fetched text: {}",
-                        result.unconfirmed.join(", ")
-                    );
-                }
-                for w in &result.warnings {
-                    let _ = write!(text, "\nwarning: {w}");
-                }
-                let _ = write!(text, "\n\nQuery: {}", result.query);
-                text
-            })
+            out.emit(&result, || result.summary_markdown.clone())
         }
         TrialsCmd::MatchBatch { mut mutations, file, args } => {
             if let Some(path) = file {
@@ -334,185 +360,6 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             out.emit(&result, || render_batch(&result))
         }
     }
-}
-
-fn phases(t: &Trial) -> String {
-    if t.phases.is_empty() { "no phase".to_owned() } else { t.phases.join("/") }
-}
-
-fn status(t: &Trial) -> &str {
-    t.overall_status.as_deref().unwrap_or("status unknown")
-}
-
-fn render_search(r: &TrialSearchResult) -> String {
-    let mut text = format!("{} studies", r.trials.len());
-    if let Some(total) = r.total_count {
-        let _ = write!(text, " of {total}");
-    }
-    if let Some(token) = &r.next_page_token {
-        let _ = write!(text, "; more with --page-token {token}");
-    }
-    text.push('\n');
-    for t in &r.trials {
-        let _ = write!(
-            text,
-            "\n{}  [{} · {}] {}\n",
-            t.nct_id,
-            status(t),
-            phases(t),
-            t.brief_title.as_deref().unwrap_or("(no title)")
-        );
-        let mut details: Vec<String> = Vec::new();
-        if let Some(sponsor) = &t.sponsor {
-            details.push(sponsor.clone());
-        }
-        if !t.conditions.is_empty() {
-            details.push(t.conditions.join("; "));
-        }
-        if !details.is_empty() {
-            let _ = writeln!(text, "  {}", details.join(" · "));
-        }
-    }
-    text
-}
-
-fn list(text: &mut String, title: &str, items: &[String]) {
-    if items.is_empty() {
-        return;
-    }
-    let _ = writeln!(text, "\n{title}:");
-    for item in items {
-        let _ = writeln!(text, "  - {}", item.replace('\n', "\n    "));
-    }
-}
-
-fn render_trial(t: &Trial) -> String {
-    let mut text = format!("{}  {}\n", t.nct_id, t.brief_title.as_deref().unwrap_or("(no title)"));
-    if let Some(official) = &t.official_title {
-        let _ = writeln!(text, "  {official}");
-    }
-    let _ = writeln!(text, "  {}", t.url);
-    let mut facts = vec![status(t).to_owned(), phases(t)];
-    facts.extend(t.study_type.clone());
-    if let Some(n) = t.enrollment {
-        facts.push(format!("{n} participants"));
-    }
-    let _ = writeln!(text, "\n{}", facts.join(" · "));
-    let dates: Vec<String> = [
-        ("start", &t.start_date),
-        ("primary completion", &t.primary_completion_date),
-        ("completion", &t.completion_date),
-        ("last update", &t.last_updated),
-    ]
-    .iter()
-    .filter_map(|(label, d)| d.as_ref().map(|d| format!("{label} {d}")))
-    .collect();
-    if !dates.is_empty() {
-        let _ = writeln!(text, "{}", dates.join(" · "));
-    }
-    if let Some(sponsor) = &t.sponsor {
-        let mut line = format!("Sponsor: {sponsor}");
-        if !t.collaborators.is_empty() {
-            let _ = write!(line, " (with {})", t.collaborators.join(", "));
-        }
-        let _ = writeln!(text, "{line}");
-    }
-    if !t.conditions.is_empty() {
-        let _ = writeln!(text, "Conditions: {}", t.conditions.join("; "));
-    }
-    if let Some(summary) = &t.brief_summary {
-        let _ = writeln!(text, "\n{summary}");
-    }
-    let interventions: Vec<String> = t
-        .interventions
-        .iter()
-        .map(|i| {
-            let mut s = match &i.kind {
-                Some(kind) => format!("{kind}: {}", i.name),
-                None => i.name.clone(),
-            };
-            if !i.other_names.is_empty() {
-                let _ = write!(s, " ({})", i.other_names.join(", "));
-            }
-            s
-        })
-        .collect();
-    list(&mut text, "Interventions", &interventions);
-    let arms: Vec<String> = t
-        .arms
-        .iter()
-        .map(|a| {
-            let mut s = a.label.clone();
-            if let Some(kind) = &a.kind {
-                let _ = write!(s, " [{kind}]");
-            }
-            if !a.interventions.is_empty() {
-                let _ = write!(s, ": {}", a.interventions.join(", "));
-            }
-            s
-        })
-        .collect();
-    list(&mut text, "Arms", &arms);
-    if let Some(e) = &t.eligibility {
-        let mut who: Vec<String> = Vec::new();
-        who.extend(e.sex.clone());
-        match (&e.minimum_age, &e.maximum_age) {
-            (Some(min), Some(max)) => who.push(format!("{min} to {max}")),
-            (Some(min), None) => who.push(format!("{min} and older")),
-            (None, Some(max)) => who.push(format!("up to {max}")),
-            (None, None) => {}
-        }
-        if e.healthy_volunteers == Some(true) {
-            who.push("healthy volunteers accepted".to_owned());
-        }
-        if !who.is_empty() {
-            let _ = writeln!(text, "\nEligibility: {}", who.join(" · "));
-        }
-        list(&mut text, "Inclusion criteria", &e.inclusion);
-        list(&mut text, "Exclusion criteria", &e.exclusion);
-        list(&mut text, "Other criteria", &e.unlabelled);
-    }
-    let outcomes: Vec<String> = t
-        .outcomes
-        .iter()
-        .map(|o| {
-            let kind = format!("{:?}", o.kind).to_lowercase();
-            match &o.time_frame {
-                Some(tf) => format!("[{kind}] {} ({tf})", o.measure),
-                None => format!("[{kind}] {}", o.measure),
-            }
-        })
-        .collect();
-    list(&mut text, "Outcomes", &outcomes);
-    let locations: Vec<String> = t
-        .locations
-        .iter()
-        .map(|l| {
-            let place: Vec<&str> = [&l.facility, &l.city, &l.state, &l.country]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect();
-            match &l.status {
-                Some(s) => format!("{} [{s}]", place.join(", ")),
-                None => place.join(", "),
-            }
-        })
-        .collect();
-    list(&mut text, "Locations", &locations);
-    for cut in &t.truncated {
-        let flag = match cut.field.as_str() {
-            "eligibility.criteria" => "--max-criteria-chars",
-            f if f.starts_with("eligibility.") => "--max-criteria",
-            "locations" => "--max-locations",
-            "interventions" => "--max-interventions",
-            "arms" => "--max-arms",
-            _ => "--max-outcomes",
-        };
-        let unit = if cut.field == "eligibility.criteria" { "characters of" } else { "more in" };
-        let _ = writeln!(text, "\n({} {unit} {} not shown: raise {flag})", cut.omitted, cut.field);
-    }
-    text
 }
 
 fn render_batch(b: &MatchBatch) -> String {

@@ -4,7 +4,8 @@
 //! sent) → cache → single flight (identical concurrent calls share one fetch) → breaker permit (one per
 //! call) → retry loop (backon: exponential backoff with jitter, bounded attempts and deadline,
 //! `Retry-After` honoured up to a cap; only on 429, 5xx, connection failures and timeouts) → per attempt:
-//! breaker check → rate limiter (governor, burst 1, shared by every concurrent call) → breaker check → one
+//! breaker check → rate limiter (governor, burst 1, shared by every concurrent call: a call after a quiet
+//! interval goes out at once, back-to-back calls are spaced) → breaker check → one
 //! HTTP exchange with a streamed body cap → content check (HTML pages and JSON error bodies are errors,
 //! never cached) → after the last attempt, the call's one outcome to the breaker → cache on success.
 //! A request the HTTP client cannot build is `InvalidRequest`: never retried, never counted by the breaker.

@@ -1,5 +1,6 @@
-//! Mutation → trials: one ClinicalTrials.gov search over the mutation's textual variants, the candidates'
-//! eligibility fetched concurrently, and each trial judged by where the alteration appears.
+//! Mutation → trials: one ClinicalTrials.gov search over the mutation's textual variants that also asks for
+//! each study's eligibility text (a candidate whose page lacks it is fetched alone, concurrently), and each
+//! trial judged by where the alteration appears. With a place, each trial keeps its sites near it.
 //!
 //! Inclusion criteria weigh most, then titles, keywords and summary, then conditions. A trial that names
 //! the alteration only as an exclusion (an exclusion criterion, `without EGFR L858R`, `EGFR wild-type`)
@@ -16,8 +17,10 @@ use crate::http::Upstreams;
 use crate::mutation::parse::{Mutation, parse_mutation};
 use crate::mutation::summary;
 use crate::mutation::text::{self, Hit, Matcher};
+use crate::render::ResponseFormat;
 use crate::trials::{
-    self, Eligibility, GeoFilter, Source, Trial, TrialSearchParams, TrialSection, TrialStatus, Truncation,
+    self, Eligibility, GeoFilter, MAX_NEAR_SITES, Place, Source, Trial, TrialSearchParams, TrialSection,
+    TrialStatus, Truncation,
 };
 
 /// Candidate studies fetched at once per mutation (the upstream's rate limiter paces them anyway).
@@ -28,6 +31,9 @@ const MAX_EVIDENCE_PER_SECTION: usize = 2;
 /// The ClinicalTrials.gov search areas the variants are looked for in.
 const SEARCH_AREAS: [&str; 5] =
     ["EligibilityCriteria", "BriefTitle", "OfficialTitle", "BriefSummary", "Keyword"];
+/// What the search asks for besides each study's summary: every text a study is judged on, so that a
+/// candidate is fetched alone only when its page lacks its criteria.
+const MATCH_FIELDS: &str = "OfficialTitle,Keyword,EligibilityCriteria,Sex,HealthyVolunteers,StdAge";
 
 /// Filters of `trials_match` and `trials_match_batch`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -90,6 +96,10 @@ pub struct MatchLimits {
     #[serde(default = "default_results")]
     #[schemars(range(min = 1, max = 200))]
     pub max_results: u32,
+    /// How much the text shows: `concise` (default: top matches, one evidence sentence each) or
+    /// `detailed` (every match and sentence). The structured result is complete either way.
+    #[serde(default)]
+    pub response_format: ResponseFormat,
 }
 
 fn default_candidates() -> u32 {
@@ -102,7 +112,11 @@ fn default_results() -> u32 {
 
 impl Default for MatchLimits {
     fn default() -> Self {
-        Self { max_candidates: default_candidates(), max_results: default_results() }
+        Self {
+            max_candidates: default_candidates(),
+            max_results: default_results(),
+            response_format: ResponseFormat::default(),
+        }
     }
 }
 
@@ -239,7 +253,8 @@ pub struct MutationTrials {
     /// Candidates that could not be fetched in full (judged on their search summary).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// A compact markdown summary: counts by phase and status, top matches with their evidence.
+    /// The markdown: counts by phase and status, the matches with their evidence and the sites near the
+    /// place asked (concise or detailed, as asked).
     pub summary_markdown: String,
 }
 
@@ -316,14 +331,25 @@ pub(crate) async fn match_with(
         .map_err(|err| ScrapeError::invalid("mutation", format!("cannot build its text patterns: {err}")))?;
     let params = match_search(&mutation, filters, limits);
     progress(0, None, &format!("searching ClinicalTrials.gov for {}", mutation.label));
-    let found = trials::search_with(source, &params).await?;
+    let found = trials::search_with(source, &params, &[MATCH_FIELDS]).await?;
     let candidates = found.trials.len();
     progress(0, Some(candidates as u64), &format!("{candidates} candidates for {}", mutation.label));
 
+    // A candidate whose page carried its criteria is judged as it is; the others are fetched alone.
+    let place = Place::new(filters.location.as_deref(), filters.geo);
+    let sections: &[TrialSection] = if place.is_some() {
+        &[TrialSection::Eligibility, TrialSection::Locations]
+    } else {
+        &[TrialSection::Eligibility]
+    };
     let mut fetches = futures::stream::iter(found.trials)
         .map(|candidate| async move {
-            let full = trials::fetch_study(source, &candidate.nct_id, &[TrialSection::Eligibility]).await;
-            (candidate, full)
+            let has_criteria = candidate.eligibility.as_ref().is_some_and(|e| e.criteria.is_some());
+            if has_criteria {
+                return (candidate, None);
+            }
+            let full = trials::fetch_study(source, &candidate.nct_id, sections).await;
+            (candidate, Some(full))
         })
         .buffer_unordered(FETCH_CONCURRENCY);
     let mut verdicts = Vec::with_capacity(candidates);
@@ -332,8 +358,9 @@ pub(crate) async fn match_with(
     while let Some((candidate, full)) = fetches.next().await {
         done += 1;
         let trial = match full {
-            Ok(full) => merge(candidate, full),
-            Err(err) => {
+            None => candidate,
+            Some(Ok(full)) => merge(candidate, full),
+            Some(Err(err)) => {
                 tracing::warn!(nct_id = %candidate.nct_id, error = %err, "trials_match: eligibility not fetched");
                 warnings.push(format!(
                     "{}: eligibility not fetched ({err}); judged on its search summary only",
@@ -348,6 +375,12 @@ pub(crate) async fn match_with(
     drop(fetches);
 
     let mut result = assemble(mutation, params.term.unwrap_or_default(), verdicts, limits);
+    if let Some(place) = &place {
+        for m in result.matches.iter_mut().chain(result.excluded.iter_mut()) {
+            let how = format!("call trial_get with nct_id {} and the same location or geo", m.trial.nct_id);
+            trials::keep_near(&mut m.trial, place, Some(MAX_NEAR_SITES), &how);
+        }
+    }
     result.total_available = found.total_count;
     if let Some(total) = found.total_count.filter(|total| *total > candidates as u64) {
         result.truncated.insert(
@@ -363,7 +396,7 @@ pub(crate) async fn match_with(
         );
     }
     result.warnings = warnings;
-    result.summary_markdown = summary::markdown(&result);
+    result.summary_markdown = summary::markdown(&result, limits.response_format);
     metrics::counter!("pipette_trials_match_total").increment(1);
     metrics::histogram!("pipette_trials_match_candidates").record(candidates as f64);
     Ok(result)
@@ -380,6 +413,9 @@ fn merge(candidate: Trial, mut full: Trial) -> Trial {
     full.overall_status = full.overall_status.or(candidate.overall_status);
     full.brief_summary = full.brief_summary.or(candidate.brief_summary);
     full.brief_title = full.brief_title.or(candidate.brief_title);
+    if full.locations.is_empty() {
+        full.locations = candidate.locations;
+    }
     full
 }
 
@@ -678,7 +714,10 @@ mod tests {
 
     #[test]
     fn limits_and_filters_are_checked() {
-        let err = MatchLimits { max_candidates: 0, max_results: 5 }.validate().err().map(|e| e.to_string());
+        let err = MatchLimits { max_candidates: 0, max_results: 5, ..MatchLimits::default() }
+            .validate()
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some("invalid argument `max_candidates`: 0 is out of range: give 1 to 200")
@@ -697,7 +736,10 @@ mod tests {
         .unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(params.filters.condition.as_deref(), Some("lung cancer"));
         assert_eq!(params.filters.status, None, "absent status means the default statuses");
-        assert_eq!(params.limits, MatchLimits { max_candidates: 50, max_results: 5 });
+        assert_eq!(
+            params.limits,
+            MatchLimits { max_candidates: 50, max_results: 5, ..MatchLimits::default() }
+        );
         let batch: TrialsMatchBatchParams =
             serde_json::from_str(r#"{"mutations": ["KRAS G12C"], "status": []}"#)
                 .unwrap_or_else(|err| panic!("{err}"));

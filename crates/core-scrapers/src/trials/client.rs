@@ -11,28 +11,51 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ScrapeError;
 use crate::http::{Upstream, Upstreams};
+use crate::render::ResponseFormat;
 use crate::trials::caps::{self, TrialCaps};
 use crate::trials::model::{Trial, TrialSearchResult};
+use crate::trials::near::{self, Place};
 use crate::trials::parse::{parse_search, parse_study};
-use crate::trials::query::{self, TrialSearchParams, TrialSection, normalize_nct};
+use crate::trials::query::{self, GeoFilter, TrialSearchParams, TrialSection, normalize_nct};
+
+/// The most sites near the place listed per study of a search (all of them: `trial_get` with the place).
+pub(crate) const MAX_NEAR_SITES: usize = 10;
 
 /// Parameters of `trial_get`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TrialGetParams {
     /// NCT number, e.g. `NCT06604689`.
     pub nct_id: String,
     /// Parts besides the summary (default: all).
     #[serde(default)]
     pub sections: Vec<TrialSection>,
+    /// Only the sites in or near this place (city, state, country or facility, e.g. `Boston, MA`),
+    /// nearest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Only the sites within a radius of a point, nearest first, with their distance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<GeoFilter>,
     /// Output caps.
     #[serde(flatten)]
     pub caps: TrialCaps,
+    /// How much the text shows: `concise` (default: the key facts, criteria and nearest sites) or
+    /// `detailed` (everything returned).
+    #[serde(default)]
+    pub response_format: ResponseFormat,
 }
 
 impl TrialGetParams {
-    /// Every section, default caps.
+    /// Every section, sites anywhere, default caps, concise text.
     pub fn new(nct_id: impl Into<String>) -> Self {
-        Self { nct_id: nct_id.into(), sections: Vec::new(), caps: TrialCaps::default() }
+        Self {
+            nct_id: nct_id.into(),
+            sections: Vec::new(),
+            location: None,
+            geo: None,
+            caps: TrialCaps::default(),
+            response_format: ResponseFormat::default(),
+        }
     }
 }
 
@@ -99,20 +122,29 @@ impl Source {
 ///
 /// Stops at the last page, on an empty page, or on a token already seen (the API hands out a token when a
 /// page is exactly full and nothing follows). Studies seen twice are kept once. `total_count` comes from
-/// the first page; `next_page_token` is set only when more may follow.
+/// the first page; `next_page_token` is set only when more may follow. With a place (`location`, `geo`),
+/// each study lists its sites near it, nearest first (at most 10).
 pub async fn trials_search(
     upstreams: &Upstreams,
     params: &TrialSearchParams,
 ) -> Result<TrialSearchResult, ScrapeError> {
-    search_with(&Source::direct(&upstreams.ctgov), params).await
+    let mut result = search_with(&Source::direct(&upstreams.ctgov), params, &[]).await?;
+    if let Some(place) = Place::new(params.location.as_deref(), params.geo) {
+        for trial in &mut result.trials {
+            let how = format!("call trial_get with nct_id {} and the same location or geo", trial.nct_id);
+            near::keep_near(trial, &place, Some(MAX_NEAR_SITES), &how);
+        }
+    }
+    Ok(result)
 }
 
-/// `trials_search` through `source`.
+/// `trials_search` through `source`, asking for `extra_fields` too (sites left as sent).
 pub(crate) async fn search_with(
     source: &Source,
     params: &TrialSearchParams,
+    extra_fields: &[&str],
 ) -> Result<TrialSearchResult, ScrapeError> {
-    let request = query::search_request(params)?;
+    let request = query::search_request_with(params, extra_fields)?;
     let max = request.max_results as usize;
     let mut seen_tokens: HashSet<String> = request.page_token.iter().cloned().collect();
     let mut seen_ids: HashSet<String> = HashSet::new();
@@ -150,12 +182,25 @@ pub(crate) async fn search_with(
     Ok(result)
 }
 
-/// Fetches one study with the requested sections, criteria split, lists capped.
+/// Fetches one study with the requested sections, criteria split, lists capped. With a place
+/// (`location`, `geo`), only the sites near it, nearest first (the locations section is implied).
 pub async fn trial_get(upstreams: &Upstreams, params: &TrialGetParams) -> Result<Trial, ScrapeError> {
     params.caps.validate()?;
-    let sections: Vec<TrialSection> =
+    query::text_param("location", params.location.as_deref(), 1000)?;
+    if let Some(geo) = params.geo {
+        query::geo_param(geo)?;
+    }
+    let place = Place::new(params.location.as_deref(), params.geo);
+    let mut sections: Vec<TrialSection> =
         if params.sections.is_empty() { TrialSection::ALL.to_vec() } else { params.sections.clone() };
+    if place.is_some() && !sections.contains(&TrialSection::Locations) {
+        sections.push(TrialSection::Locations);
+    }
     let mut trial = fetch_study(&Source::direct(&upstreams.ctgov), &params.nct_id, &sections).await?;
+    if let Some(place) = &place {
+        let how = format!("call trial_get with nct_id {} without location and geo", trial.nct_id);
+        near::keep_near(&mut trial, place, None, &how);
+    }
     caps::apply(&mut trial, &params.caps);
     Ok(trial)
 }

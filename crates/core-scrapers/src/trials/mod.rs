@@ -7,8 +7,10 @@ mod caps;
 mod client;
 mod criteria;
 mod model;
+mod near;
 mod parse;
 mod query;
+pub(crate) mod render;
 
 pub use caps::TrialCaps;
 pub use client::{TrialGetParams, trial_get, trials_search};
@@ -22,7 +24,8 @@ pub use query::{
     TrialSection, TrialStatus, normalize_nct,
 };
 
-pub(crate) use client::{Source, fetch_study, search_with};
+pub(crate) use client::{MAX_NEAR_SITES, Source, fetch_study, search_with};
+pub(crate) use near::{Place, keep_near};
 pub(crate) use query::{geo_param, phases, statuses, text_param};
 
 /// The criteria splitter, for the mutation module's robustness tests.

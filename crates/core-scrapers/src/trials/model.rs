@@ -74,9 +74,13 @@ pub struct Trial {
     /// Who may take part.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligibility: Option<Eligibility>,
-    /// The study sites.
+    /// The study sites; only those near `locations_near` when a place was given.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<Location>,
+    /// The place the sites were chosen by (`location` text, `geo` radius), nearest first; absent when
+    /// `locations` lists sites anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations_near: Option<String>,
     /// The study page on ClinicalTrials.gov.
     pub url: String,
     /// The lists and texts that were cut to the output caps, how much was left out and how to get it.
@@ -203,6 +207,9 @@ pub struct Location {
     /// Longitude.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lon: Option<f64>,
+    /// Distance from the point asked for (`geo`), in km, when the site's coordinates are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
 }
 
 /// A list or text cut to an output cap.

@@ -332,8 +332,10 @@ impl RawStudy {
                     status: text(l.status),
                     lat: l.geo_point.as_ref().and_then(|g| g.lat),
                     lon: l.geo_point.as_ref().and_then(|g| g.lon),
+                    distance_km: None,
                 })
                 .collect(),
+            locations_near: None,
             truncated: Vec::new(),
         })
     }

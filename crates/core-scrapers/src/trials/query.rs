@@ -11,10 +11,16 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ScrapeError, quote};
+use crate::render::ResponseFormat;
 
 /// The fields asked for in searches (the summary of each study).
 pub(crate) const SEARCH_FIELDS: &str = "NCTId,BriefTitle,OverallStatus,Phase,StudyType,Condition,InterventionName,\
 LeadSponsorName,EnrollmentCount,BriefSummary,StartDate,CompletionDate,MinimumAge,MaximumAge";
+
+/// The site fields a search also asks for when it has a place (`location` or `geo`), to list the sites
+/// near it without fetching each study.
+pub(crate) const LOCATION_FIELDS: &str =
+    "LocationFacility,LocationStatus,LocationCity,LocationState,LocationZip,LocationCountry,LocationGeoPoint";
 
 /// The fields of a single-study fetch that every section needs.
 const BASE_FIELDS: &[&str] = &[
@@ -297,6 +303,13 @@ pub struct TrialSearchParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub max_results: Option<u32>,
+    /// How much the text shows: `concise` (default: one line per study) or `detailed`.
+    #[serde(default, skip_serializing_if = "is_concise")]
+    pub response_format: ResponseFormat,
+}
+
+fn is_concise(format: &ResponseFormat) -> bool {
+    !format.is_detailed()
 }
 
 /// A validated search: the query pairs of the first page, and how to page.
@@ -322,7 +335,17 @@ impl SearchRequest {
 }
 
 /// Validates `params` and builds the request.
+#[cfg(test)]
 pub(crate) fn search_request(params: &TrialSearchParams) -> Result<SearchRequest, ScrapeError> {
+    search_request_with(params, &[])
+}
+
+/// Validates `params` and builds the request, asking for `extra_fields` besides the summary's (and the
+/// sites', when a place is given).
+pub(crate) fn search_request_with(
+    params: &TrialSearchParams,
+    extra_fields: &[&str],
+) -> Result<SearchRequest, ScrapeError> {
     let condition = text_param("condition", params.condition.as_deref(), MAX_TEXT_CHARS)?;
     let term = text_param("term", params.term.as_deref(), MAX_TERM_CHARS)?;
     let intervention = text_param("intervention", params.intervention.as_deref(), MAX_TEXT_CHARS)?;
@@ -393,7 +416,12 @@ pub(crate) fn search_request(params: &TrialSearchParams) -> Result<SearchRequest
     if let Some(advanced) = phase_filter(&phases) {
         query.push(("filter.advanced", advanced));
     }
-    query.push(("fields", SEARCH_FIELDS.to_owned()));
+    let mut fields = vec![SEARCH_FIELDS];
+    fields.extend_from_slice(extra_fields);
+    if location.is_some() || params.geo.is_some() {
+        fields.push(LOCATION_FIELDS);
+    }
+    query.push(("fields", fields.join(",")));
     query.push(("countTotal", "true".to_owned()));
     Ok(SearchRequest { query, page_size, max_results, page_token })
 }
@@ -665,6 +693,7 @@ mod tests {
                 page_size: Some(20),
                 max_results: Some(200),
                 page_token: Some("ZVt07cGHkvI2wRk2CJf6_LLq14bEL8swd7KrgP4dnDeTsPkw".into()),
+                response_format: ResponseFormat::Detailed,
             },
             "query.cond=non-small cell lung cancer
 query.term=EGFR
@@ -696,6 +725,22 @@ max_results=50",
             TrialSearchParams { condition: Some("x".into()), max_results: Some(1000), ..p() },
             "query.cond=x\ncountTotal=true\npageSize=100\nmax_results=1000",
         );
+    }
+
+    #[test]
+    fn a_place_asks_for_the_sites_and_extra_fields_are_added() {
+        let fields = |params: &TrialSearchParams, extra: &[&str]| {
+            let request = search_request_with(params, extra).unwrap_or_else(|err| panic!("{err}"));
+            request.query.iter().find(|(k, _)| *k == "fields").map(|(_, v)| v.clone()).unwrap_or_default()
+        };
+        let plain = TrialSearchParams { condition: Some("melanoma".into()), ..p() };
+        assert_eq!(fields(&plain, &[]), SEARCH_FIELDS);
+        assert_eq!(fields(&plain, &["EligibilityCriteria"]), format!("{SEARCH_FIELDS},EligibilityCriteria"));
+        let boston = TrialSearchParams { location: Some("Boston".into()), ..plain.clone() };
+        assert_eq!(fields(&boston, &[]), format!("{SEARCH_FIELDS},{LOCATION_FIELDS}"));
+        let geo = GeoFilter { lat: 42.36, lon: -71.06, radius: 50.0, unit: DistanceUnit::Mi };
+        let around = TrialSearchParams { geo: Some(geo), ..plain };
+        assert!(fields(&around, &[]).ends_with(",LocationGeoPoint"));
     }
 
     #[test]

@@ -7,33 +7,36 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
 use crate::assist::{Summarized, WithSummary, summarize};
+use crate::format::Shown;
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
-/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase.
+/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase; with a
+/// place, each study lists its sites near it.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 1800, read_only, open_world)]
 async fn trials_search(
     ctx: ToolContext,
     p: WithIndex<TrialSearchParams>,
-) -> Result<Indexed<TrialSearchResult>, Error> {
+) -> Result<Shown<Indexed<TrialSearchResult>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let result = trials::trials_search(&upstreams, &p.request).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.trials).await?;
-    Ok(Indexed { result, indexed })
+    Ok(Shown { markdown: result.markdown(p.request.response_format), result: Indexed { result, indexed } })
 }
 
-/// One ClinicalTrials.gov study by NCT number: eligibility, locations, arms, outcomes, sponsor, dates.
-/// Capped lists say how to get the rest.
+/// One ClinicalTrials.gov study by NCT number: eligibility, locations (or those near `location`/`geo`), arms,
+/// outcomes, sponsor, dates. Capped lists say how to get the rest.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
-async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Trial, Error> {
+async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Shown<Trial>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(trials::trial_get(&upstreams, &p).await?)
+    let trial = trials::trial_get(&upstreams, &p).await?;
+    Ok(Shown { markdown: trial.markdown(p.response_format), result: trial })
 }
 
 /// Trials for a mutation, scored by where each study names it (inclusion criteria first); studies that
-/// exclude it are listed apart.
+/// exclude it are listed apart. With a location, each trial lists its sites near it.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
