@@ -197,7 +197,7 @@ pub struct SortSpec {
 pub struct SearchRequest {
     /// Index id.
     pub id: String,
-    /// Tantivy syntax, e.g. `braf AND melanoma`, `title:egfr`, `year:[2010 TO 2020]`; `*`: all.
+    /// Tantivy syntax, e.g. `title:egfr AND year:[2010 TO 2020]`; `*`: all.
     pub query: String,
     /// Fields for terms that name none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

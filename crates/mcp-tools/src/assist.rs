@@ -50,7 +50,7 @@ pub(crate) async fn confirm(ctx: &ToolContext, confirmed: bool, what: &str) -> R
 pub(crate) struct WithSummary<T> {
     #[serde(flatten)]
     pub(crate) request: T,
-    /// Add a summary (by the client's model if it can sample).
+    /// Add a summary by the client's model.
     #[serde(default)]
     pub(crate) summarize: bool,
 }

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) struct Formatted<T> {
     #[serde(flatten)]
     pub(crate) request: T,
-    /// `concise` (default): every identifier and the key sentence, with the call that gets the rest;
-    /// `detailed`: the whole record as text. The structured content is complete either way.
+    /// Text: `concise` or `detailed`.
     #[serde(default)]
     pub(crate) response_format: ResponseFormat,
 }

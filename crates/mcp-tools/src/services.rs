@@ -87,7 +87,7 @@ pub struct HealthReport {
     /// backend is unusable.
     pub status: HealthStatus,
     /// What is wrong, in plain words (empty when `ok`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) problems: Vec<String>,
     /// pipette's version.
     pub(crate) version: String,

@@ -38,7 +38,7 @@ const MATCH_FIELDS: &str = "OfficialTitle,Keyword,EligibilityCriteria,Sex,Health
 /// Filters of `trials_match` and `trials_match_batch`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MatchFilters {
-    /// Statuses (default `RECRUITING`, `NOT_YET_RECRUITING`; `[]`: any).
+    /// Statuses (default recruiting and not yet; `[]`: any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Vec<String>>,
     /// Phases, e.g. `PHASE2`, `2`, `phase II`.
@@ -47,10 +47,10 @@ pub struct MatchFilters {
     /// Condition, e.g. `lung cancer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
-    /// City, state, country or facility.
+    /// City, state, country or site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Sites within a radius of a point.
+    /// Sites near `lat,lon,radius[km]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoFilter>,
 }
@@ -92,12 +92,11 @@ pub struct MatchLimits {
     #[serde(default = "default_candidates")]
     #[schemars(range(min = 1, max = 200))]
     pub max_candidates: u32,
-    /// Most matches (and exclusions).
+    /// Most matches.
     #[serde(default = "default_results")]
     #[schemars(range(min = 1, max = 200))]
     pub max_results: u32,
-    /// How much the text shows: `concise` (default: top matches, one evidence sentence each) or
-    /// `detailed` (every match and sentence). The structured result is complete either way.
+    /// Text: `concise` or `detailed`.
     #[serde(default)]
     pub response_format: ResponseFormat,
 }

@@ -19,7 +19,7 @@ pub struct TrialCaps {
     #[serde(default = "defaults::criteria")]
     #[schemars(range(max = 1000))]
     pub max_criteria: u32,
-    /// Raw criteria text characters (0: none).
+    /// Raw criteria characters.
     #[serde(default = "defaults::criteria_chars")]
     #[schemars(range(max = 200000))]
     pub max_criteria_chars: u32,

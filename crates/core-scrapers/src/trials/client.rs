@@ -29,18 +29,16 @@ pub struct TrialGetParams {
     /// Parts besides the summary (default: all).
     #[serde(default)]
     pub sections: Vec<TrialSection>,
-    /// Only the sites in or near this place (city, state, country or facility, e.g. `Boston, MA`),
-    /// nearest first.
+    /// Only sites in this place, e.g. `Boston, MA`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Only the sites within a radius of a point, nearest first, with their distance.
+    /// Sites near `lat,lon,radius[km]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoFilter>,
     /// Output caps.
     #[serde(flatten)]
     pub caps: TrialCaps,
-    /// How much the text shows: `concise` (default: the key facts, criteria and nearest sites) or
-    /// `detailed` (everything returned).
+    /// Text: `concise` or `detailed`.
     #[serde(default)]
     pub response_format: ResponseFormat,
 }

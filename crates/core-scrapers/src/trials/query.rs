@@ -249,20 +249,112 @@ pub enum DistanceUnit {
 }
 
 /// Studies with a site within `radius` of a point (`filter.geo=distance(lat,lon,radius)`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Given as a compact string `lat,lon,radius` with an optional `mi` (default) or `km` suffix, e.g.
+/// `42.36,-71.06,25km` (what the schema shows: one short string costs a model less than an object), or as
+/// the object `{lat, lon, radius, unit}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "GeoInput")]
 pub struct GeoFilter {
     /// Latitude in degrees, -90 to 90.
-    #[schemars(range(min = -90, max = 90))]
     pub lat: f64,
     /// Longitude in degrees, -180 to 180.
-    #[schemars(range(min = -180, max = 180))]
     pub lon: f64,
     /// The radius, greater than 0.
-    #[schemars(extend("exclusiveMinimum" = 0))]
     pub radius: f64,
     /// `mi` (default) or `km`.
     #[serde(default)]
     pub unit: DistanceUnit,
+}
+
+/// What a `geo` argument may be: the compact string or the object.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum GeoInput {
+    Text(String),
+    Object {
+        lat: f64,
+        lon: f64,
+        radius: f64,
+        #[serde(default)]
+        unit: DistanceUnit,
+    },
+}
+
+impl TryFrom<GeoInput> for GeoFilter {
+    type Error = String;
+
+    fn try_from(input: GeoInput) -> Result<GeoFilter, String> {
+        let geo = match input {
+            GeoInput::Object { lat, lon, radius, unit } => GeoFilter { lat, lon, radius, unit },
+            GeoInput::Text(text) => parse_geo(&text)?,
+        };
+        if !(-90.0..=90.0).contains(&geo.lat) || !(-180.0..=180.0).contains(&geo.lon) {
+            return Err(format!("lat must be -90..90 and lon -180..180, got {},{}", geo.lat, geo.lon));
+        }
+        if !(geo.radius > 0.0 && geo.radius.is_finite()) {
+            return Err(format!("the radius must be greater than 0, got {}", geo.radius));
+        }
+        Ok(geo)
+    }
+}
+
+/// Parses `lat,lon,radius[mi|km]`.
+fn parse_geo(text: &str) -> Result<GeoFilter, String> {
+    let bad = || {
+        format!(
+            "expected `lat,lon,radius` with an optional mi or km, e.g. `42.36,-71.06,25km`; got `{}`",
+            quote(text)
+        )
+    };
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [lat, lon, radius] = parts.as_slice() else { return Err(bad()) };
+    let (radius, unit) = match radius.to_ascii_lowercase() {
+        r if r.ends_with("km") => (r.trim_end_matches("km").trim().to_owned(), DistanceUnit::Km),
+        r if r.ends_with("mi") => (r.trim_end_matches("mi").trim().to_owned(), DistanceUnit::Mi),
+        r => (r, DistanceUnit::Mi),
+    };
+    Ok(GeoFilter {
+        lat: lat.parse().map_err(|_| bad())?,
+        lon: lon.parse().map_err(|_| bad())?,
+        radius: radius.parse().map_err(|_| bad())?,
+        unit,
+    })
+}
+
+impl JsonSchema for GeoFilter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GeoFilter".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
+    }
+}
+
+#[cfg(test)]
+mod geo_tests {
+    use super::*;
+
+    #[test]
+    fn geo_is_a_compact_string_or_an_object() {
+        let g: GeoFilter = serde_json::from_value(serde_json::json!("42.36, -71.06, 25km")).unwrap();
+        assert_eq!((g.lat, g.lon, g.radius, g.unit), (42.36, -71.06, 25.0, DistanceUnit::Km));
+        let g: GeoFilter = serde_json::from_value(serde_json::json!("1,2,3")).unwrap();
+        assert_eq!(g.unit, DistanceUnit::Mi);
+        let g: GeoFilter =
+            serde_json::from_value(serde_json::json!({"lat": 1.0, "lon": 2.0, "radius": 3.0, "unit": "km"}))
+                .unwrap();
+        assert_eq!(g.unit, DistanceUnit::Km);
+        for bad in [
+            serde_json::json!("1,2"),
+            serde_json::json!("91,0,5"),
+            serde_json::json!("1,2,0km"),
+            serde_json::json!("a,b,c"),
+        ] {
+            assert!(serde_json::from_value::<GeoFilter>(bad.clone()).is_err(), "{bad}");
+        }
+    }
 }
 
 /// Parameters of `trials_search`. At least one of the query or filter fields is needed.
@@ -280,10 +372,10 @@ pub struct TrialSearchParams {
     /// Sponsor or collaborator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor: Option<String>,
-    /// City, state, country or facility.
+    /// City, state, country or site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Sites within a radius of a point.
+    /// Sites near `lat,lon,radius[km]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<GeoFilter>,
     /// Statuses, e.g. `RECRUITING`, `COMPLETED`.
@@ -303,7 +395,7 @@ pub struct TrialSearchParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1000))]
     pub max_results: Option<u32>,
-    /// How much the text shows: `concise` (default: one line per study) or `detailed`.
+    /// Text: `concise` or `detailed`.
     #[serde(default, skip_serializing_if = "is_concise")]
     pub response_format: ResponseFormat,
 }

@@ -26,7 +26,7 @@ struct JobView {
     output: String,
 }
 
-/// A background job's status and progress, and its result or error once it ends.
+/// A background job's status, progress, and result or error.
 #[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10, read_only)]
 async fn job_status(ctx: ToolContext, p: JobStatusParams) -> Result<Shown<JobView>, Error> {
     let (job, output) = ctx.service::<JobManager>()?.status(ctx.principal(), &p.job_id, p.incremental)?;

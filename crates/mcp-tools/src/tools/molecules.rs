@@ -8,8 +8,7 @@ use tool_metadata::{ToolContext, tool_metadata};
 use crate::Error;
 use crate::format::{Formatted, Shown};
 
-/// Proteins, compounds and drugs for a target: its UniProt entry, ChEMBL drugs (approved first) and the
-/// most potent compounds; a source that fails is named in `source_errors` and the rest still returned.
+/// Proteins, compounds and drugs for a target (UniProt, ChEMBL); a failed source is named in `source_errors`.
 // No result cache: a partial result (a source error) must not outlive its cause; the upstream cache already
 // answers a repeated discovery without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,

@@ -11,7 +11,7 @@ use crate::format::{Formatted, Shown};
 use crate::research_index::{Indexed, WithIndex, index_into, with_index_note};
 use core_indexing::BuiltinSchema;
 
-/// Searches PubMed: full records (abstract, authors, journal, date, DOI, MeSH) and the total count.
+/// Searches PubMed: full records (abstract, authors, journal, DOI, MeSH) and the total count.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn pubmed_search(

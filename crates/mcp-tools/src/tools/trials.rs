@@ -11,8 +11,7 @@ use crate::format::Shown;
 use crate::research_index::{Indexed, WithIndex, index_into};
 use core_indexing::BuiltinSchema;
 
-/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase; with a
-/// place, each study lists its sites near it.
+/// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
                 cache_ttl_seconds = 1800, read_only, open_world)]
 async fn trials_search(
@@ -25,8 +24,7 @@ async fn trials_search(
     Ok(Shown { markdown: result.markdown(p.request.response_format), result: Indexed { result, indexed } })
 }
 
-/// One ClinicalTrials.gov study by NCT number: eligibility, locations (or those near `location`/`geo`), arms,
-/// outcomes, sponsor, dates. Capped lists say how to get the rest.
+/// One ClinicalTrials.gov study by NCT number: eligibility, sites, arms, outcomes, sponsor, dates.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
                 cache_ttl_seconds = 3600, read_only, open_world)]
 async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Shown<Trial>, Error> {
@@ -36,7 +34,7 @@ async fn trial_get(ctx: ToolContext, p: TrialGetParams) -> Result<Shown<Trial>, 
 }
 
 /// Trials for a mutation, scored by where each study names it (inclusion criteria first); studies that
-/// exclude it are listed apart. With a location, each trial lists its sites near it.
+/// exclude it are listed apart.
 // No result cache: a result can carry per-trial warnings (or per-mutation errors) that must not outlive
 // their cause; the upstream cache already answers a repeated match without a request.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 180, inline_ms = 15000,
@@ -54,8 +52,7 @@ async fn trials_match(
     Ok(Summarized { result: Indexed { result, indexed }, summary })
 }
 
-/// `trials_match` for several mutations with shared filters: one result or error per mutation. Long
-/// batches become jobs (`job_status`).
+/// `trials_match` for several mutations with shared filters: one result or error each.
 // No result cache, as for trials_match.
 #[tool_metadata(category = research, runtime = Async, priority = 4, timeout_seconds = 900, inline_ms = 5000,
                 retry = none, read_only, open_world)]
