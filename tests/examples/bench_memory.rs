@@ -129,6 +129,12 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after_close = rss_mib(pid);
+    // A second round: freed memory is reused (flat), leaked memory would add up.
+    let mut again = Vec::new();
+    for _ in 0..5000 {
+        again.push(open_session(&http, &url).await);
+    }
+    let second_round = rss_mib(pid);
 
     println!("| pipette-mcp --http (release) | RSS MiB |");
     println!("|---|---|");
@@ -141,5 +147,6 @@ async fn main() {
     println!("| 10 s later | {after_load_idle:.1} |");
     println!("| 5,000 sessions open (cap {}) | {with_sessions:.1} |", 1024);
     println!("| 10 s after closing them | {after_close:.1} |");
+    println!("| 5,000 more sessions opened and left | {second_round:.1} |");
     let _ = child.kill().await;
 }

@@ -19,7 +19,7 @@ use rmcp::transport::streamable_http_server::session::{
 use tokio::sync::{mpsc, watch};
 
 /// How long an answered stream stays replayable.
-const FINISHED_TTL: Duration = Duration::from_secs(120);
+const FINISHED_TTL: Duration = Duration::from_secs(30);
 /// How long a stream without new events stays replayable (and a replay waits for more).
 const IDLE_TTL: Duration = Duration::from_secs(600);
 

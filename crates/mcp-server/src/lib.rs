@@ -78,7 +78,7 @@ pub struct ServerArgs {
     pub http_max_sessions: u32,
     /// Bytes of SSE events kept for clients that resume a stream with `Last-Event-ID` (at most 1 MiB per
     /// stream).
-    #[arg(long, env = "PIPETTE_HTTP_EVENT_BUFFER_BYTES", value_name = "BYTES", default_value_t = 16 << 20,
+    #[arg(long, env = "PIPETTE_HTTP_EVENT_BUFFER_BYTES", value_name = "BYTES", default_value_t = 8 << 20,
           value_parser = clap::value_parser!(u64).range(4096..))]
     pub http_event_buffer_bytes: u64,
     /// The toolsets MCP sessions list and may call, comma-separated: research, index, testing, jobs, cache,
