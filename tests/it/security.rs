@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Conn, call, call_ok, command, http_client, stdio_pid, text};
+use crate::support::{Conn, call, call_ok, command, copy_dir, http_client, stdio_pid, text};
 
 const SECRET: &str = "sk-live-A-SECRET-7f3a";
 
@@ -20,19 +20,6 @@ const SECRET: &str = "sk-live-A-SECRET-7f3a";
 fn python_project(dest: &Path) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/core-testing/fixtures/python-project");
     copy_dir(&src, dest);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// `pipette-mcp-test --http` on a free port with its stderr kept in `log`, started from `cwd`.

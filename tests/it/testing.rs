@@ -4,19 +4,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// (tests, failures, errors, skipped) from pytest's own JUnit XML, run directly in a second copy.
 fn pytest_own_counts(project: &std::path::Path) -> (u64, u64, u64, u64) {
     let xml = project.join("own.xml");

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use core_indexing::IndexManager;
 use core_testing::{AllowedRoots, Testing};
 
+use crate::protocol::template::percent_decode;
+
 /// The folder under the data directory that is always allowed when no roots are configured.
 pub const FILES_DIR: &str = "files";
 
@@ -102,25 +104,6 @@ impl Roots {
         tracing::info!(roots = ?roots, "allowed roots from the MCP client");
         roots
     }
-}
-
-/// Decodes `%XX` escapes of a `file://` URI path.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(h);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -65,7 +65,10 @@ pub struct LibtestParser {
     out: LibtestOutput,
     section: Section,
     /// The name cargo gave the binary that is running (from `Running ...` / `Doc-tests ...`).
-    pending_suite: Option<String>,
+    /// Suite headers (cargo's `Running …` / `Doc-tests …`, on stderr) not yet matched with their
+    /// `running N tests` line (on stdout): a queue, because the two pipes are read independently and a later
+    /// header can arrive before an earlier binary's output.
+    pending_suites: std::collections::VecDeque<String>,
     current_suite: Option<String>,
     suite_start: usize,
     detail_for: Option<String>,
@@ -110,22 +113,22 @@ impl LibtestParser {
         if let Some(caps) = RUNNING.captures(line) {
             let label = caps["label"].trim().to_string();
             let binary = caps.name("path").and_then(|p| binary_stem(p.as_str()));
-            self.pending_suite = Some(match binary {
+            self.pending_suites.push_back(match binary {
                 Some(b) => format!("{label} ({b})"),
                 None => label,
             });
             return None;
         }
         if let Some(caps) = DOC_TESTS.captures(line) {
-            self.pending_suite = Some(format!("doctests {}", &caps["krate"]));
+            self.pending_suites.push_back(format!("doctests {}", &caps["krate"]));
             return None;
         }
         if let Some(caps) = RUNNING_N.captures(line) {
             self.flush_detail();
             let planned = caps["n"].parse().unwrap_or(0);
             let name = self
-                .pending_suite
-                .take()
+                .pending_suites
+                .pop_front()
                 .unwrap_or_else(|| format!("test binary {}", self.out.suites.len() + 1));
             self.current_suite = Some(name);
             self.suite_start = self.out.tests.len();
@@ -368,6 +371,31 @@ mod tests {
         assert_eq!(ignored.message.as_deref(), Some("slow on purpose"));
         assert_eq!(find(&out, "tests::should_panic_ok").status, TestStatus::Passed);
         assert_eq!(find(&out, "src/lib.rs - add (line 5)").status, TestStatus::Passed);
+    }
+
+    #[test]
+    fn suites_are_named_in_order_when_stderr_headers_arrive_first() {
+        // stdout and stderr are read independently: every header may come before any test output.
+        let lines = [
+            "     Running unittests src/lib.rs (target/debug/deps/fx-0123456789abcdef)",
+            "   Doc-tests fx",
+            "running 1 test",
+            "test tests::a ... ok",
+            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+            "running 1 test",
+            "test src/lib.rs - f (line 1) ... ok",
+            "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        ];
+        let mut parser = LibtestParser::new();
+        for line in lines {
+            parser.push_line(line);
+        }
+        let out = parser.finish();
+        assert_eq!(find(&out, "tests::a").suite.as_deref(), Some("unittests src/lib.rs (fx)"));
+        assert_eq!(
+            out.suites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["unittests src/lib.rs (fx)", "doctests fx"]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! whose arguments are a serde struct, validated like tool parameters.
 
 mod complete;
-mod template;
+pub(crate) mod template;
 
 use std::collections::BTreeMap;
 use std::future::Future;
