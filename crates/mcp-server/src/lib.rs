@@ -123,6 +123,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
     tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
     let server = PipetteServer::new(router).with_toolsets(args.toolsets);
+    tracing::debug!("start-up: server ready");
     match http {
         Some(config) => http::serve(server, config).await,
         None => {

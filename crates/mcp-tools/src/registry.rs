@@ -43,9 +43,28 @@ pub struct ToolInfo {
     pub output_schema: serde_json::Value,
     /// The argument names the tool accepts (`None`: any name); others are refused.
     pub(crate) accepted: Option<Vec<String>>,
-    /// Validates arguments against the declared schema (which also admits the `null`s serde admits).
-    pub(crate) validator: jsonschema::Validator,
+    /// The declared input schema (which also admits the `null`s serde admits), for the validator.
+    raw_input: serde_json::Value,
+    /// Validates arguments against `raw_input`; compiled on the tool's first call, so start-up does not wait
+    /// for every tool's (`Registry::check_schemas` compiles them all, for tests).
+    validator: std::sync::OnceLock<Option<jsonschema::Validator>>,
     mcp_output: serde_json::Value,
+}
+
+impl ToolInfo {
+    /// The argument validator (`None` if the declared schema does not compile, which `check_schemas`
+    /// reports and tests refuse).
+    pub(crate) fn validator(&self) -> Option<&jsonschema::Validator> {
+        self.validator
+            .get_or_init(|| match jsonschema::validator_for(&self.raw_input) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::error!(tool = self.descriptor.name, error = %e, "a tool's input schema does not compile");
+                    None
+                }
+            })
+            .as_ref()
+    }
 }
 
 impl std::fmt::Debug for ToolInfo {
@@ -97,8 +116,6 @@ impl Registry {
         let mut tools = Vec::with_capacity(descriptors.len());
         for d in descriptors {
             let raw_input = (d.input_schema)();
-            let validator = jsonschema::validator_for(&raw_input)
-                .map_err(|e| RegistryError::BadSchema { name: d.name.to_owned(), reason: e.to_string() })?;
             let output_schema = (d.output_schema)();
             // Fixture tools (tests, the conformance suite) show their schemas exactly as declared: the suite
             // checks that `$schema`, `$defs` and `additionalProperties` reach the client untouched.
@@ -113,7 +130,8 @@ impl Registry {
                 accepted: schema::accepted_arguments(&raw_input),
                 mcp_output: schema::lean_output(&output_schema),
                 output_schema,
-                validator,
+                raw_input,
+                validator: std::sync::OnceLock::new(),
             });
         }
         let index = tools.iter().enumerate().map(|(i, t)| (t.descriptor.name, i)).collect();
@@ -123,6 +141,18 @@ impl Registry {
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&ToolInfo> {
         self.index.get(name).map(|&i| &self.tools[i])
+    }
+
+    /// Compiles every tool's input schema (start-up compiles each on its first call); the first that does
+    /// not compile is an error.
+    pub fn check_schemas(&self) -> Result<(), RegistryError> {
+        for t in &self.tools {
+            jsonschema::validator_for(&t.raw_input).map_err(|e| RegistryError::BadSchema {
+                name: t.descriptor.name.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
     }
 
     /// Every tool, sorted by name.

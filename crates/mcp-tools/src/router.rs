@@ -240,7 +240,7 @@ fn unknown_arguments(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolEr
 fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
     // A failed `oneOf`/`anyOf` says only that no alternative matched; the tool's own parameter parsing
     // names the field and the accepted values better, so those are left to it.
-    let err = info.validator.iter_errors(args).find(|e| {
+    let err = info.validator()?.iter_errors(args).find(|e| {
         !matches!(
             e.kind(),
             jsonschema::error::ValidationErrorKind::AnyOf { .. }

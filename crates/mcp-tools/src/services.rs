@@ -13,7 +13,9 @@ pub async fn build_router(
     config: RouterConfig,
     metrics: Option<MetricsExporter>,
 ) -> Result<Router, ToolError> {
+    let started = std::time::Instant::now();
     let registry = Registry::from_inventory().map_err(|e| ToolError::internal(e.to_string()))?;
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "start-up: registry");
     build_router_with(config, registry, metrics).await
 }
 
@@ -23,12 +25,17 @@ pub async fn build_router_with(
     registry: Registry,
     metrics: Option<MetricsExporter>,
 ) -> Result<Router, ToolError> {
+    let started = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(what, ms = started.elapsed().as_secs_f64() * 1e3, "start-up");
     let registry = Arc::new(registry);
     let jobs = Arc::new(JobManager::open(&config.data_dir)?);
+    lap("job store");
     let cache = core_cache::Cache::from_env().await.map_err(crate::Error::from)?;
+    lap("cache");
     let scrapers = core_scrapers::ScrapersConfig::from_env().map_err(crate::Error::from)?;
     let upstreams =
         core_scrapers::http::Upstreams::new(&scrapers, cache.clone()).map_err(crate::Error::from)?;
+    lap("upstream clients");
     let mut indexing = core_indexing::IndexConfig::from_env();
     indexing.data_dir = config.data_dir.join("indexes");
     let indexes = Arc::new(core_indexing::IndexManager::open(indexing).map_err(crate::Error::from)?);
@@ -37,6 +44,7 @@ pub async fn build_router_with(
     let testing = Arc::new(core_testing::Testing::new(testing));
     let roots =
         Roots::new(config.allowed_roots.as_deref(), &config.data_dir, testing.clone(), indexes.clone());
+    lap("indexes, test runner, roots");
     let upstreams = Arc::new(upstreams);
     let health = Health {
         registry: registry.clone(),

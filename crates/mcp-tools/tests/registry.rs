@@ -36,6 +36,7 @@ fn the_production_tools_are_registered_sorted_with_stats() {
     let production: Vec<_> =
         tool_metadata::registered().filter(|d| d.category != tool_metadata::Category::Fixture).collect();
     let registry = Registry::from_descriptors(production).expect("no duplicates among production tools");
+    registry.check_schemas().expect("every input schema compiles");
     let names = registry.names();
     let mut sorted = names.clone();
     sorted.sort();
