@@ -121,6 +121,13 @@ async fn scenario(conn: &Conn, client: &Client) {
     let ticket =
         call_ok(conn, "fixture_slow", json!({ "ms": 30000, "key": "to-cancel", "async_mode": true })).await;
     let id = ticket["job_id"].as_str().unwrap();
+    // Cancel once the tool runs (a job cancelled before it starts never runs it: right, but not this check).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while call_ok(conn, "fixture_probe", json!({ "key": "to-cancel" })).await["events"] != json!(["started"])
+    {
+        assert!(Instant::now() < deadline, "the job's tool never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let cancelled = call_ok(conn, "job_cancel", json!({ "job_id": id })).await;
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     let events = call_ok(conn, "fixture_probe", json!({ "key": "to-cancel" })).await;
