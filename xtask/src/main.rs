@@ -73,7 +73,40 @@ fn has_nextest() -> bool {
     Command::new("cargo").args(["nextest", "--version"]).output().is_ok_and(|o| o.status.success())
 }
 
+/// Whether `program args…` runs and succeeds.
+fn works(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
+}
+
+/// Says in one line what the tests need that this machine lacks, before anything is built.
+fn preflight() -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    if std::env::var_os("PIPETTE_TEST_REDIS_URL").is_none() && !works("redis-server", &["--version"]) {
+        missing.push("redis-server (apt-get install redis-server, or set PIPETTE_TEST_REDIS_URL)");
+    }
+    for (module, name) in [
+        ("pytest", "pytest"),
+        ("pytest_cov", "pytest-cov"),
+        ("mypy", "mypy"),
+        ("ruff", "ruff"),
+        ("flake8", "flake8"),
+    ] {
+        if !works("python3", &["-c", &format!("import {module}")]) {
+            missing.push(name);
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "the tests need what this machine lacks: {}. `bash .ci/run` installs them all; or `python3 -m pip \
+             install pytest pytest-cov mypy ruff flake8`",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
+    preflight()?;
     // The end-to-end tests drive the real binaries: build them first.
     run("cargo", &["build", "--workspace", "--bins"])?;
     if has_nextest() {
@@ -86,6 +119,7 @@ fn test() -> anyhow::Result<()> {
 }
 
 fn ci() -> anyhow::Result<()> {
+    preflight()?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     tidy::run(&root())?;
