@@ -14,8 +14,23 @@ pub(crate) struct WithIndex<T> {
     #[serde(flatten)]
     pub(crate) request: T,
     /// Also store results in this local index.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "index_id")]
     pub(crate) index: Option<String>,
+}
+
+/// The `index` argument, checked as an index id before any upstream request (a bad one is a problem with
+/// `index`, not with the index manager's `id`).
+fn index_id<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let id = Option::<String>::deserialize(deserializer)?;
+    if let Some(id) = &id {
+        core_indexing::validate_index_id(id).map_err(|e| match e {
+            core_indexing::IndexError::InvalidArgument { reason, .. } => {
+                serde::de::Error::custom(format!("invalid `index`: {reason}"))
+            }
+            other => serde::de::Error::custom(format!("invalid `index`: {other}")),
+        })?;
+    }
+    Ok(id)
 }
 
 /// A research tool's result plus what was indexed, when asked.
@@ -54,4 +69,26 @@ pub(crate) fn with_index_note(indexed: Option<&AddResponse>, mut markdown: Strin
         ));
     }
     markdown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, schemars::JsonSchema)]
+    struct Query {
+        #[allow(dead_code)]
+        query: String,
+    }
+
+    #[test]
+    fn a_bad_index_is_refused_before_any_request_naming_index() {
+        let parse = tool_metadata::__private::parse_params::<WithIndex<Query>>;
+        let err = parse(serde_json::json!({"query": "x", "index": "../bad"})).unwrap_err();
+        assert_eq!(err.param.as_deref(), Some("index"), "{err:?}");
+        assert!(err.message.contains("must not be a path"), "{}", err.message);
+        let ok = parse(serde_json::json!({"query": "x", "index": "papers"})).unwrap();
+        assert_eq!(ok.index.as_deref(), Some("papers"));
+        assert!(parse(serde_json::json!({"query": "x"})).unwrap().index.is_none());
+    }
 }

@@ -56,6 +56,11 @@ pub mod __private {
         serde_path_to_error::deserialize(args).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
+            // A field inside a `#[serde(flatten)]` loses its path: its own check names it as
+            // "invalid `name`: reason".
+            if let Some((name, reason)) = named_invalid(&inner) {
+                return ToolError::invalid_argument(name, reason);
+            }
             let name = if path == "." || path.is_empty() {
                 missing_field(&inner).unwrap_or_else(|| "arguments".to_owned())
             } else {
@@ -63,6 +68,12 @@ pub mod __private {
             };
             ToolError::invalid_argument(name, inner)
         })
+    }
+
+    fn named_invalid(msg: &str) -> Option<(String, String)> {
+        let rest = msg.strip_prefix("invalid `")?;
+        let (name, reason) = rest.split_once("`: ")?;
+        Some((name.to_owned(), reason.to_owned()))
     }
 
     fn missing_field(msg: &str) -> Option<String> {
