@@ -597,7 +597,7 @@ async fn research_results_are_indexed_on_request_and_searchable() {
 
     let bad = call(&conn, "pubmed_fetch", json!({ "pmids": [PMID], "index": "../x" })).await;
     assert_eq!(bad.is_error, Some(true));
-    assert!(text(&bad).contains("`id`"), "{}", text(&bad));
+    assert!(text(&bad).contains("`index`") && text(&bad).contains("must not be a path"), "{}", text(&bad));
     conn.cancel().await.unwrap();
 }
 
