@@ -7,28 +7,15 @@
 #![allow(clippy::disallowed_methods)] // starts the release server binary
 #![allow(clippy::print_stdout)] // the table is the output
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use pipette_tests::bench::{release_bin, rss_kib};
 use serde_json::{Value, json};
 
-fn release_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|p| p.parent()).expect("target dir");
-    let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: cargo build --release --workspace --bins", path.display());
-    path
-}
-
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_owned()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        .unwrap_or(0.0)
-        / 1024.0
+    rss_kib(pid) as f64 / 1024.0
 }
 
 async fn open_session(http: &reqwest::Client, url: &str) -> String {

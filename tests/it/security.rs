@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Conn, call, call_ok, command, copy_dir, http_client, stdio_pid, text};
+use crate::support::{Conn, call, call_ok, command, copy_dir, http_client, http_server_in, stdio_pid, text};
 
 const SECRET: &str = "sk-live-A-SECRET-7f3a";
 
@@ -22,33 +22,18 @@ fn python_project(dest: &Path) {
     copy_dir(&src, dest);
 }
 
-/// `pipette-mcp-test --http` on a free port with its stderr kept in `log`, started from `cwd`.
+/// `pipette-mcp-test --http` started from `cwd`, its stderr kept in `data_dir/server.log`.
 struct Server {
     url: String,
     base: String,
     log: PathBuf,
-    _child: tokio::process::Child,
+    _http: crate::support::HttpServer,
 }
 
 async fn server(data_dir: &Path, cwd: &Path, env: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log = data_dir.join("server.log");
-    let mut cmd = command("pipette-mcp-test", data_dir);
-    cmd.arg("--http")
-        .arg(format!("127.0.0.1:{port}"))
-        .current_dir(cwd)
-        .stderr(std::fs::File::create(&log).unwrap());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("spawn the HTTP server");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "the HTTP server did not start");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let base = format!("http://127.0.0.1:{port}");
-    Server { url: format!("{base}/mcp"), base, log, _child: child }
+    let http = http_server_in("pipette-mcp-test", data_dir, env, Some(cwd), Some(&log)).await;
+    Server { url: http.url.clone(), base: http.base.clone(), log, _http: http }
 }
 
 /// The error kind of a failed call.

@@ -98,9 +98,27 @@ pub(crate) struct HttpServer {
 }
 
 pub(crate) async fn http_server(name: &str, data_dir: &Path, env: &[(&str, &str)]) -> HttpServer {
+    http_server_in(name, data_dir, env, None, None).await
+}
+
+/// As [`http_server`], started from `cwd` (default: the test's), its stderr kept in `log` (default: dropped).
+pub(crate) async fn http_server_in(
+    name: &str,
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    cwd: Option<&Path>,
+    log: Option<&Path>,
+) -> HttpServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = command(name, data_dir);
-    cmd.arg("--http").arg(format!("127.0.0.1:{port}")).stderr(std::process::Stdio::null());
+    let stderr = match log {
+        Some(path) => std::process::Stdio::from(std::fs::File::create(path).unwrap()),
+        None => std::process::Stdio::null(),
+    };
+    cmd.arg("--http").arg(format!("127.0.0.1:{port}")).stderr(stderr);
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -3,6 +3,7 @@
 //! These tools (slow, failing, progress-reporting) exist only in this crate, so they never appear in
 //! the production binaries' tool lists.
 
+pub mod bench;
 pub mod fixture_prompts;
 pub mod fixture_tools;
 

@@ -54,15 +54,25 @@ impl AllowedRoots {
 
     /// Parses a `:`-separated list, skipping entries that do not exist.
     pub fn parse_list(value: &str) -> Self {
+        Self::existing(value.split(':').map(str::trim).filter(|e| !e.is_empty()))
+    }
+
+    /// Roots from directories, skipping (with a warning) those that cannot be resolved.
+    pub fn existing<I, P>(roots: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<Path>,
+    {
         let mut out = Self { roots: Vec::new(), given: Vec::new() };
-        for entry in value.split(':').map(str::trim).filter(|e| !e.is_empty()) {
-            match Path::new(entry).canonicalize() {
+        for entry in roots {
+            let entry = entry.as_ref();
+            match entry.canonicalize() {
                 Ok(canonical) => {
-                    out.given.push(absolute(Path::new(entry)));
+                    out.given.push(absolute(entry));
                     out.roots.push(canonical);
                 }
                 Err(err) => {
-                    tracing::warn!(root = entry, %err, "skipping an allowed root that cannot be resolved");
+                    tracing::warn!(root = %entry.display(), %err, "skipping an allowed root that cannot be resolved");
                 }
             }
         }

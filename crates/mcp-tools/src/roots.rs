@@ -67,9 +67,7 @@ impl Roots {
 
     fn apply(&self, roots: &[PathBuf]) {
         self.indexes.set_allowed_roots(roots.to_vec());
-        self.testing.set_allowed_roots(AllowedRoots::parse_list(
-            &roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(":"),
-        ));
+        self.testing.set_allowed_roots(AllowedRoots::existing(roots));
     }
 
     /// Whether the roots a client declares are used: only when `PIPETTE_ALLOWED_ROOTS` is not set.

@@ -87,9 +87,7 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 /// directory's `files` folder).
 fn testing_in(roots: &[PathBuf]) -> Testing {
     let mut config = Config::from_env();
-    config.allowed_roots = AllowedRoots::parse_list(
-        &roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(":"),
-    );
+    config.allowed_roots = AllowedRoots::existing(roots);
     Testing::new(config)
 }
 
