@@ -220,10 +220,7 @@ pub struct BatchDone {
     pid: u32,
 }
 
-/// Test fixture: a batch of `items` items of `ms` each, one at a time, each kept with the job as it
-/// finishes; a resumed job works only on the items not done (retry = fixed(1, 10 ms): two attempts).
-#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 120, inline_ms = 100, retry = fixed(1, 10))]
-pub async fn fixture_batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+async fn batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
     let done: std::collections::BTreeMap<u64, String> = ctx.progress().prior_items();
     let mut values = Vec::new();
     let mut ran = Vec::new();
@@ -242,6 +239,19 @@ pub async fn fixture_batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone
         ctx.progress().report(i + 1, Some(p.items), &format!("item {i}"));
     }
     Ok(BatchDone { values, ran, pid: std::process::id() })
+}
+
+/// Test fixture: a batch of `items` items of `ms` each, one at a time, each kept with the job as it
+/// finishes; a resumed job works only on the items not done (no retries: one attempt).
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 120, inline_ms = 100)]
+pub async fn fixture_batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+    batch(ctx, p).await
+}
+
+/// Test fixture: `fixture_batch` with retry = fixed(1, 10 ms): a job whose process died runs once more.
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 120, inline_ms = 100, retry = fixed(1, 10))]
+pub async fn fixture_batch_retried(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+    batch(ctx, p).await
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
