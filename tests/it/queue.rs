@@ -115,7 +115,8 @@ async fn a_killed_batch_keeps_its_finished_items_and_resumes_only_what_is_left()
     assert_eq!(done["attempts"], 2, "{done}");
     let values = done["result"]["values"].as_array().unwrap();
     assert_eq!(values.len(), 30);
-    let ran: Vec<u64> = done["result"]["ran"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    let ran: Vec<u64> =
+        done["result"]["ran"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
     assert_eq!(ran, (kept.len() as u64..30).collect::<Vec<_>>(), "only what was left ran: {done}");
     // Resuming a finished job is refused, naming the job.
     let again = call(&b, "job_resume", json!({ "job_id": id })).await;
