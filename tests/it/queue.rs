@@ -227,3 +227,56 @@ async fn a_killed_workers_job_is_claimed_by_another_worker_and_counts_two_attemp
     assert_eq!(listed.iter().filter(|j| j.job_id == id).count(), 1, "listed once");
     assert_eq!(listed.len(), 1, "nothing duplicated");
 }
+
+/// The case, with the real tool: `trials_match_batch` of 30 mutations killed (SIGKILL) part-way
+/// keeps the mutations it had matched, and the resumed job asks the upstream only for the others.
+#[tokio::test]
+async fn a_killed_trials_match_batch_keeps_its_matches_and_resumes_for_the_rest() {
+    use pipette_test_support::Reply;
+    let lab = crate::research::Lab::start().await;
+    let s = &lab.server;
+    s.route("GET", "/ctgov/studies", Reply::fixture("clinicaltrials/search_nsclc_egfr_l858r_20260811.json"));
+    for id in ["NCT06604689", "NCT06382129"] {
+        let file = format!("clinicaltrials/get_{}_20260811.json", id.to_ascii_lowercase());
+        s.route("GET", &format!("/ctgov/studies/{id}"), Reply::fixture(&file));
+    }
+    s.latency(Duration::from_millis(400));
+    let changes: Vec<String> = (0..30).map(|i| format!("L{}R", 800 + i)).collect();
+    let mutations: Vec<String> = changes.iter().map(|c| format!("EGFR {c}")).collect();
+    let args = json!({ "mutations": mutations, "condition": "non-small cell lung cancer", "status": [],
+                       "async_mode": true });
+
+    let (a, _) = lab.connect(&[("PIPETTE_CLAIM_JOBS", "0"), ("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
+    let id = job_id(&call_ok(&a, "trials_match_batch", args).await);
+    wait_until(&a, &id, "6 mutations", |s| s["partial"].as_array().is_some_and(|p| p.len() >= 6)).await;
+    drop(a); // the process is killed
+
+    let (b, _) = lab.connect(&[("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
+    let dead = wait_until(&b, &id, "interrupted", |s| s["status"] == "interrupted").await;
+    assert_eq!(dead["error"]["retryable"], true, "{}", dead["error"]);
+    let kept: Vec<String> =
+        dead["partial"].as_array().unwrap().iter().map(|e| e["mutation"].as_str().unwrap().to_owned()).collect();
+    assert!((6..30).contains(&kept.len()), "the finished mutations were kept: {kept:?}");
+    assert!(dead["partial"].as_array().unwrap().iter().all(|e| e["result"].is_object()), "{kept:?}");
+
+    let before_resume = s.requests().len();
+    call_ok(&b, "job_resume", json!({ "job_id": id })).await;
+    let done = wait_until(&b, &id, "completed", |s| s["status"] == "completed").await;
+    assert_eq!(done["result"]["results"].as_array().unwrap().len(), 30);
+    assert_eq!(done["result"]["succeeded"], 30, "{}", done["result"]["summary_markdown"]);
+    assert_eq!(done["attempts"], 2);
+    let searched_again: Vec<String> = s.requests()[before_resume..]
+        .iter()
+        .filter(|r| r.path == "/ctgov/studies")
+        .filter_map(|r| r.param("query.term"))
+        .collect();
+    assert!(!searched_again.is_empty(), "the rest was matched after the resume");
+    for m in &kept {
+        let change = m.trim_start_matches("EGFR ");
+        assert!(
+            !searched_again.iter().any(|t| t.contains(&format!("\"{change}\""))),
+            "{m} was done before the kill and not asked again: {searched_again:?}"
+        );
+    }
+    b.cancel().await.unwrap();
+}
