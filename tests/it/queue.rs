@@ -254,8 +254,12 @@ async fn a_killed_trials_match_batch_keeps_its_matches_and_resumes_for_the_rest(
     let (b, _) = lab.connect(&[("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
     let dead = wait_until(&b, &id, "interrupted", |s| s["status"] == "interrupted").await;
     assert_eq!(dead["error"]["retryable"], true, "{}", dead["error"]);
-    let kept: Vec<String> =
-        dead["partial"].as_array().unwrap().iter().map(|e| e["mutation"].as_str().unwrap().to_owned()).collect();
+    let kept: Vec<String> = dead["partial"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["mutation"].as_str().unwrap().to_owned())
+        .collect();
     assert!((6..30).contains(&kept.len()), "the finished mutations were kept: {kept:?}");
     assert!(dead["partial"].as_array().unwrap().iter().all(|e| e["result"].is_object()), "{kept:?}");
 
