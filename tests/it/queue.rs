@@ -284,3 +284,118 @@ async fn a_killed_trials_match_batch_keeps_its_matches_and_resumes_for_the_rest(
     }
     b.cancel().await.unwrap();
 }
+
+/// The environment of every process of one Redis-backed deployment: the Redis, a namespace of its own,
+/// a short lease (the visibility timeout), and API nodes that leave the work to the workers.
+fn redis_env(redis: &pipette_test_support::RedisServer, ns: &str) -> Vec<(String, String)> {
+    [
+        ("REDIS_URL", redis.url()),
+        ("PIPETTE_CACHE_NAMESPACE", ns),
+        ("PIPETTE_JOB_LEASE_MS", LEASE_MS),
+        ("PIPETTE_CLAIM_JOBS", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// A namespace no other test (or earlier run on a shared Redis) uses.
+fn namespace(test: &str) -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("it-{test}-{}-{nanos}", std::process::id())
+}
+
+/// A `pipette-mcp-test` API node on its own data dir (nothing shared through the disk).
+async fn node(env: &[(String, String)]) -> (Conn, u32, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("pipette-mcp-test", dir.path());
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    let (conn, _, pid) = stdio_pid(cmd).await;
+    (conn, pid, dir)
+}
+
+/// A `pipette-worker-test` on its own data dir.
+fn redis_worker(env: &[(String, String)]) -> (tokio::process::Child, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("pipette-worker-test", dir.path());
+    cmd.envs(env.iter().map(|(k, v)| (k, v))).stderr(std::process::Stdio::null());
+    (cmd.spawn().expect("spawn a worker"), dir)
+}
+
+#[tokio::test]
+async fn on_redis_a_job_submitted_on_one_node_runs_on_the_worker_and_is_followed_and_cancelled_on_another() {
+    let redis = pipette_test_support::RedisServer::start();
+    let env = redis_env(&redis, &namespace("nodes"));
+    let (a, _, _da) = node(&env).await;
+    let (b, _, _db) = node(&env).await;
+    let (worker, _dw) = redis_worker(&env);
+    let worker_pid = worker.id().unwrap();
+
+    let ticket =
+        call_ok(&a, "fixture_slow", json!({ "ms": 2000, "text": "from the worker", "async_mode": true }))
+            .await;
+    assert_eq!(ticket["status"], "queued", "a background call goes through the queue: {ticket}");
+    let id = job_id(&ticket);
+    let running = wait_until(&b, &id, "progress on B", |s| {
+        s["status"] == "running" && s["progress"]["current"].as_u64().is_some_and(|c| c > 0)
+    })
+    .await;
+    assert_eq!(running["owner_pid"], worker_pid, "the worker runs it: {running}");
+    let done = wait_until(&b, &id, "the end on B", |s| s["status"] == "completed").await;
+    assert_eq!(done["result"]["text"], "from the worker");
+    assert_eq!(done["attempts"], 1);
+    assert!(
+        call_ok(&b, "job_status", json!({ "job_id": id })).await["output"]
+            .as_str()
+            .unwrap()
+            .contains("line 9")
+    );
+
+    let long = job_id(&call_ok(&a, "fixture_slow", json!({ "ms": 30000, "async_mode": true })).await);
+    wait_until(&b, &long, "running", |s| s["status"] == "running").await;
+    let started = Instant::now();
+    let rec = call_ok(&b, "job_cancel", json!({ "job_id": long })).await;
+    assert_eq!(rec["status"], "cancelled", "{rec}");
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped on the worker at its next heartbeat");
+    assert_eq!(call_ok(&a, "job_status", json!({ "job_id": long })).await["status"], "cancelled");
+
+    let listed = call_ok(&a, "job_list", json!({})).await;
+    let ids: Vec<&str> =
+        listed["jobs"].as_array().unwrap().iter().map(|j| j["job_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [long.as_str(), id.as_str()], "both jobs, once each, newest first");
+    let health = call_ok(&b, "health", json!({})).await;
+    assert_eq!(health["job_store"]["detail"]["backend"], "redis", "{}", health["job_store"]);
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn on_redis_a_killed_workers_job_is_claimed_by_another_within_the_visibility_timeout() {
+    let redis = pipette_test_support::RedisServer::start();
+    let env = redis_env(&redis, &namespace("reclaim"));
+    let (a, _, _da) = node(&env).await;
+    let (mut w1, _d1) = redis_worker(&env);
+    let ticket =
+        call_ok(&a, "fixture_batch_retried", json!({ "items": 20, "ms": 100, "async_mode": true })).await;
+    let id = job_id(&ticket);
+    wait_until(&a, &id, "4 items on w1", |s| s["partial"].as_array().is_some_and(|p| p.len() >= 4)).await;
+    sigkill(w1.id().unwrap());
+    let _ = w1.wait().await;
+    let killed_at = Instant::now();
+    let (w2, _d2) = redis_worker(&env);
+    let w2_pid = w2.id().unwrap();
+    let again = wait_until(&a, &id, "w2", |s| s["owner_pid"] == w2_pid).await;
+    assert!(killed_at.elapsed() < Duration::from_secs(5), "claimed within about the visibility timeout");
+    assert_eq!(again["attempts"], 2, "{}", again["attempts"]);
+    let done = wait_until(&a, &id, "completed", |s| s["status"] == "completed").await;
+    assert_eq!(done["attempts"], 2);
+    let result = &done["result"];
+    assert_eq!(result["pid"], w2_pid);
+    assert_eq!(result["values"].as_array().unwrap().len(), 20);
+    let ran = result["ran"].as_array().unwrap();
+    assert!(ran.len() <= 16 && ran[0].as_u64().unwrap() >= 4, "w2 did only what w1 had not: {result}");
+    let listed = call_ok(&a, "job_list", json!({})).await;
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 1, "nothing lost or duplicated: {listed}");
+    a.cancel().await.unwrap();
+}

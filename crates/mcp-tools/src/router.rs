@@ -468,6 +468,11 @@ impl Router {
         let inner = &self.inner;
         let (info, args, async_mode) = self.prepare(tool, arguments)?;
         let desc = info.descriptor;
+        // With a shared queue (Redis), a background call goes through it: any consumer may run it.
+        if async_mode && inner.jobs.is_shared() {
+            let ticket = inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)?;
+            return Ok(CallOutcome::Job(ticket));
+        }
 
         let key = cacheable(desc, &args).then(|| cache_key(&args));
         if let Some(key) = &key

@@ -17,6 +17,7 @@ use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
 use tool_metadata::{ErrorKind, Principal, RetryPolicy, ToolError};
 
+use super::queue::JobQueue;
 use super::store::{Claimed, JobStore, NewJob, ProgressJson, now, now_ms};
 use super::{JobRecord, JobStatus};
 
@@ -53,7 +54,7 @@ const TICK: Duration = Duration::from_millis(200);
 
 struct Shared {
     data_dir: PathBuf,
-    store: OnceLock<JobStore>,
+    store: OnceLock<Box<dyn JobQueue>>,
     opening: Mutex<()>,
     instance: String,
     lease: Duration,
@@ -99,18 +100,32 @@ pub(crate) fn max_attempts(retry: RetryPolicy) -> u32 {
 }
 
 impl Shared {
-    fn store(&self) -> Result<&JobStore, ToolError> {
+    /// The queue: Redis when `REDIS_URL` is set (namespace `PIPETTE_CACHE_NAMESPACE`, as the cache), else
+    /// the SQLite store in the data dir. Opened on first use.
+    fn store(&self) -> Result<&dyn JobQueue, ToolError> {
         if let Some(s) = self.store.get() {
-            return Ok(s);
+            return Ok(s.as_ref());
         }
         let _once = self.opening.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = self.store.get() {
-            return Ok(s);
+            return Ok(s.as_ref());
         }
         let started = Instant::now();
-        let store = JobStore::open(&self.data_dir)?;
-        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "job store opened");
-        Ok(self.store.get_or_init(|| store))
+        let store: Box<dyn JobQueue> = match std::env::var("REDIS_URL") {
+            Ok(url) if !url.trim().is_empty() => {
+                let ns = std::env::var("PIPETTE_CACHE_NAMESPACE").unwrap_or_else(|_| "pipette".into());
+                let redis = super::redis::RedisJobs::open(&url, &ns)?;
+                redis.follow(self.changes.clone());
+                Box::new(redis)
+            }
+            _ => Box::new(JobStore::open(&self.data_dir)?),
+        };
+        tracing::debug!(
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            backend = store.backend(),
+            "job queue opened"
+        );
+        Ok(self.store.get_or_init(|| store).as_ref())
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
@@ -118,8 +133,14 @@ impl Shared {
     }
 
     fn changed(&self, job_id: &str) {
-        // No receiver is fine: nobody follows jobs right now.
-        let _ = self.changes.send(job_id.to_owned());
+        match self.store.get() {
+            // Every instance hears it, this one included, through the published feed.
+            Some(s) if s.shared() => s.publish(job_id),
+            // No receiver is fine: nobody follows jobs right now.
+            _ => {
+                let _ = self.changes.send(job_id.to_owned());
+            }
+        }
     }
 
     fn lease_until(&self) -> i64 {
@@ -182,7 +203,7 @@ impl JobManager {
         })
     }
 
-    fn store(&self) -> Result<&JobStore, ToolError> {
+    fn store(&self) -> Result<&dyn JobQueue, ToolError> {
         let store = self.shared.store()?;
         store.expire()?;
         Ok(store)
@@ -306,8 +327,7 @@ impl JobManager {
         tools: &[&str],
         cancel: &CancellationToken,
     ) -> Result<Option<Claimed>, ToolError> {
-        let tools = serde_json::json!(tools);
-        let Some(claimed) = self.store()?.claim(&tools, &self.shared.instance, self.shared.lease_until())?
+        let Some(claimed) = self.store()?.claim(tools, &self.shared.instance, self.shared.lease_until())?
         else {
             return Ok(None);
         };
@@ -481,5 +501,16 @@ impl JobManager {
     /// Jobs in the store.
     pub fn count(&self) -> Result<u64, ToolError> {
         self.store()?.count()
+    }
+
+    /// Where jobs live: `sqlite` (the data dir) or `redis`.
+    pub fn backend(&self) -> Result<&'static str, ToolError> {
+        Ok(self.shared.store()?.backend())
+    }
+
+    /// Whether jobs are shared with processes on other machines (Redis): then a call that asks for
+    /// `async_mode` is queued for any consumer rather than run here.
+    pub fn is_shared(&self) -> bool {
+        self.shared.store().is_ok_and(|s| s.shared())
     }
 }

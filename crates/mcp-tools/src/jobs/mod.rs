@@ -3,6 +3,8 @@
 
 mod manager;
 mod markdown;
+mod queue;
+mod redis;
 mod secrets;
 mod store;
 
