@@ -94,7 +94,7 @@ pub(crate) fn max_attempts(retry: RetryPolicy) -> u32 {
     match retry {
         RetryPolicy::None => 1,
         RetryPolicy::Fixed { retries, .. } | RetryPolicy::Exponential { retries, .. } => {
-            u32::from(retries).saturating_add(1)
+            retries.saturating_add(1)
         }
     }
 }

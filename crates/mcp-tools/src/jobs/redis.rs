@@ -27,6 +27,9 @@ use super::{JobRecord, JobStatus};
 
 const GROUP: &str = "pipette";
 
+/// A job hash's fields by name.
+type Fields = std::collections::HashMap<String, String>;
+
 /// Sets status and record when the status (and, unless `*`, the runner) is as expected; more fields follow
 /// as pairs. Answers 1 when applied.
 const TRANSITION: &str = r"
@@ -184,8 +187,8 @@ impl RedisJobs {
     fn load(
         &self,
         id: &str,
-    ) -> Result<Option<(JobRecord, std::collections::HashMap<String, String>)>, ToolError> {
-        let map: std::collections::HashMap<String, String> =
+    ) -> Result<Option<(JobRecord, Fields)>, ToolError> {
+        let map: Fields =
             self.query(redis::cmd("HGETALL").arg(self.job_key(id)))?;
         let Some(rec) = map.get("rec").and_then(|r| serde_json::from_str::<JobRecord>(r).ok()) else {
             return Ok(None);
@@ -505,7 +508,7 @@ impl JobQueue for RedisJobs {
     ) -> Result<Vec<String>, ToolError> {
         let mut stop = Vec::new();
         for id in ids {
-            let fields: (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>) =
+            let fields: [Option<String>; 5] =
                 self.query(
                     redis::cmd("HMGET")
                         .arg(self.job_key(id))
@@ -515,7 +518,7 @@ impl JobQueue for RedisJobs {
                         .arg("stream")
                         .arg("entry"),
                 )?;
-            let (status, runner, cancel, stream, entry) = fields;
+            let [status, runner, cancel, stream, entry] = fields;
             let mine = status.as_deref() == Some("running") && runner.as_deref() == Some(instance);
             if !mine || cancel.as_deref() == Some("1") {
                 stop.push(id.clone());
