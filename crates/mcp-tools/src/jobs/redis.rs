@@ -184,12 +184,8 @@ impl RedisJobs {
     }
 
     /// The record and the hash's fields, or `None` when the job is unknown (or expired).
-    fn load(
-        &self,
-        id: &str,
-    ) -> Result<Option<(JobRecord, Fields)>, ToolError> {
-        let map: Fields =
-            self.query(redis::cmd("HGETALL").arg(self.job_key(id)))?;
+    fn load(&self, id: &str) -> Result<Option<(JobRecord, Fields)>, ToolError> {
+        let map: Fields = self.query(redis::cmd("HGETALL").arg(self.job_key(id)))?;
         let Some(rec) = map.get("rec").and_then(|r| serde_json::from_str::<JobRecord>(r).ok()) else {
             return Ok(None);
         };
@@ -508,16 +504,15 @@ impl JobQueue for RedisJobs {
     ) -> Result<Vec<String>, ToolError> {
         let mut stop = Vec::new();
         for id in ids {
-            let fields: [Option<String>; 5] =
-                self.query(
-                    redis::cmd("HMGET")
-                        .arg(self.job_key(id))
-                        .arg("status")
-                        .arg("runner")
-                        .arg("cancel")
-                        .arg("stream")
-                        .arg("entry"),
-                )?;
+            let fields: [Option<String>; 5] = self.query(
+                redis::cmd("HMGET")
+                    .arg(self.job_key(id))
+                    .arg("status")
+                    .arg("runner")
+                    .arg("cancel")
+                    .arg("stream")
+                    .arg("entry"),
+            )?;
             let [status, runner, cancel, stream, entry] = fields;
             let mine = status.as_deref() == Some("running") && runner.as_deref() == Some(instance);
             if !mine || cancel.as_deref() == Some("1") {
