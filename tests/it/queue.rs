@@ -399,3 +399,42 @@ async fn on_redis_a_killed_workers_job_is_claimed_by_another_within_the_visibili
     assert_eq!(listed["jobs"].as_array().unwrap().len(), 1, "nothing lost or duplicated: {listed}");
     a.cancel().await.unwrap();
 }
+
+/// Keeps the `job://` updates a session hears.
+#[derive(Clone, Default)]
+struct Watcher(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl rmcp::ClientHandler for Watcher {
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
+    ) {
+        self.0.lock().unwrap().push(params.uri);
+    }
+}
+
+#[tokio::test]
+async fn on_redis_a_session_on_another_node_hears_the_changes_of_a_job_run_by_a_worker() {
+    use rmcp::ServiceExt as _;
+    let redis = pipette_test_support::RedisServer::start();
+    let env = redis_env(&redis, &namespace("feed"));
+    let (a, _, _da) = node(&env).await;
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut cmd = command("pipette-mcp-test", dir_b.path());
+    cmd.envs(env.iter().map(|(k, v)| (k, v))).stderr(std::process::Stdio::null());
+    let watcher = Watcher::default();
+    let b = watcher.clone().serve(rmcp::transport::TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let (_worker, _dw) = redis_worker(&env);
+
+    let id = job_id(&call_ok(&a, "fixture_slow", json!({ "ms": 3000, "async_mode": true })).await);
+    let uri = format!("job://{id}");
+    b.subscribe(rmcp::model::SubscribeRequestParams::new(uri.clone())).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while watcher.0.lock().unwrap().iter().filter(|u| **u == uri).count() < 3 {
+        assert!(Instant::now() < deadline, "B's session heard no progress of the worker's job");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
+}
