@@ -438,3 +438,42 @@ async fn on_redis_a_session_on_another_node_hears_the_changes_of_a_job_run_by_a_
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_worker_stopped_with_sigterm_gives_its_job_back_to_the_queue_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = local_router(dir.path()).await;
+    let me = Principal::local();
+    let id = router.detach("fixture_batch", json!({ "items": 30, "ms": 100 })).expect("queued").job_id;
+    // A lease far longer than the test: only the release can hand the job over this quickly.
+    let long_lease = |args: &[&str]| {
+        let mut cmd = command("pipette-worker-test", dir.path());
+        cmd.env("PIPETTE_JOB_LEASE_MS", "120000").args(args).stderr(std::process::Stdio::null());
+        cmd.spawn().expect("spawn a worker")
+    };
+    let mut w1 = long_lease(&[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while router.jobs().get(&me, &id).unwrap().partial.len() < 3 {
+        assert!(Instant::now() < deadline, "w1 did not start the job");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    signal(w1.id().unwrap(), "-TERM");
+    assert!(w1.wait().await.unwrap().success(), "the worker stops cleanly");
+    let rec = router.jobs().get(&me, &id).unwrap();
+    assert_eq!(rec.status, mcp_tools::JobStatus::Queued, "given back, not left running: {rec:?}");
+    let w2 = long_lease(&[]);
+    let w2_pid = w2.id().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rec = loop {
+        let rec = router.jobs().get(&me, &id).unwrap();
+        if rec.status.is_terminal() {
+            break rec;
+        }
+        assert!(Instant::now() < deadline, "w2 did not finish it: {rec:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(rec.status, mcp_tools::JobStatus::Completed);
+    let result = rec.result.unwrap();
+    assert_eq!(result["pid"], w2_pid);
+    assert!(result["ran"][0].as_u64().unwrap() >= 3, "w2 went on from where w1 stopped: {result}");
+}

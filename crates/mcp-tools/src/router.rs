@@ -583,7 +583,8 @@ impl Router {
         follow_job(inner.jobs.clone(), progress, rx, job_id).await;
     }
 
-    /// Runs queued jobs of the tools `filter` takes, `concurrency` at a time, until `stop`: what
+    /// Runs queued jobs of the tools `filter` takes, `concurrency` at a time, until `stop` (then the jobs
+    /// still running are given back to the queue for another consumer): what
     /// `pipette worker` does, and a `pipette-mcp` beside its sessions. Jobs queued in this process start at
     /// once; others are seen within `PIPETTE_QUEUE_POLL_MS` (default 200 ms).
     pub async fn serve_queue(&self, filter: QueueFilter, stop: CancellationToken) {
@@ -607,10 +608,11 @@ impl Router {
         tracing::info!(tools = tools.len(), concurrency = filter.concurrency, "job queue consumer started");
         loop {
             let permit = tokio::select! {
-                p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-                _ = stop.cancelled() => return,
+                p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = stop.cancelled() => break,
             };
-            let cancel = stop.child_token();
+            // Its own token: stopping the consumer gives its jobs back (`release_all`), never cancels them.
+            let cancel = CancellationToken::new();
             let claimed = match self.inner.jobs.claim(&tools, &cancel) {
                 Ok(c) => c,
                 Err(e) => {
@@ -630,11 +632,13 @@ impl Router {
                     drop(permit);
                     tokio::select! {
                         _ = self.inner.jobs.queued_or(poll) => {}
-                        _ = stop.cancelled() => return,
+                        _ = stop.cancelled() => break,
                     }
                 }
             }
         }
+        let released = self.inner.jobs.release_all();
+        tracing::info!(released, "job queue consumer stopped; its running jobs went back to the queue");
     }
 }
 

@@ -20,8 +20,8 @@ pub(crate) struct WorkerArgs {
     concurrency: usize,
 }
 
-/// Runs the worker until Ctrl-C or SIGTERM; a job still running then is left to its lease (another
-/// process claims it again, or it reads as interrupted).
+/// Runs the worker until Ctrl-C or SIGTERM; the jobs still running then go back to the queue for another
+/// consumer.
 pub(crate) async fn run(router: &Router, args: WorkerArgs) -> anyhow::Result<()> {
     let filter = QueueFilter::parse(&args.runtimes, &args.categories, args.concurrency)
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;

@@ -498,6 +498,27 @@ impl JobManager {
         Ok(pruned)
     }
 
+    /// Gives every job this process runs back to the queue, for another consumer to run (a worker that is
+    /// stopping); answers how many. Their tasks here are cancelled; whatever they record after is ignored.
+    pub fn release_all(&self) -> usize {
+        let live: Vec<(String, CancellationToken)> =
+            self.shared.live().iter().map(|(id, l)| (id.clone(), l.cancel.clone())).collect();
+        let Ok(store) = self.shared.store() else { return 0 };
+        let mut released = 0;
+        for (id, cancel) in live {
+            match store.release(&id, &self.shared.instance) {
+                Ok(true) => {
+                    released += 1;
+                    self.shared.changed(&id);
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(job_id = %id, error = %e, "could not give a job back to the queue"),
+            }
+            cancel.cancel();
+        }
+        released
+    }
+
     /// Jobs in the store.
     pub fn count(&self) -> Result<u64, ToolError> {
         self.store()?.count()

@@ -27,6 +27,8 @@ pub(crate) trait JobQueue: Send + Sync {
         lease_until: Option<i64>,
     ) -> Result<Vec<String>, ToolError>;
     fn request_cancel(&self, id: &str) -> Result<(), ToolError>;
+    /// Gives a job `instance` runs back to the queue (a worker that stops), for another consumer.
+    fn release(&self, id: &str, instance: &str) -> Result<bool, ToolError>;
     fn cancel_queued(&self, id: &str, error: &ToolError) -> Result<(), ToolError>;
     fn requeue(&self, id: &str) -> Result<bool, ToolError>;
     fn add_item(&self, id: &str, index: u64, value: &serde_json::Value) -> Result<(), ToolError>;
@@ -87,6 +89,9 @@ impl JobQueue for JobStore {
     }
     fn request_cancel(&self, id: &str) -> Result<(), ToolError> {
         JobStore::request_cancel(self, id)
+    }
+    fn release(&self, id: &str, instance: &str) -> Result<bool, ToolError> {
+        JobStore::release(self, id, instance)
     }
     fn cancel_queued(&self, id: &str, error: &ToolError) -> Result<(), ToolError> {
         JobStore::cancel_queued(self, id, error)

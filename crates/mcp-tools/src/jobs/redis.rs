@@ -540,6 +540,23 @@ impl JobQueue for RedisJobs {
         Ok(())
     }
 
+    fn release(&self, id: &str, instance: &str) -> Result<bool, ToolError> {
+        let Some((mut rec, map)) = self.load(id)? else { return Ok(false) };
+        if map.get("run_args").is_none_or(|a| a.is_empty()) {
+            return Ok(false);
+        }
+        rec.status = JobStatus::Queued;
+        rec.updated_at = now();
+        let fields = [("runner", String::new()), ("lease_until", "0".to_owned()), ("entry", String::new())];
+        if !self.transition(id, JobStatus::Running, instance, &rec, &fields)? {
+            return Ok(false);
+        }
+        self.query::<i64>(redis::cmd("SREM").arg(self.key("jobs:live")).arg(id))?;
+        self.ack(map.get("stream").map_or("", |s| s), map.get("entry").map_or("", |s| s))?;
+        self.enqueue_entry(&rec)?;
+        Ok(true)
+    }
+
     fn cancel_queued(&self, id: &str, error: &ToolError) -> Result<(), ToolError> {
         let Some((mut rec, _)) = self.load(id)? else { return Ok(()) };
         rec.status = JobStatus::Cancelled;

@@ -412,6 +412,18 @@ impl JobStore {
             .map_err(db_err)
     }
 
+    /// Gives a job `instance` runs back to the queue.
+    pub(crate) fn release(&self, id: &str, instance: &str) -> Result<bool, ToolError> {
+        self.conn()
+            .execute(
+                "UPDATE jobs SET status = 'queued', owner_instance = '', lease_until = 0, updated_at = ?3
+                 WHERE id = ?1 AND status = 'running' AND owner_instance = ?2 AND run_args IS NOT NULL",
+                params![id, instance, now()],
+            )
+            .map(|n| n > 0)
+            .map_err(db_err)
+    }
+
     /// Cancels a job nobody runs yet.
     pub(crate) fn cancel_queued(&self, id: &str, error: &ToolError) -> Result<(), ToolError> {
         let error = serde_json::to_string(error).unwrap_or_default();
