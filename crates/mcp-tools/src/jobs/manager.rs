@@ -60,7 +60,7 @@ struct Shared {
     lease: Duration,
     live: Mutex<HashMap<String, Live>>,
     changes: broadcast::Sender<String>,
-    queued: Notify,
+    queued: Arc<Notify>,
     heartbeat: AtomicBool,
 }
 
@@ -115,7 +115,7 @@ impl Shared {
             Ok(url) if !url.trim().is_empty() => {
                 let ns = std::env::var("PIPETTE_CACHE_NAMESPACE").unwrap_or_else(|_| "pipette".into());
                 let redis = super::redis::RedisJobs::open(&url, &ns)?;
-                redis.follow(self.changes.clone());
+                redis.follow(self.changes.clone(), self.queued.clone());
                 Box::new(redis)
             }
             _ => Box::new(JobStore::open(&self.data_dir)?),
@@ -197,7 +197,7 @@ impl JobManager {
                 lease: lease_duration(),
                 live: Mutex::new(HashMap::new()),
                 changes,
-                queued: Notify::new(),
+                queued: Arc::new(Notify::new()),
                 heartbeat: AtomicBool::new(false),
             }),
         })
@@ -306,7 +306,7 @@ impl JobManager {
             NewJob { record: &rec, run_args: arguments, max_attempts: max_attempts(retry), runner: None };
         self.store()?.insert(&job)?;
         self.shared.changed(&rec.job_id);
-        self.shared.queued.notify_waiters();
+        self.shared.queued.notify_one();
         metrics::counter!("pipette_jobs_queued_total", "tool" => tool.to_owned()).increment(1);
         Ok(JobTicket {
             hint: format!(
@@ -337,8 +337,8 @@ impl JobManager {
         Ok(Some(claimed))
     }
 
-    /// Waits until a job may have been queued in this process, or `timeout` passes (other processes'
-    /// jobs are seen by polling).
+    /// Waits until a job may have been queued (in this process; on Redis, by any instance), or `timeout`
+    /// passes (other processes' jobs on the embedded store are seen by polling).
     pub(crate) async fn queued_or(&self, timeout: Duration) {
         let _ = tokio::time::timeout(timeout, self.shared.queued.notified()).await;
     }
@@ -461,7 +461,7 @@ impl JobManager {
             .with_param("job_id"));
         }
         self.shared.changed(job_id);
-        self.shared.queued.notify_waiters();
+        self.shared.queued.notify_one();
         self.get(principal, job_id)
     }
 

@@ -222,6 +222,8 @@ impl RedisJobs {
         let stream = self.stream(&rec.tool);
         self.ensure_group(&stream)?;
         self.query::<String>(redis::cmd("XADD").arg(&stream).arg("*").arg("job").arg(&rec.job_id))?;
+        // Wakes idle consumers everywhere (they poll too, in case this is lost).
+        let _ = self.query::<i64>(redis::cmd("PUBLISH").arg(self.key("jobs:queued")).arg(&rec.tool));
         Ok(())
     }
 
@@ -724,21 +726,26 @@ impl JobQueue for RedisJobs {
 }
 
 impl RedisJobs {
-    /// Forwards the job changes published by every instance to `tx`, for as long as `tx` has a sender
-    /// (reconnecting after a failure).
-    pub(crate) fn follow(&self, tx: broadcast::Sender<String>) {
+    /// Forwards the job changes published by every instance to `tx`, and wakes `queued` when any instance
+    /// queues a job (reconnecting after a failure).
+    pub(crate) fn follow(&self, tx: broadcast::Sender<String>, queued: std::sync::Arc<tokio::sync::Notify>) {
         let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
         let client = self.client.clone();
         let channel = self.key("jobs:changes");
+        let queued_channel = self.key("jobs:queued");
         handle.spawn(async move {
             use futures::StreamExt as _;
             loop {
                 match client.get_async_pubsub().await {
                     Ok(mut pubsub) => {
-                        if pubsub.subscribe(&channel).await.is_ok() {
+                        if pubsub.subscribe(&channel).await.is_ok()
+                            && pubsub.subscribe(&queued_channel).await.is_ok()
+                        {
                             let mut messages = pubsub.on_message();
                             while let Some(msg) = messages.next().await {
-                                if let Ok(id) = msg.get_payload::<String>() {
+                                if msg.get_channel_name() == queued_channel {
+                                    queued.notify_one();
+                                } else if let Ok(id) = msg.get_payload::<String>() {
                                     // No receiver is fine: nobody follows jobs right now.
                                     let _ = tx.send(id);
                                 }
