@@ -383,6 +383,13 @@ async fn on_redis_a_killed_workers_job_is_claimed_by_another_within_the_visibili
     sigkill(w1.id().unwrap());
     let _ = w1.wait().await;
     let killed_at = Instant::now();
+    // With no consumer alive, the job does not stay `running`: once its lease ran out it waits, queued.
+    let waiting = wait_until(&a, &id, "queued", |s| s["status"] == "queued").await;
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(5),
+        "known dead within about a lease: {}",
+        waiting["status"]
+    );
     let (w2, _d2) = redis_worker(&env);
     let w2_pid = w2.id().unwrap();
     let again = wait_until(&a, &id, "w2", |s| s["owner_pid"] == w2_pid).await;

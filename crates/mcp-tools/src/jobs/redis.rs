@@ -10,8 +10,9 @@
 //! Delivery is at least once: a consumer reads an entry (XREADGROUP), runs the job and heartbeats (its lease
 //! in the hash, and XCLAIM of its own entry, which resets the entry's idle time); an entry idle for longer
 //! than the lease belongs to a dead consumer and is claimed again (XAUTOCLAIM) while the job has attempts
-//! left under its tool's retry policy, else the job is `interrupted`. The entry is acknowledged and deleted
-//! when the job ends. A finished job's keys expire after `PIPETTE_JOB_RETENTION_SECS` (default 7 days).
+//! left under its tool's retry policy, else the job is `interrupted`. Meanwhile any instance that looks at
+//! the job sees its lease ran out and shows it `queued` (waiting to be claimed again), never `running`. The
+//! entry is acknowledged and deleted when the job ends. A finished job's keys expire after `PIPETTE_JOB_RETENTION_SECS` (default 7 days).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -297,6 +298,7 @@ impl RedisJobs {
         if !self.transition(id, from, "*", &rec, &fields)? {
             return Ok(None);
         }
+        self.query::<i64>(redis::cmd("SADD").arg(self.key("jobs:live")).arg(id))?;
         if reclaimed {
             tracing::warn!(job_id = id, attempt = rec.attempts, "claimed the job of a dead consumer");
         }
@@ -370,6 +372,19 @@ impl JobQueue for RedisJobs {
             let max: u32 = map.get("max_attempts").and_then(|m| m.parse().ok()).unwrap_or(1);
             let kept = map.get("run_args").is_some_and(|a| !a.is_empty());
             let runner = map.get("runner").cloned().unwrap_or_default();
+            let entry = map.get("entry").filter(|e| !e.is_empty()).cloned();
+            if let Some(entry) = entry.filter(|_| kept && rec.attempts < max) {
+                // A consumer died with the stream entry pending: the job waits for another consumer to
+                // claim the entry (XAUTOCLAIM), never `running` meanwhile.
+                rec.status = JobStatus::Queued;
+                rec.updated_at = now();
+                if self.transition(&id, JobStatus::Running, &runner, &rec, &[("runner", String::new())])? {
+                    tracing::warn!(job_id = %id, %entry, "job's consumer is gone: waiting to be claimed again");
+                    self.query::<i64>(redis::cmd("SREM").arg(self.key("jobs:live")).arg(&id))?;
+                    self.publish(&id);
+                }
+                continue;
+            }
             if kept && rec.attempts < max {
                 rec.status = JobStatus::Queued;
                 rec.updated_at = now();
@@ -384,6 +399,7 @@ impl JobQueue for RedisJobs {
             Self::interrupted(&mut rec, kept);
             if self.transition(&id, JobStatus::Running, &runner, &rec, &[("lease_until", "0".into())])? {
                 tracing::warn!(job_id = %id, "job interrupted: its runner is gone");
+                self.ack(map.get("stream").map_or("", |s| s), map.get("entry").map_or("", |s| s))?;
                 self.retire(&id)?;
                 self.publish(&id);
             }
