@@ -242,7 +242,7 @@ const QUOTE_MAX: usize = 100;
 /// Arguments the tool does not take are refused (a misspelt or invented name would otherwise be ignored
 /// silently), naming them and the accepted ones.
 fn unknown_arguments(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
-    let accepted = info.accepted.as_ref()?;
+    let accepted = info.accepted()?;
     let unknown: Vec<&str> =
         args.as_object()?.keys().map(String::as_str).filter(|k| !accepted.iter().any(|a| a == k)).collect();
     let first = *unknown.first()?;
@@ -296,7 +296,7 @@ fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolErr
     } else {
         path.trim_start_matches('/').replace('/', ".")
     };
-    let expected = expected_of(&info.input_schema, &name);
+    let expected = expected_of(info.input_schema(), &name);
     let reason = match expected {
         Some(exp) => format!("{message}; expected {exp}"),
         None => message,
