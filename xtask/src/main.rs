@@ -21,7 +21,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
   bench [AREA...] [--debug]
-                     benchmarks: router, memory, research, results, index, testing, interface (default: all);
+                     benchmarks: router, memory, queue, research, results, index, testing, interface (default: all);
                      interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures

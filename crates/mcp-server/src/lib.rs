@@ -122,6 +122,15 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let http = args.http.map(|addr| http::Config::from_args(addr, &args)).transpose()?;
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
     tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
+    // Queued jobs on this data dir (detached calls, resumed jobs, jobs whose process died) run here too,
+    // unless `PIPETTE_CLAIM_JOBS=0`. The consumer opens the job store after start-up, not during it.
+    if std::env::var("PIPETTE_CLAIM_JOBS").map_or(true, |v| v.trim() != "0") {
+        let consumer = router.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            consumer.serve_queue(mcp_tools::QueueFilter::default(), Default::default()).await;
+        });
+    }
     let server = PipetteServer::new(router).with_toolsets(args.toolsets);
     tracing::debug!("start-up: server ready");
     match http {

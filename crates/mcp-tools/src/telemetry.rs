@@ -112,6 +112,12 @@ const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
     (Kind::Histogram, "pipette_category_duration_seconds", "Duration of tool calls in seconds, by category"),
     (Kind::Histogram, "pipette_tool_queue_wait_seconds", "Seconds a call waited for a slot, by runtime"),
     (Kind::Counter, "pipette_jobs_started_total", "Calls that became background jobs"),
+    (
+        Kind::Counter,
+        "pipette_jobs_queued_total",
+        "Calls queued as jobs for a server or worker to run (detached)",
+    ),
+    (Kind::Counter, "pipette_jobs_claimed_total", "Queued jobs this process took to run"),
     (Kind::Gauge, "pipette_http_sessions", "Live MCP sessions over streamable HTTP"),
     (
         Kind::Counter,
