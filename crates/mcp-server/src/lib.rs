@@ -3,6 +3,7 @@
 mod bridge;
 mod completion;
 mod events;
+mod guard;
 mod handler;
 mod http;
 mod logging;
@@ -127,7 +128,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     match http {
         Some(config) => http::serve(server, config).await,
         None => {
-            let running = server.serve(rmcp::transport::stdio()).await.context("starting stdio")?;
+            // Every line passes the request guard first: rmcp never sees what it would drop unanswered.
+            let (stdin, stdout) = rmcp::transport::stdio_pipes();
+            let transport = guard::GuardedStdio::new(stdin, stdout);
+            let running = server.serve(transport).await.context("starting stdio")?;
             running.waiting().await.context("serving stdio")?;
             Ok(())
         }
