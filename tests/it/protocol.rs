@@ -546,3 +546,55 @@ async fn every_malformed_request_over_http_gets_400_with_its_id() {
     let answer: Value = resp.json().await.unwrap();
     assert_eq!(answer["id"], "big", "{answer}");
 }
+
+/// For every tool and every argument it declares: a value of the wrong kind is refused naming that argument
+/// (or, for a tool that needs another argument first, naming the missing one) — never `arguments` as a
+/// whole. An integer past u64 is refused for every integer argument. The upstreams point at a closed port.
+#[tokio::test]
+async fn every_tools_bad_argument_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = "http://127.0.0.1:9";
+    let env = [
+        ("PIPETTE_PUBMED_BASE", dead),
+        ("PIPETTE_CTGOV_BASE", dead),
+        ("PIPETTE_UNIPROT_BASE", dead),
+        ("PIPETTE_CHEMBL_BASE", dead),
+    ];
+    let (conn, _) = crate::support::stdio_with("pipette-mcp", dir.path(), &env).await;
+    let tools = conn.list_all_tools().await.unwrap();
+    assert!(tools.len() > 20, "{} tools", tools.len());
+    let huge: Value = serde_json::from_str("18446744073709551616").unwrap();
+    let mut checked = 0;
+    for tool in &tools {
+        let props =
+            tool.input_schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (prop, schema) in &props {
+            let integer = schema.to_string().contains(r#""type":"integer""#)
+                || schema["type"].as_array().is_some_and(|t| t.contains(&json!("integer")));
+            for bad in [huge.clone(), json!({ "x": { "y": 1 } }), json!(true)] {
+                let r = crate::support::call(&conn, &tool.name, json!({ prop: bad })).await;
+                let error = r.meta.as_ref().and_then(|m| m.get("pipette/error")).cloned().unwrap_or_default();
+                let what = format!("{} {prop}={bad}: {error}", tool.name);
+                if integer && bad == huge {
+                    assert_eq!(error["kind"], "invalid_argument", "{what}");
+                }
+                if error["kind"] != "invalid_argument" {
+                    continue;
+                }
+                let param = error["param"].as_str().unwrap_or_default();
+                let message = error["message"].as_str().unwrap_or_default();
+                assert_ne!(param, "arguments", "{what}");
+                assert!(
+                    param == prop
+                        || param.starts_with(&format!("{prop}."))
+                        || message.contains("required property"),
+                    "{what}"
+                );
+                assert!(message.len() < 1200, "{what}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} refusals checked");
+    conn.cancel().await.unwrap();
+}
