@@ -6,6 +6,7 @@
 mod bench;
 mod conformance;
 mod docs;
+mod fuzz;
 mod interface;
 mod tidy;
 
@@ -23,6 +24,10 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench [AREA...] [--debug]
                      benchmarks: router, memory, research, results, index, testing, interface (default: all);
                      interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
+  fuzz [--seconds N] [--target NAME]...
+                     coverage-guided fuzzing (libFuzzer, stable toolchain) of the parsers that read the outside
+                     world: pubmed, ctgov, test_outputs, tool_args (default: 60 s each); crashes are kept in
+                     fuzz/regressions/ and become regression tests
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures
                      (--release-plain: against the release build without them, reporting only)";
@@ -35,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Some("tidy") => tidy::run(&root()),
         Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("conformance") => conformance::run_suite(&args[1..]),
         _ => {
             eprintln!("{USAGE}");

@@ -22,6 +22,16 @@ use rmcp::ServiceExt as _;
 
 pub use handler::PipetteServer;
 
+/// The request guard's answers to one incoming message (a stdio line or an HTTP body): `None` when it goes on
+/// to rmcp or is dropped, else the JSON-RPC errors sent back. For the fuzz harness (`pipette-fuzz`); not an API.
+#[doc(hidden)]
+pub fn guard_answers(message: &[u8]) -> Option<Vec<serde_json::Value>> {
+    match guard::check(message) {
+        guard::Checked::Refused(refusals) => Some(refusals.iter().map(guard::Refusal::to_json).collect()),
+        guard::Checked::Message(_) | guard::Checked::Ignore => None,
+    }
+}
+
 /// Command-line flags of `pipette-mcp`; each has an environment variable.
 #[derive(Debug, Clone, Parser)]
 #[command(
