@@ -111,7 +111,9 @@ pub(crate) fn check(bytes: &[u8]) -> Checked {
                 .iter()
                 .filter_map(|item| {
                     let obj = item.as_object()?;
-                    obj.contains_key("method").then(|| ())?;
+                    if !obj.contains_key("method") {
+                        return None;
+                    }
                     let id = obj.get("id").filter(|id| !id.is_null())?;
                     Some(Refusal::new(
                         usable_id(id)?,
