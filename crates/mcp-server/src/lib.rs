@@ -3,6 +3,7 @@
 mod bridge;
 mod completion;
 mod events;
+mod guard;
 mod handler;
 mod http;
 mod logging;
@@ -20,6 +21,16 @@ use clap::Parser;
 use rmcp::ServiceExt as _;
 
 pub use handler::PipetteServer;
+
+/// The request guard's answers to one incoming message (a stdio line or an HTTP body): `None` when it goes on
+/// to rmcp or is dropped, else the JSON-RPC errors sent back. For the fuzz harness (`pipette-fuzz`); not an API.
+#[doc(hidden)]
+pub fn guard_answers(message: &[u8]) -> Option<Vec<serde_json::Value>> {
+    match guard::check(message) {
+        guard::Checked::Refused(refusals) => Some(refusals.iter().map(guard::Refusal::to_json).collect()),
+        guard::Checked::Message(_) | guard::Checked::Ignore => None,
+    }
+}
 
 /// Command-line flags of `pipette-mcp`; each has an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -136,7 +147,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     match http {
         Some(config) => http::serve(server, config).await,
         None => {
-            let running = server.serve(rmcp::transport::stdio()).await.context("starting stdio")?;
+            // Every line passes the request guard first: rmcp never sees what it would drop unanswered.
+            let (stdin, stdout) = rmcp::transport::stdio_pipes();
+            let transport = guard::GuardedStdio::new(stdin, stdout);
+            let running = server.serve(transport).await.context("starting stdio")?;
             running.waiting().await.context("serving stdio")?;
             Ok(())
         }
