@@ -90,12 +90,16 @@ pub(crate) fn run(root: &Path, release: bool) -> anyhow::Result<()> {
     let bin = root.join("target").join(if release { "release" } else { "debug" }).join("pipette-mcp");
     let data_dir = std::env::temp_dir().join(format!("pipette-bench-interface-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir)?;
-    println!("| server | tools | tools/list bytes | spawn → tools/list ms (median of {RUNS}) | idle RSS MiB |");
+    println!(
+        "| server | tools | tools/list bytes | spawn → tools/list ms (median of {RUNS}) | idle RSS MiB |"
+    );
     println!("|---|---|---|---|---|");
     for toolsets in ["default", "all"] {
         row(&format!("pipette ({toolsets})"), || {
             let mut c = Command::new(&bin);
-            c.env("PIPETTE_TOOLSETS", toolsets).env("PIPETTE_DATA_DIR", &data_dir).env("PIPETTE_LOG", "error");
+            c.env("PIPETTE_TOOLSETS", toolsets)
+                .env("PIPETTE_DATA_DIR", &data_dir)
+                .env("PIPETTE_LOG", "error");
             c
         })?;
     }
@@ -119,7 +123,9 @@ fn client(root: &Path, bin: &Path) -> anyhow::Result<()> {
         .status()
         .is_ok_and(|s| s.success());
     let Some(fixtures) = fixtures_dir(root) else {
-        eprintln!("bench interface: recorded fixtures not found (PIPETTE_FIXTURES_DIR); Python client skipped");
+        eprintln!(
+            "bench interface: recorded fixtures not found (PIPETTE_FIXTURES_DIR); Python client skipped"
+        );
         return Ok(());
     };
     if !has_client {

@@ -33,10 +33,20 @@ impl Deferred {
 }
 
 impl metrics::Recorder for Deferred {
-    fn describe_counter(&self, key: metrics::KeyName, unit: Option<metrics::Unit>, text: metrics::SharedString) {
+    fn describe_counter(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        text: metrics::SharedString,
+    ) {
         self.get().describe_counter(key, unit, text);
     }
-    fn describe_gauge(&self, key: metrics::KeyName, unit: Option<metrics::Unit>, text: metrics::SharedString) {
+    fn describe_gauge(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        text: metrics::SharedString,
+    ) {
         self.get().describe_gauge(key, unit, text);
     }
     fn describe_histogram(
