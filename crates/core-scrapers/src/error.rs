@@ -34,7 +34,7 @@ pub enum ScrapeError {
 
     /// No complete answer within the time allowed.
     #[error(
-        "{service} did not answer within {}: it may be slow or down; try again later or raise the timeouts (PIPETTE_HTTP_TOTAL_TIMEOUT_MS)",
+        "{service} did not answer within {}: it may be slow or down; try again later or raise its budgets (PIPETTE_<SERVICE>_FIRST_BYTE_MS, _BODY_MS, PIPETTE_HTTP_RETRY_DEADLINE_MS)",
         millis(*.after)
     )]
     Timeout { service: Service, after: Duration },

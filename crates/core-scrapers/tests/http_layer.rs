@@ -181,7 +181,7 @@ async fn a_truncated_body_is_a_connection_error_and_retried() {
 }
 
 #[tokio::test]
-async fn an_html_page_is_named_not_retried_and_not_cached() {
+async fn an_html_page_is_named_retried_and_not_cached() {
     let server = UpstreamServer::start().await;
     server.route(
         "GET",
@@ -199,7 +199,8 @@ async fn an_html_page_is_named_not_retried_and_not_cached() {
         assert_eq!(err.kind(), "unexpected_content");
         assert!(err.to_string().contains("Service Temporarily Down"), "{err}");
     }
-    assert_eq!(server.requests().len(), 2, "one attempt per call, nothing cached");
+    // A maintenance or proxy page is transient (issue 17): each call tries 3 times, nothing is cached.
+    assert_eq!(server.requests().len(), 6, "three attempts per call, nothing cached");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 mod circuit;
 pub(crate) mod content;
+mod hedge;
 mod retry_after;
 mod service;
 mod upstream;
