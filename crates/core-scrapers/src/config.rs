@@ -35,6 +35,8 @@
 //! | `PIPETTE_CTGOV_CACHE_TTL_SECS` | 3600 | cache TTL of ClinicalTrials.gov answers |
 //! | `PIPETTE_UNIPROT_CACHE_TTL_SECS` | 86400 | cache TTL of UniProt answers |
 //! | `PIPETTE_CHEMBL_CACHE_TTL_SECS` | 86400 | cache TTL of ChEMBL answers |
+//! | `REDIS_URL` | unset | when set, the rate limits and circuit breakers are shared by every process on this Redis (issue 11); unreachable → local ones until it answers again |
+//! | `PIPETTE_CACHE_NAMESPACE` | `pipette` | key prefix of the shared limits (`<ns>:limits:…`), as of the cache |
 
 use std::fmt;
 use std::time::Duration;
@@ -61,6 +63,10 @@ pub struct ScrapersConfig {
     pub max_body_bytes: u64,
     pub retry: RetryConfig,
     pub breaker: BreakerConfig,
+    /// Redis shared by every process for the rate limits and breakers (`REDIS_URL`); `None` = local.
+    pub redis_url: Option<Secret>,
+    /// Key prefix of the shared limits (`PIPETTE_CACHE_NAMESPACE`).
+    pub namespace: String,
 }
 
 /// One upstream's base URL, rate, cache TTL and attempt budgets.
@@ -191,6 +197,8 @@ impl Default for ScrapersConfig {
                 retry_after_cap: Duration::from_secs(30),
             },
             breaker: BreakerConfig { threshold: 5, cooldown: Duration::from_secs(30) },
+            redis_url: None,
+            namespace: "pipette".to_owned(),
         }
     }
 }
@@ -242,6 +250,10 @@ impl ScrapersConfig {
         }
 
         c.ncbi_api_key = get("NCBI_API_KEY").map(Secret::new);
+        c.redis_url = get("REDIS_URL").map(Secret::new);
+        if let Some(v) = get("PIPETTE_CACHE_NAMESPACE") {
+            c.namespace = v;
+        }
         c.ncbi_email = get("NCBI_EMAIL");
         if let Some(v) = get("PIPETTE_NCBI_TOOL") {
             c.ncbi_tool = v;

@@ -8,8 +8,9 @@
 //! a request that cannot be built, 4xx answers, not found, a body over the size cap, a parse failure of a
 //! well-formed answer.
 //!
-//! The HTTP layer retries by itself only on 429, 5xx, connection failures and timeouts (see
-//! `http::Upstream`); by the time a caller sees a retryable error those retries are spent. Messages quote
+//! The HTTP layer retries by itself only on 429, 5xx, connection failures, timeouts and HTML pages (see
+//! `http::Upstream`), and hedges slow attempts; by the time a caller sees a retryable error those
+//! retries are spent. Messages quote
 //! at most [`QUOTE_MAX`] bytes of a caller's value (see `quote`), never a whole oversized argument.
 
 use std::time::Duration;

@@ -5,8 +5,10 @@ pub(crate) mod content;
 mod hedge;
 mod retry_after;
 mod service;
+mod shared;
 mod upstream;
 
 pub use circuit::{CircuitState, CircuitStatus};
 pub use service::Service;
+pub use shared::Coordination;
 pub use upstream::{Upstream, Upstreams};

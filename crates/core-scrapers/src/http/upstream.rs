@@ -44,6 +44,7 @@ use crate::error::ScrapeError;
 use crate::http::circuit::{Breaker, CircuitStatus, Outcome};
 use crate::http::content::{self, Expect};
 use crate::http::hedge::{self, Latencies};
+use crate::http::shared::{Coordination, SharedLimits};
 use crate::http::{Service, retry_after};
 
 /// The limiter spaces requests this much wider than the nominal rate, so that network jitter never makes
@@ -119,7 +120,11 @@ struct Inner {
     cache: core_cache::Cache,
     cache_ttl: Duration,
     limiter: Option<DefaultDirectRateLimiter>,
+    /// The spacing of the rate limit (shared through Redis when `shared` is set).
+    interval: Option<Duration>,
     breaker: Breaker,
+    /// The rate limits and breakers shared by every process on one Redis (`REDIS_URL`).
+    shared: Option<Arc<SharedLimits>>,
     retry: RetryConfig,
     /// One attempt's budget to the response headers, then to the end of the body.
     first_byte: Duration,
@@ -194,10 +199,12 @@ impl Upstream {
         config: &ScrapersConfig,
         cache: core_cache::Cache,
         client: LazyClient,
+        shared: Option<Arc<SharedLimits>>,
     ) -> Result<Self, ScrapeError> {
         let upstream = config.upstream(service);
-        let limiter = (upstream.rate_per_second > 0.0)
-            .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second))
+        let interval = (upstream.rate_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second));
+        let limiter = interval
             .and_then(Quota::with_period)
             .map(|quota| RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
         let mut extra = Vec::new();
@@ -218,7 +225,9 @@ impl Upstream {
                 cache,
                 cache_ttl: upstream.cache_ttl,
                 limiter,
+                interval,
                 breaker: Breaker::new(service, config.breaker.threshold, config.breaker.cooldown),
+                shared,
                 retry: config.retry.clone(),
                 first_byte: upstream.first_byte,
                 body: upstream.body,
@@ -364,9 +373,20 @@ impl Inner {
 
     /// One call: a breaker permit, the attempts, then the call's one outcome to the breaker.
     async fn fetch_with_retry(&self, request: &Request) -> Result<Bytes, ScrapeError> {
+        // A circuit another process opened is open here too, for the rest of its cool-down.
+        if let Some(shared) = &self.shared
+            && self.breaker.fail_fast().is_none()
+            && let Some(retry_in) = shared.circuit_open_for(self.service).await
+        {
+            self.breaker.open_from_peer(retry_in);
+        }
         let permit = self.breaker.acquire()?;
         let result = self.retry_attempts(request).await;
-        permit.record(Outcome::of(result.as_ref().err()));
+        if permit.record(Outcome::of(result.as_ref().err()))
+            && let Some(shared) = &self.shared
+        {
+            shared.open_circuit(self.service, self.breaker.cooldown()).await;
+        }
         result
     }
 
@@ -504,6 +524,16 @@ impl Inner {
         }
         if let Some(limiter) = &self.limiter {
             let waited = Instant::now();
+            // The shared schedule when Redis answers.
+            let slot = match (&self.shared, self.interval) {
+                (Some(shared), Some(interval)) => shared.reserve(self.service, interval).await,
+                _ => None,
+            };
+            if let Some(wait) = slot {
+                tokio::time::sleep(wait).await;
+            }
+            // This process's own limiter too: a no-op after a shared slot (the shared schedule spaced the
+            // requests already), it makes a fallback start from this process's last request.
             limiter.until_ready().await;
             metrics::histogram!("pipette_upstream_rate_limit_wait_seconds", "service" => service)
                 .record(waited.elapsed().as_secs_f64());
@@ -716,12 +746,23 @@ impl Upstreams {
     pub fn new(config: &ScrapersConfig, cache: core_cache::Cache) -> Result<Self, ScrapeError> {
         config.validate()?;
         let client = LazyClient::new(config)?;
+        let shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(SharedLimits::new(url.expose(), &config.namespace)?)),
+            None => None,
+        };
+        let build = |service, cache, client| Upstream::new(service, config, cache, client, shared.clone());
         Ok(Self {
-            pubmed: Upstream::new(Service::PubMed, config, cache.clone(), client.clone())?,
-            ctgov: Upstream::new(Service::ClinicalTrials, config, cache.clone(), client.clone())?,
-            uniprot: Upstream::new(Service::UniProt, config, cache.clone(), client.clone())?,
-            chembl: Upstream::new(Service::Chembl, config, cache, client)?,
+            pubmed: build(Service::PubMed, cache.clone(), client.clone())?,
+            ctgov: build(Service::ClinicalTrials, cache.clone(), client.clone())?,
+            uniprot: build(Service::UniProt, cache.clone(), client.clone())?,
+            chembl: build(Service::Chembl, cache, client)?,
         })
+    }
+
+    /// How the rate limits and circuit breakers are kept: local (no `REDIS_URL`), shared through Redis,
+    /// or fallen back to local ones while Redis is unreachable (a degraded state, for `health`).
+    pub fn coordination(&self) -> Coordination {
+        self.pubmed.inner.shared.as_ref().map_or(Coordination::Local, |shared| shared.coordination())
     }
 
     /// Every circuit, in the order pubmed, ctgov, uniprot, chembl.
