@@ -157,8 +157,10 @@ async fn main() {
     let kinds: [(&str, u32); 6] =
         [("none", 0), ("429", 20), ("truncated", 20), ("html", 20), ("reset", 20), ("hang", 10)];
     println!(
-        "\n{CALLS} sequential trials_match per fault kind, release pipette-mcp over stdio, caches off, \
-         production budgets/hedging/rates; upstream: 127.0.0.1 recorded CT.gov page\n"
+        "\n{CALLS} sequential trials_match per fault kind, {} over stdio, caches off, production \
+         budgets/hedging/rates (sequential calls are spaced by CT.gov's 10/s limit: ~110 ms); upstream: \
+         127.0.0.1 recorded CT.gov page\n",
+        release_bin("pipette-mcp").display()
     );
     println!(
         "| fault | share | p50 ms | p99 ms | max ms | errors | jobs | upstream requests | abandoned attempts |"
