@@ -5,6 +5,7 @@ mod http;
 mod index;
 mod mcp;
 mod protocol;
+mod queue;
 mod reliability;
 mod research;
 mod resources;

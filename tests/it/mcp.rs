@@ -35,6 +35,7 @@ const PRODUCTION_TOOLS: &[&str] = &[
     "job_cancel",
     "job_list",
     "job_prune",
+    "job_resume",
     "job_status",
     "lint_run",
     "metrics",

@@ -357,3 +357,244 @@ async fn destructive_tools_ask_the_person_or_need_confirm() {
     assert!(!exists(&conn).await);
     conn.cancel().await.unwrap();
 }
+
+/// The protocol edges of issue 17, as raw bytes: each is answered with its request's id and the right code,
+/// and the server still answers `ping` after it.
+fn edge_cases() -> Vec<(&'static str, Vec<u8>, Value, i64)> {
+    let mut deep =
+        br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"health","arguments":{"a":"#
+            .to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 10_000));
+    deep.extend(std::iter::repeat_n(b']', 10_000));
+    deep.extend_from_slice(b"}}}");
+    let call = |id: u32, args: &str| {
+        format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"health","arguments":{args}}}}}"#)
+            .into_bytes()
+    };
+    vec![
+        ("arguments nested 10k deep", deep, json!(1), -32600),
+        ("a lone surrogate", call(2, r#"{"a":"\ud800"}"#), json!(2), -32700),
+        ("invalid UTF-8", [&call(3, r#"{"a":"#)[..], b"\"\xff\xfe\"}}}"].concat(), json!(3), -32700),
+        (
+            "trailing garbage",
+            br#"{"jsonrpc":"2.0","id":"four","method":"ping"} garbage"#.to_vec(),
+            json!("four"),
+            -32700,
+        ),
+        ("jsonrpc 1.0", br#"{"jsonrpc":"1.0","id":5,"method":"ping"}"#.to_vec(), json!(5), -32600),
+        ("arguments that are a string", call(6, r#""x""#), json!(6), -32602),
+        (
+            "a message cut short",
+            br#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"#.to_vec(),
+            json!(7),
+            -32700,
+        ),
+        ("no method", br#"{"jsonrpc":"2.0","id":8}"#.to_vec(), json!(8), -32600),
+        ("a batch", br#"[{"jsonrpc":"2.0","id":10,"method":"ping"}]"#.to_vec(), json!(10), -32600),
+    ]
+}
+
+/// A raw stdio session with `pipette-mcp`: lines in, lines out.
+struct RawStdio {
+    _child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl RawStdio {
+    async fn start(dir: &std::path::Path) -> RawStdio {
+        let mut cmd = command("pipette-mcp", dir);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().expect("spawn pipette-mcp");
+        let stdin = child.stdin.take().unwrap();
+        let lines =
+            tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+        let mut raw = RawStdio { _child: child, stdin, lines };
+        raw.send(br#"{"jsonrpc":"2.0","id":"init","method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#).await;
+        raw.answer(&json!("init")).await;
+        raw.send(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+        raw
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt as _;
+        self.stdin.write_all(bytes).await.unwrap();
+        self.stdin.write_all(b"\n").await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    /// The next message answering `id` (others are skipped); a server that never answers fails the test
+    /// after 30 s instead of hanging it.
+    async fn answer(&mut self, id: &Value) -> Value {
+        let wait = async {
+            loop {
+                let line = self.lines.next_line().await.unwrap().expect("the server closed stdout");
+                let v: Value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if v["id"] == *id {
+                    return v;
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+            .await
+            .unwrap_or_else(|_| panic!("no answer with id {id}"))
+    }
+
+    async fn ping(&mut self, n: u32) {
+        self.send(format!(r#"{{"jsonrpc":"2.0","id":"ping-{n}","method":"ping"}}"#).as_bytes()).await;
+        let pong = self.answer(&json!(format!("ping-{n}"))).await;
+        assert_eq!(pong["result"], json!({}), "{pong}");
+    }
+}
+
+#[tokio::test]
+async fn every_malformed_request_over_stdio_is_answered_with_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = RawStdio::start(dir.path()).await;
+    for (n, (what, bytes, id, code)) in edge_cases().into_iter().enumerate() {
+        raw.send(&bytes).await;
+        let answer = raw.answer(&id).await;
+        assert_eq!(answer["error"]["code"], code, "{what}: {answer}");
+        assert_eq!(answer["jsonrpc"], "2.0", "{what}: {answer}");
+        raw.ping(u32::try_from(n).unwrap()).await;
+    }
+    // A line past the 4 MiB bound is answered from its start, and the next line is read normally.
+    let mut big =
+        br#"{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"health","arguments":{"a":""#
+            .to_vec();
+    big.extend(std::iter::repeat_n(b'a', 5 << 20));
+    big.extend_from_slice(br#""}}}"#);
+    raw.send(&big).await;
+    let answer = raw.answer(&json!("big")).await;
+    assert_eq!(answer["error"]["code"], -32600, "{answer}");
+    raw.ping(100).await;
+}
+
+#[tokio::test]
+async fn a_huge_value_is_quoted_by_its_first_100_bytes_and_wrong_params_name_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = RawStdio::start(dir.path()).await;
+    let huge = "L".repeat(1 << 20);
+    raw.send(
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{{"level":"{huge}"}}}}"#)
+            .as_bytes(),
+    )
+    .await;
+    let answer = raw.answer(&json!(1)).await;
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+    assert!(message.contains("logging/setLevel") && message.len() < 400, "{message}");
+    raw.send(format!(r#"{{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{{"name":"invalidate_cache","arguments":{{"pattern":"{huge}"}}}}}}"#).as_bytes())
+        .await;
+    let answer = raw.answer(&json!(2)).await;
+    let error = &answer["result"]["_meta"]["pipette/error"];
+    assert_eq!(error["param"], "pattern", "{error}");
+    assert!(
+        answer.to_string().len() < 2000,
+        "the 1 MB pattern is not echoed: {} bytes",
+        answer.to_string().len()
+    );
+    raw.ping(0).await;
+}
+
+#[tokio::test]
+async fn every_malformed_request_over_http_gets_400_with_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = http_server("pipette-mcp", dir.path(), &[]).await;
+    let http = reqwest::Client::new();
+    let post = |body: Vec<u8>, session: Option<String>| {
+        let mut req = http
+            .post(&server.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(body);
+        if let Some(s) = session {
+            req = req.header("mcp-session-id", s);
+        }
+        req.send()
+    };
+    let init = br#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let resp = post(init.to_vec(), None).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let session = resp.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let initialized = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_vec();
+    assert_eq!(post(initialized, Some(session.clone())).await.unwrap().status(), 202);
+    for (n, (what, bytes, id, code)) in edge_cases().into_iter().enumerate() {
+        let resp = post(bytes, Some(session.clone())).await.unwrap();
+        assert_eq!(resp.status(), 400, "{what}");
+        let body: Value = resp.json().await.unwrap();
+        let answer = if body.is_array() { body[0].clone() } else { body };
+        assert_eq!((&answer["id"], &answer["error"]["code"]), (&id, &json!(code)), "{what}: {answer}");
+        let ping = format!(r#"{{"jsonrpc":"2.0","id":"ping-{n}","method":"ping"}}"#).into_bytes();
+        let pong = post(ping, Some(session.clone())).await.unwrap();
+        assert_eq!(pong.status(), 200, "{what}: ping after it");
+        let text = pong.text().await.unwrap();
+        assert!(
+            text.contains(&format!(r#""id":"ping-{n}""#)) && text.contains(r#""result":{}"#),
+            "{what}: {text}"
+        );
+    }
+    let mut big = br#"{"jsonrpc":"2.0","id":"big","method":"ping","params":{"a":""#.to_vec();
+    big.extend(std::iter::repeat_n(b'a', 5 << 20));
+    big.extend_from_slice(br#""}}"#);
+    let resp = post(big, Some(session.clone())).await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["id"], "big", "{answer}");
+}
+
+/// For every tool and every argument it declares: a value of the wrong kind is refused naming that argument
+/// (or, for a tool that needs another argument first, naming the missing one) — never `arguments` as a
+/// whole. An integer past u64 is refused for every integer argument. The upstreams point at a closed port.
+#[tokio::test]
+async fn every_tools_bad_argument_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = "http://127.0.0.1:9";
+    let env = [
+        ("PIPETTE_PUBMED_BASE", dead),
+        ("PIPETTE_CTGOV_BASE", dead),
+        ("PIPETTE_UNIPROT_BASE", dead),
+        ("PIPETTE_CHEMBL_BASE", dead),
+    ];
+    let (conn, _) = crate::support::stdio_with("pipette-mcp", dir.path(), &env).await;
+    let tools = conn.list_all_tools().await.unwrap();
+    assert!(tools.len() > 20, "{} tools", tools.len());
+    let huge: Value = serde_json::from_str("18446744073709551616").unwrap();
+    let mut checked = 0;
+    for tool in &tools {
+        let props =
+            tool.input_schema.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+        for (prop, schema) in &props {
+            let integer = schema.to_string().contains(r#""type":"integer""#)
+                || schema["type"].as_array().is_some_and(|t| t.contains(&json!("integer")));
+            for bad in [huge.clone(), json!({ "x": { "y": 1 } }), json!(true)] {
+                let r = crate::support::call(&conn, &tool.name, json!({ prop: bad })).await;
+                let error = r.meta.as_ref().and_then(|m| m.get("pipette/error")).cloned().unwrap_or_default();
+                let what = format!("{} {prop}={bad}: {error}", tool.name);
+                if integer && bad == huge {
+                    assert_eq!(error["kind"], "invalid_argument", "{what}");
+                }
+                if error["kind"] != "invalid_argument" {
+                    continue;
+                }
+                let param = error["param"].as_str().unwrap_or_default();
+                let message = error["message"].as_str().unwrap_or_default();
+                assert_ne!(param, "arguments", "{what}");
+                assert!(
+                    param == prop
+                        || param.starts_with(&format!("{prop}."))
+                        || message.contains("required property"),
+                    "{what}"
+                );
+                assert!(message.len() < 1200, "{what}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} refusals checked");
+    conn.cancel().await.unwrap();
+}

@@ -49,7 +49,7 @@ const SETS: &[(&str, &[&str])] = &[
         ],
     ),
     ("testing", &["job_status", "lint_run", "test_detect", "test_rerun_failed", "test_run"]),
-    ("jobs", &["job_cancel", "job_list", "job_prune", "job_status"]),
+    ("jobs", &["job_cancel", "job_list", "job_prune", "job_resume", "job_status"]),
     ("cache", &["cache_analytics", "cache_report", "invalidate_cache", "warm_cache"]),
     ("ops", &["circuit_status", "health", "metrics", "metrics_prometheus"]),
 ];

@@ -201,3 +201,64 @@ pub async fn fixture_log(p: LogParams) -> Result<Echo, ToolError> {
     tracing::error!(tag = %p.tag, "fixture error");
     Ok(Echo { text: p.tag, ms: 0 })
 }
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct BatchParams {
+    /// Items in the batch.
+    items: u64,
+    /// How long each item takes, in milliseconds.
+    ms: u64,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct BatchDone {
+    /// Every item's value, in order (`item-<i>`).
+    values: Vec<String>,
+    /// The items this run worked on (the others were done by an earlier, interrupted run).
+    ran: Vec<u64>,
+    /// The process that finished the batch.
+    pid: u32,
+}
+
+async fn batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+    let done: std::collections::BTreeMap<u64, String> = ctx.progress().prior_items();
+    let mut values = Vec::new();
+    let mut ran = Vec::new();
+    for i in 0..p.items {
+        let value = match done.get(&i) {
+            Some(v) => v.clone(),
+            None => {
+                tokio::time::sleep(Duration::from_millis(p.ms)).await;
+                let v = format!("item-{i}");
+                ctx.progress().item(i, &v);
+                ran.push(i);
+                v
+            }
+        };
+        values.push(value);
+        ctx.progress().report(i + 1, Some(p.items), &format!("item {i}"));
+    }
+    Ok(BatchDone { values, ran, pid: std::process::id() })
+}
+
+/// Test fixture: a batch of `items` items of `ms` each, one at a time, each kept with the job as it
+/// finishes; a resumed job works only on the items not done (no retries: one attempt).
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 120, inline_ms = 100)]
+pub async fn fixture_batch(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+    batch(ctx, p).await
+}
+
+/// Test fixture: `fixture_batch` with retry = fixed(1, 10 ms): a job whose process died runs once more.
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 120, inline_ms = 100, retry = fixed(1, 10))]
+pub async fn fixture_batch_retried(ctx: ToolContext, p: BatchParams) -> Result<BatchDone, ToolError> {
+    batch(ctx, p).await
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct NoopParams {}
+
+/// Test fixture: does nothing (the queue benchmark's unit of work).
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 10)]
+pub async fn fixture_noop(_p: NoopParams) -> Result<Attempts, ToolError> {
+    Ok(Attempts { attempts: 1 })
+}

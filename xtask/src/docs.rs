@@ -66,9 +66,9 @@ fn render() -> anyhow::Result<String> {
             let _ = write!(s, "**Deprecated:** {why}\n\n");
         }
         let _ = write!(s, "{}\n\n", d.description);
-        let props = t.input_schema.get("properties").and_then(|p| p.as_object());
+        let props = t.input_schema().get("properties").and_then(|p| p.as_object());
         let required: Vec<&str> = t
-            .input_schema
+            .input_schema()
             .get("required")
             .and_then(|r| r.as_array())
             .map(|r| r.iter().filter_map(|v| v.as_str()).collect())

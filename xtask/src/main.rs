@@ -6,6 +6,7 @@
 mod bench;
 mod conformance;
 mod docs;
+mod fuzz;
 mod interface;
 mod tidy;
 
@@ -21,8 +22,12 @@ const USAGE: &str = "usage: cargo xtask <command>
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
   bench [AREA...] [--debug]
-                     benchmarks: router, memory, research, results, index, testing, interface (default: all);
+                     benchmarks: router, memory, queue, research, results, index, testing, interface (default: all);
                      interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
+  fuzz [--seconds N] [--target NAME]...
+                     coverage-guided fuzzing (libFuzzer, stable toolchain) of the parsers that read the outside
+                     world: pubmed, ctgov, test_outputs, tool_args (default: 60 s each); crashes are kept in
+                     fuzz/regressions/ and become regression tests
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures
                      (--release-plain: against the release build without them, reporting only)";
@@ -35,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Some("tidy") => tidy::run(&root()),
         Some("docs") => docs::run(&root(), args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("conformance") => conformance::run_suite(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
@@ -58,11 +64,12 @@ pub(crate) fn root() -> PathBuf {
 /// Runs a command in the workspace root, failing with its name when it fails.
 pub(crate) fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(root())
-        .status()
-        .with_context(|| format!("cannot run {program}"))?;
+    let mut cmd = Command::new(program);
+    if let Some(path) = TOOLS_PATH.get() {
+        cmd.env("PATH", path);
+    }
+    let status =
+        cmd.args(args).current_dir(root()).status().with_context(|| format!("cannot run {program}"))?;
     if !status.success() {
         bail!("`{program} {}` failed ({status})", args.join(" "));
     }
@@ -78,35 +85,75 @@ fn works(program: &str, args: &[&str]) -> bool {
     Command::new(program).args(args).output().is_ok_and(|o| o.status.success())
 }
 
-/// Says in one line what the tests need that this machine lacks, before anything is built.
+/// The PATH of the commands `run` starts once the Python tools are installed: their virtualenv first.
+static TOOLS_PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
+
+/// The Python tools the test runner's tests drive (pytest with pytest-cov, mypy, ruff, flake8), at the
+/// versions the parsers are tested against, and the modules that show they are there.
+const PYTHON_TOOLS: [(&str, &str); 5] = [
+    ("pytest>=9,<10", "pytest"),
+    ("pytest-cov>=7,<8", "pytest_cov"),
+    ("mypy>=2,<3", "mypy"),
+    ("ruff>=0.17,<0.18", "ruff"),
+    ("flake8>=7,<8", "flake8"),
+];
+
+/// Says in one line what the tests need that this machine lacks, before anything is built. (The Python
+/// tools themselves are not needed: [`python_tools`] installs them.)
 fn preflight() -> anyhow::Result<()> {
     let mut missing = Vec::new();
     if std::env::var_os("PIPETTE_TEST_REDIS_URL").is_none() && !works("redis-server", &["--version"]) {
         missing.push("redis-server (apt-get install redis-server, or set PIPETTE_TEST_REDIS_URL)");
     }
-    for (module, name) in [
-        ("pytest", "pytest"),
-        ("pytest_cov", "pytest-cov"),
-        ("mypy", "mypy"),
-        ("ruff", "ruff"),
-        ("flake8", "flake8"),
-    ] {
-        if !works("python3", &["-c", &format!("import {module}")]) {
-            missing.push(name);
-        }
+    if !works("python3", &["--version"]) {
+        missing.push("python3 (apt-get install python3 python3-venv)");
+    } else if !python_venv().join("bin/python3").is_file()
+        && !works("python3", &["-c", "import venv, ensurepip"])
+    {
+        missing.push("python3's venv module (apt-get install python3-venv)");
     }
     if !missing.is_empty() {
         bail!(
-            "the tests need what this machine lacks: {}. `bash .ci/run` installs them all; or `python3 -m pip \
-             install pytest pytest-cov mypy ruff flake8`",
+            "the tests need what this machine lacks: {}. `bash .ci/run` installs them all",
             missing.join(", ")
         );
     }
     Ok(())
 }
 
+/// The virtualenv of the Python tools.
+fn python_venv() -> PathBuf {
+    root().join("target").join("python-tools")
+}
+
+/// Makes the Python tools' virtualenv under target/ (once), installs into it what is missing, and puts its
+/// `bin` first on the PATH of every command run from here on: the tests find `python3 -m pytest`, `ruff`
+/// and the rest there, whatever the machine's own Python has.
+fn python_tools() -> anyhow::Result<()> {
+    let venv = python_venv();
+    let bin = venv.join("bin");
+    let python = bin.join("python3");
+    if !python.is_file() {
+        run("python3", &["-m", "venv", &venv.display().to_string()])?;
+    }
+    let python = python.display().to_string();
+    let imports = format!("import {}", PYTHON_TOOLS.map(|(_, module)| module).join(", "));
+    if !works(&python, &["-c", &imports]) {
+        let mut args = vec!["-m", "pip", "install", "--quiet", "--disable-pip-version-check"];
+        args.extend(PYTHON_TOOLS.map(|(spec, _)| spec));
+        run(&python, &args).context("installing the Python tools into target/python-tools")?;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path)))
+        .context("the PATH cannot hold the virtualenv's bin")?;
+    let _ = TOOLS_PATH.set(path);
+    eprintln!("python tools: {} (first on PATH)", venv.display());
+    Ok(())
+}
+
 fn test() -> anyhow::Result<()> {
     preflight()?;
+    python_tools()?;
     // The end-to-end tests drive the real binaries: build them first.
     run("cargo", &["build", "--workspace", "--bins"])?;
     if has_nextest() {

@@ -50,7 +50,14 @@ enum Command {
         /// Its arguments as a JSON object.
         #[arg(default_value = "{}")]
         args: String,
+        /// Queue the call as a job and return at once: a running `pipette-mcp` or `pipette worker` on the
+        /// same data dir runs it (follow it with `pipette jobs status`).
+        #[arg(long)]
+        detach: bool,
     },
+    /// Runs queued jobs (detached calls, resumed jobs, jobs whose process died) of this data dir until
+    /// stopped (Ctrl-C / SIGTERM).
+    Worker(cmd::worker::WorkerArgs),
     /// Background jobs.
     #[command(subcommand)]
     Jobs(cmd::router::JobsCmd),
@@ -97,9 +104,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         // The router's own commands: the same registry and router as the server.
         Command::Tools => cmd::router::tools(&router(cli.data_dir, cli.allow_roots).await?, &out),
-        Command::Call { tool, args } => {
+        Command::Call { tool, args, detach: false } => {
             cmd::router::call(&router(cli.data_dir, cli.allow_roots).await?, &tool, &args, &out).await
         }
+        Command::Call { tool, args, detach: true } => {
+            cmd::router::detach(&router(cli.data_dir, cli.allow_roots).await?, &tool, &args, &out)
+        }
+        Command::Worker(args) => cmd::worker::run(&router(cli.data_dir, cli.allow_roots).await?, args).await,
         Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir, cli.allow_roots).await?, c, &out).await,
         // The domain commands call the cores directly.
         Command::Pubmed(c) => cmd::pubmed::run(c, &out).await,

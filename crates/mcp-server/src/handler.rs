@@ -82,8 +82,8 @@ pub(crate) fn to_tool(info: &ToolInfo) -> Tool {
         annotations.idempotent_hint = a.idempotent.then_some(true);
     }
     annotations.open_world_hint = (!a.open_world).then_some(false);
-    Tool::new(d.name, description, object(info.input_schema.clone()))
-        .with_raw_output_schema(object(info.mcp_output_schema()))
+    Tool::new(d.name, description, object(info.input_schema().clone()))
+        .with_raw_output_schema(object(info.mcp_output_schema().clone()))
         .with_annotations(annotations)
 }
 

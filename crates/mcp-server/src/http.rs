@@ -435,7 +435,11 @@ fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .with_state(server)
-        .nest_service("/mcp", service)
+        // The request guard reads each POSTed body before rmcp does (malformed JSON: 400 with the id).
+        .nest_service(
+            "/mcp",
+            axum::Router::new().fallback_service(service).layer(middleware::from_fn(crate::guard::http)),
+        )
         .layer(middleware::from_fn_with_state(config.guard.clone(), guard))
 }
 

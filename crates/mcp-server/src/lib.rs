@@ -3,6 +3,7 @@
 mod bridge;
 mod completion;
 mod events;
+mod guard;
 mod handler;
 mod http;
 mod logging;
@@ -20,6 +21,16 @@ use clap::Parser;
 use rmcp::ServiceExt as _;
 
 pub use handler::PipetteServer;
+
+/// The request guard's answers to one incoming message (a stdio line or an HTTP body): `None` when it goes on
+/// to rmcp or is dropped, else the JSON-RPC errors sent back. For the fuzz harness (`pipette-fuzz`); not an API.
+#[doc(hidden)]
+pub fn guard_answers(message: &[u8]) -> Option<Vec<serde_json::Value>> {
+    match guard::check(message) {
+        guard::Checked::Refused(refusals) => Some(refusals.iter().map(guard::Refusal::to_json).collect()),
+        guard::Checked::Message(_) | guard::Checked::Ignore => None,
+    }
+}
 
 /// Command-line flags of `pipette-mcp`; each has an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -122,12 +133,24 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let http = args.http.map(|addr| http::Config::from_args(addr, &args)).transpose()?;
     let router = mcp_tools::build_router(config, Some(metrics)).await.context("starting the router")?;
     tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
+    // Queued jobs on this data dir (detached calls, resumed jobs, jobs whose process died) run here too,
+    // unless `PIPETTE_CLAIM_JOBS=0`. The consumer opens the job store after start-up, not during it.
+    if std::env::var("PIPETTE_CLAIM_JOBS").map_or(true, |v| v.trim() != "0") {
+        let consumer = router.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            consumer.serve_queue(mcp_tools::QueueFilter::default(), Default::default()).await;
+        });
+    }
     let server = PipetteServer::new(router).with_toolsets(args.toolsets);
     tracing::debug!("start-up: server ready");
     match http {
         Some(config) => http::serve(server, config).await,
         None => {
-            let running = server.serve(rmcp::transport::stdio()).await.context("starting stdio")?;
+            // Every line passes the request guard first: rmcp never sees what it would drop unanswered.
+            let (stdin, stdout) = rmcp::transport::stdio_pipes();
+            let transport = guard::GuardedStdio::new(stdin, stdout);
+            let running = server.serve(transport).await.context("starting stdio")?;
             running.waiting().await.context("serving stdio")?;
             Ok(())
         }

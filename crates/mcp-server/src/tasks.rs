@@ -93,7 +93,7 @@ fn call_result(rec: &JobRecord) -> Option<rmcp::model::CallToolResult> {
         JobStatus::Failed | JobStatus::Cancelled => Some(error_result(
             rec.error.as_ref().unwrap_or(&ToolError::internal("the job ended without an error record")),
         )),
-        JobStatus::Running | JobStatus::Interrupted => None,
+        JobStatus::Queued | JobStatus::Running | JobStatus::Interrupted => None,
     }
 }
 
@@ -102,7 +102,7 @@ fn call_result(rec: &JobRecord) -> Option<rmcp::model::CallToolResult> {
 pub(crate) fn detailed(rec: &JobRecord) -> DetailedTask {
     let mut task = Task::new(&rec.job_id, TaskStatus::Working, &rec.started_at, &rec.updated_at);
     let payload = match rec.status {
-        JobStatus::Running => {
+        JobStatus::Queued | JobStatus::Running => {
             task = task.with_poll_interval_ms(POLL_INTERVAL_MS);
             if let Some(p) = &rec.progress {
                 let step = match p.total {

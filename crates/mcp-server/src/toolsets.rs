@@ -5,7 +5,7 @@
 //! Resources and prompts are not gated: they are read-only views the client asks for by name.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use mcp_tools::toolsets::{self, dynamic};
 use mcp_tools::{Router, ToolError, Toolset, Toolsets};
@@ -15,10 +15,12 @@ use rmcp::{ErrorData as McpError, RoleServer};
 
 use crate::handler::{done_result, error_result, to_tool};
 
-/// Every tool converted once, and the list of each selection asked for so far.
+/// Every tool converted once, when first listed or looked up (a tool's schemas are generated then, not at
+/// start-up), and the list of each selection asked for so far.
 pub(crate) struct ToolLists {
     router: Router,
-    tools: Vec<Tool>,
+    /// By the registry's order.
+    tools: Vec<OnceLock<Tool>>,
     dynamic: [Tool; 2],
     by_selection: Mutex<HashMap<Toolsets, Arc<Vec<Tool>>>>,
 }
@@ -41,7 +43,7 @@ impl ToolLists {
         enable.open_world_hint = Some(false);
         ToolLists {
             router: router.clone(),
-            tools: router.registry().tools().iter().map(to_tool).collect(),
+            tools: router.registry().tools().iter().map(|_| OnceLock::new()).collect(),
             dynamic: [
                 Tool::new(dynamic::LIST, dynamic::LIST_DESCRIPTION, object(dynamic::list_input()))
                     .with_annotations(read_only),
@@ -59,17 +61,29 @@ impl ToolLists {
             .entry(sets)
             .or_insert_with(|| {
                 let registry = self.router.registry();
-                let enabled = self.tools.iter().filter(|t| {
-                    registry.get(&t.name).is_some_and(|i| sets.enables(&t.name, i.descriptor.category))
-                });
-                Arc::new(self.dynamic.iter().chain(enabled).cloned().collect())
+                let enabled = registry
+                    .tools()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| sets.enables(i.descriptor.name, i.descriptor.category))
+                    .map(|(n, _)| self.tool(n).clone());
+                Arc::new(self.dynamic.iter().cloned().chain(enabled).collect())
             })
             .clone()
     }
 
     /// Any tool by name, enabled or not (rmcp checks HTTP `Mcp-Param-*` headers against it).
     pub(crate) fn get(&self, name: &str) -> Option<Tool> {
-        self.dynamic.iter().chain(&self.tools).find(|t| t.name == name).cloned()
+        if let Some(t) = self.dynamic.iter().find(|t| t.name == name) {
+            return Some(t.clone());
+        }
+        let n = self.router.registry().tools().iter().position(|i| i.descriptor.name == name)?;
+        Some(self.tool(n).clone())
+    }
+
+    /// The `n`th tool of the registry as clients see it.
+    fn tool(&self, n: usize) -> &Tool {
+        self.tools[n].get_or_init(|| to_tool(&self.router.registry().tools()[n]))
     }
 
     /// How many tools the registry has.

@@ -32,7 +32,7 @@ pub use error::Error;
 pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson};
 pub use registry::{Registry, RegistryError, RegistryStats, ToolInfo};
 pub use roots::{FILES_DIR, Roots, default_roots};
-pub use router::{CallOptions, CallOutcome, Router};
+pub use router::{CallOptions, CallOutcome, QueueFilter, Router};
 pub use seen::SeenIds;
 pub use services::{Health, HealthReport, HealthStatus, build_router, build_router_with};
 pub use telemetry::MetricsExporter;

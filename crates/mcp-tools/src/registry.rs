@@ -33,30 +33,87 @@ pub enum RegistryError {
     },
 }
 
-/// One tool as the registry serves it: its descriptor and its prepared schemas.
+/// One tool as the registry serves it: its descriptor and its schemas, prepared on first use (start-up builds
+/// none: tools/list prepares only the listed tools', a call only its tool's).
 pub struct ToolInfo {
     /// The descriptor registered by `#[tool_metadata]`.
     pub descriptor: &'static ToolDescriptor,
-    /// The input schema as clients see it (compact, see `schema.rs`); `async_mode` is accepted besides.
-    pub input_schema: serde_json::Value,
+    schemas: std::sync::OnceLock<Schemas>,
+    /// Validates arguments against the declared input schema; compiled on the tool's first call, so start-up
+    /// does not wait for every tool's (`Registry::check_schemas` compiles them all, for tests).
+    validator: std::sync::OnceLock<Option<jsonschema::Validator>>,
+}
+
+/// A tool's schemas, generated from its types and prepared for clients.
+struct Schemas {
+    /// The input schema as clients see it (compact, see `schema.rs`).
+    input: serde_json::Value,
     /// The output schema, as the tool declares it.
-    pub output_schema: serde_json::Value,
-    /// The argument names the tool accepts (`None`: any name); others are refused.
-    pub(crate) accepted: Option<Vec<String>>,
+    output: serde_json::Value,
+    /// The output schema as MCP clients see it (lean).
+    mcp_output: serde_json::Value,
+    /// The argument names the tool accepts (`None`: any name).
+    accepted: Option<Vec<String>>,
     /// The declared input schema (which also admits the `null`s serde admits), for the validator.
     raw_input: serde_json::Value,
-    /// Validates arguments against `raw_input`; compiled on the tool's first call, so start-up does not wait
-    /// for every tool's (`Registry::check_schemas` compiles them all, for tests).
-    validator: std::sync::OnceLock<Option<jsonschema::Validator>>,
-    mcp_output: serde_json::Value,
+}
+
+impl Schemas {
+    fn of(d: &'static ToolDescriptor) -> Schemas {
+        let raw_input = (d.input_schema)();
+        let output = (d.output_schema)();
+        // Fixture tools (tests, the conformance suite) show their schemas exactly as declared: the suite
+        // checks that `$schema`, `$defs` and `additionalProperties` reach the client untouched.
+        let input = if d.category == tool_metadata::Category::Fixture {
+            raw_input.clone()
+        } else {
+            schema::compact_input(&raw_input)
+        };
+        Schemas {
+            input,
+            accepted: schema::accepted_arguments(&raw_input),
+            mcp_output: schema::lean_output(&output),
+            output,
+            raw_input,
+        }
+    }
 }
 
 impl ToolInfo {
+    fn new(descriptor: &'static ToolDescriptor) -> ToolInfo {
+        ToolInfo { descriptor, schemas: std::sync::OnceLock::new(), validator: std::sync::OnceLock::new() }
+    }
+
+    fn schemas(&self) -> &Schemas {
+        self.schemas.get_or_init(|| Schemas::of(self.descriptor))
+    }
+
+    /// The input schema as clients see it (compact, see `schema.rs`); `async_mode` is accepted besides.
+    pub fn input_schema(&self) -> &serde_json::Value {
+        &self.schemas().input
+    }
+
+    /// The output schema, as the tool declares it.
+    pub fn output_schema(&self) -> &serde_json::Value {
+        &self.schemas().output
+    }
+
+    /// The output schema as MCP clients see it (lean, see `schema.rs`): the result's shape, or the job
+    /// ticket a long call answers instead.
+    pub fn mcp_output_schema(&self) -> &serde_json::Value {
+        &self.schemas().mcp_output
+    }
+
+    /// The argument names the tool accepts (`None`: any name); others are refused.
+    pub(crate) fn accepted(&self) -> Option<&Vec<String>> {
+        self.schemas().accepted.as_ref()
+    }
+
     /// The argument validator (`None` if the declared schema does not compile, which `check_schemas`
     /// reports and tests refuse).
     pub(crate) fn validator(&self) -> Option<&jsonschema::Validator> {
         self.validator
-            .get_or_init(|| match jsonschema::validator_for(&self.raw_input) {
+            .get_or_init(|| match jsonschema::validator_for(&self.schemas().raw_input) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     tracing::error!(tool = self.descriptor.name, error = %e, "a tool's input schema does not compile");
@@ -113,27 +170,7 @@ impl Registry {
                 second: w[1].source.to_owned(),
             });
         }
-        let mut tools = Vec::with_capacity(descriptors.len());
-        for d in descriptors {
-            let raw_input = (d.input_schema)();
-            let output_schema = (d.output_schema)();
-            // Fixture tools (tests, the conformance suite) show their schemas exactly as declared: the suite
-            // checks that `$schema`, `$defs` and `additionalProperties` reach the client untouched.
-            let input_schema = if d.category == tool_metadata::Category::Fixture {
-                raw_input.clone()
-            } else {
-                schema::compact_input(&raw_input)
-            };
-            tools.push(ToolInfo {
-                descriptor: d,
-                input_schema,
-                accepted: schema::accepted_arguments(&raw_input),
-                mcp_output: schema::lean_output(&output_schema),
-                output_schema,
-                raw_input,
-                validator: std::sync::OnceLock::new(),
-            });
-        }
+        let tools: Vec<ToolInfo> = descriptors.into_iter().map(ToolInfo::new).collect();
         let index = tools.iter().enumerate().map(|(i, t)| (t.descriptor.name, i)).collect();
         Ok(Registry { tools, index })
     }
@@ -147,7 +184,7 @@ impl Registry {
     /// not compile is an error.
     pub fn check_schemas(&self) -> Result<(), RegistryError> {
         for t in &self.tools {
-            jsonschema::validator_for(&t.raw_input).map_err(|e| RegistryError::BadSchema {
+            jsonschema::validator_for(&t.schemas().raw_input).map_err(|e| RegistryError::BadSchema {
                 name: t.descriptor.name.to_owned(),
                 reason: e.to_string(),
             })?;
@@ -201,12 +238,4 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
-}
-
-impl ToolInfo {
-    /// The output schema as MCP clients see it (lean, see `schema.rs`): the result's shape, or the job
-    /// ticket a long call answers instead.
-    pub fn mcp_output_schema(&self) -> serde_json::Value {
-        self.mcp_output.clone()
-    }
 }

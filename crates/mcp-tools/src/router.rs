@@ -109,6 +109,8 @@ struct CallProgress {
     tx: Option<mpsc::UnboundedSender<ProgressUpdate>>,
     jobs: Arc<JobManager>,
     state: Mutex<ProgressState>,
+    /// The items a resumed job had finished (empty for a fresh call).
+    prior: Vec<(u64, serde_json::Value)>,
 }
 
 #[derive(Default)]
@@ -118,11 +120,23 @@ struct ProgressState {
     job_id: Option<String>,
     last_flush: Option<Instant>,
     dirty: bool,
+    /// Finished items of a call that is not (yet) a job.
+    items: Vec<(u64, serde_json::Value)>,
 }
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 impl CallProgress {
+    fn new(
+        tx: Option<mpsc::UnboundedSender<ProgressUpdate>>,
+        jobs: Arc<JobManager>,
+        job_id: Option<String>,
+        prior: Vec<(u64, serde_json::Value)>,
+    ) -> CallProgress {
+        let state = ProgressState { job_id, ..ProgressState::default() };
+        CallProgress { tx, jobs, state: Mutex::new(state), prior }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ProgressState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -153,6 +167,9 @@ impl CallProgress {
     fn become_job(&self, job_id: &str) {
         let mut st = self.lock();
         st.job_id = Some(job_id.to_owned());
+        for (index, value) in std::mem::take(&mut st.items) {
+            self.jobs.item(job_id, index, &value);
+        }
         self.flush(&mut st, true);
     }
 
@@ -184,6 +201,19 @@ impl ProgressSink for CallProgress {
         st.dirty = true;
         self.flush(&mut st, false);
     }
+
+    fn item(&self, index: u64, value: serde_json::Value) {
+        let mut st = self.lock();
+        match &st.job_id {
+            // Kept at once: a job killed right after still has it.
+            Some(job_id) => self.jobs.item(job_id, index, &value),
+            None => st.items.push((index, value)),
+        }
+    }
+
+    fn prior_items(&self) -> Vec<(u64, serde_json::Value)> {
+        self.prior.clone()
+    }
 }
 
 fn cancelled(tool: &str) -> ToolError {
@@ -212,7 +242,7 @@ const QUOTE_MAX: usize = 100;
 /// Arguments the tool does not take are refused (a misspelt or invented name would otherwise be ignored
 /// silently), naming them and the accepted ones.
 fn unknown_arguments(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolError> {
-    let accepted = info.accepted.as_ref()?;
+    let accepted = info.accepted()?;
     let unknown: Vec<&str> =
         args.as_object()?.keys().map(String::as_str).filter(|k| !accepted.iter().any(|a| a == k)).collect();
     let first = *unknown.first()?;
@@ -266,7 +296,7 @@ fn validation_error(info: &ToolInfo, args: &serde_json::Value) -> Option<ToolErr
     } else {
         path.trim_start_matches('/').replace('/', ".")
     };
-    let expected = expected_of(&info.input_schema, &name);
+    let expected = expected_of(info.input_schema(), &name);
     let reason = match expected {
         Some(exp) => format!("{message}; expected {exp}"),
         None => message,
@@ -376,13 +406,13 @@ impl Router {
         }
     }
 
-    /// Calls `tool` with `arguments` (a JSON object; `async_mode: true` starts it as a job).
-    pub async fn call(
+    /// The tool and its arguments as a call takes them: known tool, a JSON object, `async_mode` taken out,
+    /// no unknown argument, valid against the schema.
+    fn prepare(
         &self,
         tool: &str,
         arguments: serde_json::Value,
-        options: CallOptions,
-    ) -> Result<CallOutcome, ToolError> {
+    ) -> Result<(&ToolInfo, serde_json::Value, bool), ToolError> {
         let inner = &self.inner;
         let Some(info) = inner.registry.get(tool) else {
             metrics::counter!("pipette_unknown_tool_calls_total").increment(1);
@@ -417,6 +447,32 @@ impl Router {
             record_error(desc, &err);
             return Err(err);
         }
+        Ok((info, args, async_mode))
+    }
+
+    /// Queues a call as a job without running it here: a running `pipette-mcp` or `pipette worker` on the
+    /// same data dir runs it (`pipette call --detach`). The arguments are checked now.
+    pub fn detach(&self, tool: &str, arguments: serde_json::Value) -> Result<JobTicket, ToolError> {
+        let (info, args, _) = self.prepare(tool, arguments)?;
+        let desc = info.descriptor;
+        self.inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)
+    }
+
+    /// Calls `tool` with `arguments` (a JSON object; `async_mode: true` starts it as a job).
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        options: CallOptions,
+    ) -> Result<CallOutcome, ToolError> {
+        let inner = &self.inner;
+        let (info, args, async_mode) = self.prepare(tool, arguments)?;
+        let desc = info.descriptor;
+        // With a shared queue (Redis), a background call goes through it: any consumer may run it.
+        if async_mode && inner.jobs.is_shared() {
+            let ticket = inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)?;
+            return Ok(CallOutcome::Job(ticket));
+        }
 
         let key = cacheable(desc, &args).then(|| cache_key(&args));
         if let Some(key) = &key
@@ -430,11 +486,7 @@ impl Router {
 
         let started_at = jobs::now_string();
         let cancel = CancellationToken::new();
-        let progress = Arc::new(CallProgress {
-            tx: options.progress,
-            jobs: inner.jobs.clone(),
-            state: Mutex::new(ProgressState::default()),
-        });
+        let progress = Arc::new(CallProgress::new(options.progress, inner.jobs.clone(), None, Vec::new()));
         let sink: Arc<dyn ProgressSink> = progress.clone();
         let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
             .with_client(options.client)
@@ -445,14 +497,7 @@ impl Router {
             let args = args.clone();
             let cancel = cancel.clone();
             async move {
-                let out = supervise(&inner, desc, args, ctx, cancel).await;
-                if let Ok(v) = &out {
-                    inner.note_seen(desc, v);
-                }
-                if let (Ok(v), Some(key), Some(ttl)) = (&out, &key, desc.cache_ttl_seconds) {
-                    let bytes = bytes_of(v);
-                    inner.cache.set(desc.name, key, bytes, Duration::from_secs(ttl)).await;
-                }
+                let out = supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await;
                 let _ = tx.send(out);
             }
         };
@@ -486,27 +531,213 @@ impl Router {
 
         // Past the inline budget: the call continues as a job that outlives this request.
         let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
-        let ticket =
-            inner.jobs.start(&self.principal, desc.name, &args, &started_at, cancel.clone(), latest)?;
+        let ticket = inner.jobs.start(
+            &self.principal,
+            desc.name,
+            desc.retry,
+            &args,
+            &started_at,
+            cancel.clone(),
+            latest,
+        )?;
         progress.become_job(&ticket.job_id);
-        let jobs = inner.jobs.clone();
-        let job_id = ticket.job_id.clone();
-        tokio::spawn(async move {
-            let out = loop {
-                tokio::select! {
-                    out = &mut rx => break out,
-                    _ = tokio::time::sleep(FLUSH_EVERY) => progress.flush_pending(),
-                }
-            };
-            let out =
-                out.unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
-            progress.flush_pending(); // the last report may still be held back by the throttle
-            let output = progress.take_output();
-            jobs.finish(&job_id, &out, &output);
-        });
+        tokio::spawn(follow_job(inner.jobs.clone(), progress, rx, ticket.job_id.clone()));
         tracing::info!(tool = desc.name, job_id = %ticket.job_id, "call continues as a job");
         Ok(CallOutcome::Job(ticket))
     }
+
+    /// Runs a job claimed from the queue in this process, until it ends (its record says how).
+    async fn run_claimed(&self, claimed: jobs::Claimed, cancel: CancellationToken) {
+        let inner = &self.inner;
+        let job_id = claimed.record.job_id.clone();
+        let progress =
+            Arc::new(CallProgress::new(None, inner.jobs.clone(), Some(job_id.clone()), claimed.items));
+        let principal = Principal::named(claimed.record.owner.clone(), false);
+        let (tx, rx) = oneshot::channel();
+        let Some(info) = inner.registry.get(&claimed.record.tool) else {
+            let _ = tx.send(Err(ToolError::new(ErrorKind::UnknownTool, "no such tool in this process")));
+            return follow_job(inner.jobs.clone(), progress, rx, job_id).await;
+        };
+        let desc = info.descriptor;
+        tracing::info!(tool = desc.name, %job_id, attempt = claimed.record.attempts, "running a queued job");
+        let sink: Arc<dyn ProgressSink> = progress.clone();
+        let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
+            .with_principal(principal);
+        let args = claimed.arguments;
+        // Checked again: the tool may have changed since the job was queued.
+        let invalid = unknown_arguments(info, &args).or_else(|| validation_error(info, &args));
+        let supervisor = {
+            let inner = inner.clone();
+            async move {
+                let out = match invalid {
+                    Some(err) => Err(err),
+                    None => {
+                        let key = cacheable(desc, &args).then(|| cache_key(&args));
+                        supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await
+                    }
+                };
+                let _ = tx.send(out);
+            }
+        };
+        tokio::spawn(supervisor);
+        follow_job(inner.jobs.clone(), progress, rx, job_id).await;
+    }
+
+    /// Runs queued jobs of the tools `filter` takes, `concurrency` at a time, until `stop` (then the jobs
+    /// still running are given back to the queue for another consumer): what
+    /// `pipette worker` does, and a `pipette-mcp` beside its sessions. Jobs queued in this process start at
+    /// once; others are seen within `PIPETTE_QUEUE_POLL_MS` (default 200 ms).
+    pub async fn serve_queue(&self, filter: QueueFilter, stop: CancellationToken) {
+        let tools: Vec<&'static str> = self
+            .inner
+            .registry
+            .tools()
+            .iter()
+            .map(|t| t.descriptor)
+            .filter(|d| filter.takes(d))
+            .map(|d| d.name)
+            .collect();
+        if tools.is_empty() {
+            tracing::warn!("the job queue consumer takes no tool: it stops");
+            return;
+        }
+        let poll = Duration::from_millis(
+            std::env::var("PIPETTE_QUEUE_POLL_MS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(200),
+        );
+        let slots = Arc::new(tokio::sync::Semaphore::new(filter.concurrency.max(1)));
+        tracing::info!(tools = tools.len(), concurrency = filter.concurrency, "job queue consumer started");
+        loop {
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = stop.cancelled() => break,
+            };
+            // Its own token: stopping the consumer gives its jobs back (`release_all`), never cancels them.
+            let cancel = CancellationToken::new();
+            let claimed = match self.inner.jobs.claim(&tools, &cancel) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not look for queued jobs");
+                    None
+                }
+            };
+            match claimed {
+                Some(job) => {
+                    let router = self.clone();
+                    tokio::spawn(async move {
+                        router.run_claimed(job, cancel).await;
+                        drop(permit);
+                    });
+                }
+                None => {
+                    drop(permit);
+                    tokio::select! {
+                        _ = self.inner.jobs.queued_or(poll) => {}
+                        _ = stop.cancelled() => break,
+                    }
+                }
+            }
+        }
+        let released = self.inner.jobs.release_all();
+        tracing::info!(released, "job queue consumer stopped; its running jobs went back to the queue");
+    }
+}
+
+/// Which queued jobs a consumer takes: by the tools' runtime and category, and how many at once.
+#[derive(Debug, Clone)]
+pub struct QueueFilter {
+    /// Only tools of these runtimes (`None`: every runtime).
+    pub runtimes: Option<Vec<Runtime>>,
+    /// Only tools of these categories (`None`: every category).
+    pub categories: Option<Vec<Category>>,
+    /// Jobs run at once.
+    pub concurrency: usize,
+}
+
+impl Default for QueueFilter {
+    fn default() -> Self {
+        QueueFilter { runtimes: None, categories: None, concurrency: 4 }
+    }
+}
+
+impl QueueFilter {
+    /// A filter from names (`async,blocking,process`; `research,testing,…`), refusing unknown ones.
+    pub fn parse(
+        runtimes: &[String],
+        categories: &[String],
+        concurrency: usize,
+    ) -> Result<QueueFilter, ToolError> {
+        fn names<T: Copy>(
+            param: &str,
+            given: &[String],
+            all: &[T],
+            name: impl Fn(T) -> &'static str,
+        ) -> Result<Option<Vec<T>>, ToolError> {
+            if given.is_empty() {
+                return Ok(None);
+            }
+            given
+                .iter()
+                .map(|g| {
+                    all.iter().copied().find(|t| name(*t).eq_ignore_ascii_case(g.trim())).ok_or_else(|| {
+                        let accepted: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+                        ToolError::invalid_argument(
+                            param,
+                            format!("unknown {param} `{g}`; expected one of {}", accepted.join(", ")),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<T>, _>>()
+                .map(Some)
+        }
+        Ok(QueueFilter {
+            runtimes: names("runtime", runtimes, &Runtime::ALL, Runtime::as_str)?,
+            categories: names("category", categories, &Category::ALL, Category::as_str)?,
+            concurrency: concurrency.max(1),
+        })
+    }
+
+    fn takes(&self, d: &ToolDescriptor) -> bool {
+        self.runtimes.as_ref().is_none_or(|r| r.contains(&d.runtime))
+            && self.categories.as_ref().is_none_or(|c| c.contains(&d.category))
+    }
+}
+
+/// Follows a job's task to its end: writes throttled progress while it runs, then its outcome.
+async fn follow_job(
+    jobs: Arc<JobManager>,
+    progress: Arc<CallProgress>,
+    mut rx: oneshot::Receiver<Result<serde_json::Value, ToolError>>,
+    job_id: String,
+) {
+    let out = loop {
+        tokio::select! {
+            out = &mut rx => break out,
+            _ = tokio::time::sleep(FLUSH_EVERY) => progress.flush_pending(),
+        }
+    };
+    let out = out.unwrap_or_else(|_| Err(ToolError::internal("the job's task ended without an answer")));
+    progress.flush_pending(); // the last report may still be held back by the throttle
+    let output = progress.take_output();
+    jobs.finish(&job_id, &out, &output);
+}
+
+/// [`supervise`], then the result noted (seen ids) and cached under `key`.
+async fn supervise_cached(
+    inner: &Inner,
+    desc: &'static ToolDescriptor,
+    args: serde_json::Value,
+    ctx: ToolContext,
+    cancel: CancellationToken,
+    key: Option<&str>,
+) -> Result<serde_json::Value, ToolError> {
+    let out = supervise(inner, desc, args, ctx, cancel).await;
+    if let Ok(v) = &out {
+        inner.note_seen(desc, v);
+    }
+    if let (Ok(v), Some(key), Some(ttl)) = (&out, key, desc.cache_ttl_seconds) {
+        inner.cache.set(desc.name, key, bytes_of(v), Duration::from_secs(ttl)).await;
+    }
+    out
 }
 
 fn bytes_of(v: &serde_json::Value) -> bytes::Bytes {

@@ -181,7 +181,14 @@ impl Health {
         let job_store = subsystem(
             self.jobs
                 .count()
-                .map(|n| serde_json::json!({ "jobs": n, "path": self.jobs.store_path().display().to_string() }))
+                .and_then(|n| {
+                    let backend = self.jobs.backend()?;
+                    Ok(match backend {
+                        "sqlite" => serde_json::json!({ "jobs": n, "backend": backend,
+                                                        "path": self.jobs.store_path().display().to_string() }),
+                        _ => serde_json::json!({ "jobs": n, "backend": backend }),
+                    })
+                })
                 .map_err(|e| e.to_string()),
         );
         let cache = subsystem(

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// The installed exporter. Cheap to clone.
 #[derive(Clone)]
 pub struct MetricsExporter {
-    handle: PrometheusHandle,
+    handle: std::sync::Arc<OnceLock<PrometheusHandle>>,
 }
 
 impl std::fmt::Debug for MetricsExporter {
@@ -19,6 +19,93 @@ impl std::fmt::Debug for MetricsExporter {
 }
 
 static INSTALLED: OnceLock<Result<MetricsExporter, String>> = OnceLock::new();
+
+/// The process-wide recorder, installed at once; the Prometheus recorder behind it is built on the metrics
+/// thread, because building it calibrates `quanta`'s clock (a busy loop of 0.5 ms up to 200 ms on a noisy
+/// machine) and start-up should not wait for it. A metric recorded before the recorder is built waits for it:
+/// nothing is lost.
+struct Deferred(std::sync::Arc<OnceLock<metrics_exporter_prometheus::PrometheusRecorder>>);
+
+impl Deferred {
+    fn get(&self) -> &metrics_exporter_prometheus::PrometheusRecorder {
+        self.0.wait()
+    }
+}
+
+impl metrics::Recorder for Deferred {
+    fn describe_counter(&self, key: metrics::KeyName, unit: Option<metrics::Unit>, text: metrics::SharedString) {
+        self.get().describe_counter(key, unit, text);
+    }
+    fn describe_gauge(&self, key: metrics::KeyName, unit: Option<metrics::Unit>, text: metrics::SharedString) {
+        self.get().describe_gauge(key, unit, text);
+    }
+    fn describe_histogram(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        text: metrics::SharedString,
+    ) {
+        self.get().describe_histogram(key, unit, text);
+    }
+    fn register_counter(&self, key: &metrics::Key, metadata: &metrics::Metadata<'_>) -> metrics::Counter {
+        self.get().register_counter(key, metadata)
+    }
+    fn register_gauge(&self, key: &metrics::Key, metadata: &metrics::Metadata<'_>) -> metrics::Gauge {
+        self.get().register_gauge(key, metadata)
+    }
+    fn register_histogram(&self, key: &metrics::Key, metadata: &metrics::Metadata<'_>) -> metrics::Histogram {
+        self.get().register_histogram(key, metadata)
+    }
+}
+
+impl MetricsExporter {
+    /// Installs the process-wide Prometheus recorder once; later calls return the same exporter. The
+    /// recorder is built, described and kept up (histograms drained every 5 s) on its own thread.
+    pub fn install() -> Result<MetricsExporter, String> {
+        INSTALLED.get_or_init(install).clone()
+    }
+
+    fn handle(&self) -> &PrometheusHandle {
+        self.handle.wait()
+    }
+
+    /// The Prometheus text exposition.
+    pub fn prometheus_text(&self) -> String {
+        let handle = self.handle();
+        handle.run_upkeep();
+        handle.render()
+    }
+
+    /// The same metrics as JSON: metric name → series.
+    pub fn json(&self) -> BTreeMap<String, Vec<Series>> {
+        parse_exposition(&self.prometheus_text())
+    }
+}
+
+fn install() -> Result<MetricsExporter, String> {
+    let builder = PrometheusBuilder::new().set_quantiles(&[0.5, 0.95, 0.99]).map_err(|e| e.to_string())?;
+    let recorder = std::sync::Arc::new(OnceLock::new());
+    metrics::set_global_recorder(Deferred(recorder.clone()))
+        .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
+    let handle = std::sync::Arc::new(OnceLock::new());
+    let exporter = MetricsExporter { handle: handle.clone() };
+    let build = move || {
+        let built = builder.build_recorder();
+        let upkeep = built.handle();
+        let _ = handle.set(upkeep.clone());
+        let _ = recorder.set(built);
+        describe();
+        // Histograms keep their samples until upkeep drains them: without it memory grows with every call.
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            upkeep.run_upkeep();
+        }
+    };
+    if let Err(e) = std::thread::Builder::new().name("pipette-metrics".into()).spawn(build) {
+        return Err(format!("cannot start the metrics thread: {e}"));
+    }
+    Ok(exporter)
+}
 
 /// One series: its labels and value, or for a summary its count, sum and quantiles.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
@@ -37,49 +124,6 @@ pub struct Series {
     /// Quantiles by name (`p50`, `p95`, `p99`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub quantiles: BTreeMap<String, f64>,
-}
-
-impl MetricsExporter {
-    /// Installs the process-wide Prometheus recorder once; later calls return the same exporter.
-    pub fn install() -> Result<MetricsExporter, String> {
-        INSTALLED
-            .get_or_init(|| {
-                PrometheusBuilder::new()
-                    .set_quantiles(&[0.5, 0.95, 0.99])
-                    .map_err(|e| e.to_string())?
-                    .install_recorder()
-                    .map(|handle| {
-                        // Histograms keep their samples until upkeep drains them: without it memory grows
-                        // with every call (install_recorder leaves upkeep to the caller).
-                        let upkeep = handle.clone();
-                        let spawned =
-                            std::thread::Builder::new().name("pipette-metrics-upkeep".into()).spawn(
-                                move || loop {
-                                    std::thread::sleep(std::time::Duration::from_secs(5));
-                                    upkeep.run_upkeep();
-                                },
-                            );
-                        if let Err(e) = spawned {
-                            tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
-                        }
-                        describe();
-                        MetricsExporter { handle }
-                    })
-                    .map_err(|e| format!("cannot install the metrics recorder: {e}"))
-            })
-            .clone()
-    }
-
-    /// The Prometheus text exposition.
-    pub fn prometheus_text(&self) -> String {
-        self.handle.run_upkeep();
-        self.handle.render()
-    }
-
-    /// The same metrics as JSON: metric name → series.
-    pub fn json(&self) -> BTreeMap<String, Vec<Series>> {
-        parse_exposition(&self.prometheus_text())
-    }
 }
 
 /// The value of `pipette_upstream_circuit_state` for each circuit state (documented in the README).
@@ -112,6 +156,12 @@ const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
     (Kind::Histogram, "pipette_category_duration_seconds", "Duration of tool calls in seconds, by category"),
     (Kind::Histogram, "pipette_tool_queue_wait_seconds", "Seconds a call waited for a slot, by runtime"),
     (Kind::Counter, "pipette_jobs_started_total", "Calls that became background jobs"),
+    (
+        Kind::Counter,
+        "pipette_jobs_queued_total",
+        "Calls queued as jobs for a server or worker to run (detached)",
+    ),
+    (Kind::Counter, "pipette_jobs_claimed_total", "Queued jobs this process took to run"),
     (Kind::Gauge, "pipette_http_sessions", "Live MCP sessions over streamable HTTP"),
     (
         Kind::Counter,

@@ -64,7 +64,7 @@ impl Toolset {
                 extra_tools: &["job_status"],
             },
             Toolset::Jobs => Spec {
-                description: "background jobs: status, list, cancel, prune",
+                description: "background jobs: status, list, cancel, resume, prune",
                 categories: &[Category::Jobs],
                 extra_tools: &[],
             },

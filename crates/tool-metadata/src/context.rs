@@ -28,6 +28,13 @@ pub trait ProgressSink: Send + Sync {
     fn report(&self, update: ProgressUpdate);
     /// A line of output for the job's log (read incrementally through `job_status`).
     fn log(&self, line: &str);
+    /// One finished item of a batch (its position in the batch and its result), kept with the job as it
+    /// finishes so an interrupted job keeps what it had done.
+    fn item(&self, _index: u64, _value: serde_json::Value) {}
+    /// The items a resumed job had already finished, by position (empty for a fresh call).
+    fn prior_items(&self) -> Vec<(u64, serde_json::Value)> {
+        Vec::new()
+    }
 }
 
 /// A tool's handle for reporting progress; reports go nowhere when nobody listens.
@@ -61,6 +68,31 @@ impl Progress {
         if let Some(sink) = &self.sink {
             sink.log(line);
         }
+    }
+
+    /// Keeps one finished item of a batch with the job (see [`ProgressSink::item`]).
+    pub fn item<T: Serialize>(&self, index: u64, value: &T) {
+        if let Some(sink) = &self.sink
+            && let Ok(v) = serde_json::to_value(value)
+        {
+            sink.item(index, v);
+        }
+    }
+
+    /// The callback shape the core crates take for finished items: `(index, item)`.
+    pub fn item_callback<T: Serialize>(&self) -> impl Fn(u64, &T) + Send + Sync + 'static {
+        let this = self.clone();
+        move |index, value| this.item(index, value)
+    }
+
+    /// The items a resumed job had already finished, by position; items that no longer read as `T` are
+    /// left out (they are done again).
+    pub fn prior_items<T: serde::de::DeserializeOwned>(&self) -> std::collections::BTreeMap<u64, T> {
+        let Some(sink) = &self.sink else { return Default::default() };
+        sink.prior_items()
+            .into_iter()
+            .filter_map(|(i, v)| serde_json::from_value(v).ok().map(|t| (i, t)))
+            .collect()
     }
 
     /// The callback shape the core crates take: `(current, total, message)`.

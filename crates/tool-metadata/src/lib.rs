@@ -53,7 +53,7 @@ pub mod __private {
     /// Deserializes tool arguments, naming the parameter that is wrong.
     pub fn parse_params<T: serde::de::DeserializeOwned>(args: serde_json::Value) -> Result<T, ToolError> {
         let args = if args.is_null() { serde_json::Value::Object(Default::default()) } else { args };
-        serde_path_to_error::deserialize(args).map_err(|e| {
+        serde_path_to_error::deserialize(&args).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
             // A field inside a `#[serde(flatten)]` loses its path: its own check names it as
@@ -62,11 +62,25 @@ pub mod __private {
                 return ToolError::invalid_argument(name, reason);
             }
             let name = if path == "." || path.is_empty() {
-                missing_field(&inner).unwrap_or_else(|| "arguments".to_owned())
+                missing_field(&inner)
+                    .or_else(|| culprit::<T>(&args))
+                    .unwrap_or_else(|| "arguments".to_owned())
             } else {
                 path
             };
             ToolError::invalid_argument(name, inner)
+        })
+    }
+
+    /// The top-level argument whose value is wrong when serde could not say (a field inside a
+    /// `#[serde(flatten)]` or an untagged enum loses its path): the one whose removal lets the arguments
+    /// parse. Tried for the first 32 arguments only (unknown ones were refused before).
+    fn culprit<T: serde::de::DeserializeOwned>(args: &serde_json::Value) -> Option<String> {
+        let obj = args.as_object()?;
+        obj.keys().take(32).find_map(|key| {
+            let mut without = obj.clone();
+            without.remove(key);
+            T::deserialize(&serde_json::Value::Object(without)).is_ok().then(|| key.clone())
         })
     }
 

@@ -98,3 +98,43 @@ fn bad_attributes_are_compile_errors() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/*.rs");
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Concise,
+    Detailed,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Shared {
+    #[serde(default)]
+    format: Option<Format>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)] // only parsed
+struct WithFlatten {
+    query: String,
+    #[serde(default)]
+    limit: Option<u32>,
+    #[serde(flatten)]
+    shared: Shared,
+}
+
+#[test]
+fn a_wrong_argument_is_named_even_inside_a_flatten() {
+    use tool_metadata::__private::parse_params;
+    let param = |args: serde_json::Value| parse_params::<WithFlatten>(args).unwrap_err().param.unwrap();
+    // serde loses the path inside a flatten: the argument whose removal lets the rest parse is named.
+    assert_eq!(param(serde_json::json!({ "query": "x", "format": "nope" })), "format");
+    assert_eq!(
+        param(serde_json::json!({ "query": "x", "format": 18446744073709551616u128 as f64 })),
+        "format"
+    );
+    assert_eq!(param(serde_json::json!({ "format": "concise" })), "query", "a missing field names itself");
+    assert_eq!(param(serde_json::json!({ "query": "x", "limit": -1 })), "limit");
+    let ok = parse_params::<WithFlatten>(serde_json::json!({ "query": "x", "format": "detailed" })).unwrap();
+    assert!(matches!(ok.shared.format, Some(Format::Detailed)));
+    let _ = Format::Concise;
+}

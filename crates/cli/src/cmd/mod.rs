@@ -6,3 +6,4 @@ pub(crate) mod pubmed;
 pub(crate) mod router;
 pub(crate) mod test;
 pub(crate) mod trials;
+pub(crate) mod worker;

@@ -12,7 +12,7 @@ use crate::output::Output;
 pub(crate) enum JobsCmd {
     /// Background jobs, newest first.
     List {
-        /// Only this status (running, completed, failed, cancelled, interrupted).
+        /// Only this status (queued, running, completed, failed, cancelled, interrupted).
         #[arg(long)]
         status: Option<String>,
         /// Only this tool.
@@ -27,8 +27,14 @@ pub(crate) enum JobsCmd {
         /// The job id.
         job_id: String,
     },
-    /// Cancels a running job (of this process only; a server's jobs are cancelled through the server).
+    /// Cancels a queued or running job, in whichever process on this data dir runs it.
     Cancel {
+        /// The job id.
+        job_id: String,
+    },
+    /// Queues an interrupted job again (a batch: only what it had not finished) for a running
+    /// `pipette-mcp` or `pipette worker`.
+    Resume {
         /// The job id.
         job_id: String,
     },
@@ -83,6 +89,19 @@ pub(crate) async fn call(router: &Router, tool: &str, args: &str, out: &Output) 
     out.emit(&value, || text)
 }
 
+/// Queues a call as a job for a running server or worker and prints its ticket.
+pub(crate) fn detach(router: &Router, tool: &str, args: &str, out: &Output) -> anyhow::Result<()> {
+    let args: serde_json::Value = if args.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_str(args).map_err(|e| anyhow::anyhow!("the arguments are not valid JSON: {e}"))?
+    };
+    let ticket =
+        router.detach(tool, args).map_err(|e| anyhow::anyhow!("{} error: {}", e.kind.as_str(), e.message))?;
+    let value = serde_json::to_value(&ticket)?;
+    out.emit(&value, || format!("{}\n{}\n", ticket.job_id, ticket.hint))
+}
+
 pub(crate) async fn call_value(
     router: &Router,
     tool: &str,
@@ -124,6 +143,7 @@ pub(crate) async fn jobs(router: &Router, cmd: JobsCmd, out: &Output) -> anyhow:
         }
         JobsCmd::Status { job_id } => ("job_status", serde_json::json!({ "job_id": job_id })),
         JobsCmd::Cancel { job_id } => ("job_cancel", serde_json::json!({ "job_id": job_id })),
+        JobsCmd::Resume { job_id } => ("job_resume", serde_json::json!({ "job_id": job_id })),
     };
     let value = call_value(router, tool, args, out).await?;
     out.emit(&value, || {

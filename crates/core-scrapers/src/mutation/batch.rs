@@ -2,6 +2,7 @@
 //! identical upstream requests shared (the same search, the same study's eligibility), one result or one
 //! error per mutation: a bad mutation never fails the batch.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -75,6 +76,24 @@ pub async fn trials_match_batch(
     limits: &MatchLimits,
     progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
 ) -> Result<MatchBatch, ScrapeError> {
+    let none = |_: u64, _: &BatchEntry| {};
+    trials_match_batch_resuming(upstreams, mutations, filters, limits, progress, &BTreeMap::new(), &none)
+        .await
+}
+
+/// [`trials_match_batch`] that hands each finished entry to `on_entry` (by its position) as soon as it is
+/// done, and takes the entries an earlier, interrupted run had finished (`done`, by position): a done
+/// entry with a result for the same mutation is kept as it was; the others (errors, or a list that has
+/// changed since) are matched again.
+pub async fn trials_match_batch_resuming(
+    upstreams: &Upstreams,
+    mutations: &[String],
+    filters: &MatchFilters,
+    limits: &MatchLimits,
+    progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
+    done: &BTreeMap<u64, BatchEntry>,
+    on_entry: &(dyn Fn(u64, &BatchEntry) + Send + Sync),
+) -> Result<MatchBatch, ScrapeError> {
     if mutations.is_empty() || mutations.len() > MAX_BATCH {
         return Err(ScrapeError::invalid(
             "mutations",
@@ -86,10 +105,25 @@ pub async fn trials_match_batch(
 
     let source = Source::memoised(&upstreams.ctgov);
     let total = mutations.len() as u64;
-    progress(0, Some(total), &format!("matching {total} mutations"));
-    let done = AtomicU64::new(0);
+    let kept: Vec<(usize, BatchEntry)> = mutations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let entry = done.get(&(i as u64))?;
+            (entry.result.is_some() && entry.mutation == *m).then(|| (i, entry.clone()))
+        })
+        .collect();
+    let todo: Vec<(usize, String)> =
+        mutations.iter().cloned().enumerate().filter(|(i, _)| !kept.iter().any(|(k, _)| k == i)).collect();
+    let message = if kept.is_empty() {
+        format!("matching {total} mutations")
+    } else {
+        format!("resuming: {} of {total} mutations were done, matching the other {}", kept.len(), todo.len())
+    };
+    progress(kept.len() as u64, Some(total), &message);
+    let done = AtomicU64::new(kept.len() as u64);
     let quiet = |_: u64, _: Option<u64>, _: &str| {};
-    let mut entries: Vec<(usize, BatchEntry)> = futures::stream::iter(mutations.iter().cloned().enumerate())
+    let mut entries: Vec<(usize, BatchEntry)> = futures::stream::iter(todo)
         .map(|(index, mutation)| {
             let (source, done, quiet) = (&source, &done, &quiet);
             async move {
@@ -109,12 +143,14 @@ pub async fn trials_match_batch(
                         BatchEntry { mutation: mutation.clone(), result: None, error: Some((&err).into()) }
                     }
                 };
+                on_entry(index as u64, &entry);
                 (index, entry)
             }
         })
         .buffer_unordered(BATCH_CONCURRENCY)
         .collect()
         .await;
+    entries.extend(kept);
     entries.sort_by_key(|(index, _)| *index);
     let results: Vec<BatchEntry> = entries.into_iter().map(|(_, entry)| entry).collect();
     let failed = results.iter().filter(|e| e.error.is_some()).count() as u32;

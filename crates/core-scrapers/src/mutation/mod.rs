@@ -6,7 +6,9 @@ mod parse;
 mod summary;
 mod text;
 
-pub use batch::{BatchEntry, EntryError, MAX_BATCH, MatchBatch, trials_match_batch};
+pub use batch::{
+    BatchEntry, EntryError, MAX_BATCH, MatchBatch, trials_match_batch, trials_match_batch_resuming,
+};
 pub use matching::{
     DEFAULT_MATCH_STATUS, Evidence, EvidenceSection, MatchFilters, MatchLimits, MutationTrials, TrialMatch,
     TrialsMatchBatchParams, TrialsMatchParams, match_query, trials_match,

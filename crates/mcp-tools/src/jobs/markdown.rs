@@ -18,9 +18,29 @@ impl JobRecord {
             let message = p.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default();
             let _ = writeln!(out, "Progress: {}{total}{message}", p.current);
         }
-        if self.status == JobStatus::Running {
-            let _ =
-                writeln!(out, "Still running: `job_status {{\"job_id\": \"{}\"}}` again later.", self.job_id);
+        if self.attempts > 1 {
+            let _ = writeln!(out, "Attempt {}.", self.attempts);
+        }
+        match self.status {
+            JobStatus::Running => {
+                let _ = writeln!(
+                    out,
+                    "Still running: `job_status {{\"job_id\": \"{}\"}}` again later.",
+                    self.job_id
+                );
+            }
+            JobStatus::Queued => {
+                let _ = writeln!(
+                    out,
+                    "Queued: a running pipette-mcp or `pipette worker` on this data dir runs it; \
+                     `job_status {{\"job_id\": \"{}\"}}` again later.",
+                    self.job_id
+                );
+            }
+            _ => {}
+        }
+        if !self.partial.is_empty() {
+            let _ = writeln!(out, "{} item(s) finished so far (in `partial`).", self.partial.len());
         }
         if let Some(e) = &self.error {
             let _ = writeln!(out, "\n**{} error**: {}", e.kind.as_str(), e.message);

@@ -1,11 +1,15 @@
-//! Background jobs: calls that outlive their inline budget, recorded durably so they survive a restart.
+//! Background jobs: calls that outlive their inline budget (or were detached), recorded durably so they
+//! survive a restart, and queued for any process on the data dir to run.
 
 mod manager;
 mod markdown;
+mod queue;
+mod redis;
 mod secrets;
 mod store;
 
 pub use manager::{JobManager, JobTicket};
 pub(crate) use markdown::list_markdown;
+pub(crate) use store::Claimed;
 pub(crate) use store::now as now_string;
 pub use store::{JobRecord, JobStatus, ProgressJson};

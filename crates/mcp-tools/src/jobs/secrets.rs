@@ -1,5 +1,11 @@
-//! Secret-looking values never reach the job store: a job's arguments are kept with every secret replaced
-//! (the running call keeps the real ones in memory, and nothing re-runs a stored job).
+//! Secret-looking values never reach a job's visible record: its `arguments` are kept with every secret
+//! replaced, and that is all `job_status`, `job_list`, `tasks/*` and `job://` ever show.
+//!
+//! A queued or running job must be runnable by another process (a worker claiming it, a dead runner's job
+//! claimed again, `job_resume`), so its real arguments are kept beside the record, in the store's
+//! `run_args` column, never shown and never logged: written when the job is queued or started, deleted
+//! when it completes, fails or is cancelled, kept while it is `interrupted` (so it can be resumed) until it
+//! is resumed or pruned. The store file is readable by its owner only (0600).
 
 use serde_json::Value;
 

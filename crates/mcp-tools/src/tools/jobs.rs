@@ -1,4 +1,4 @@
-//! Job tools: follow, list, cancel and prune the calls that became background jobs.
+//! Job tools: follow, list, cancel, resume and prune the calls that became background jobs.
 
 use std::sync::Arc;
 
@@ -72,6 +72,20 @@ struct JobCancelParams {
 #[tool_metadata(category = jobs, runtime = Async, priority = 10, timeout_seconds = 10, idempotent)]
 async fn job_cancel(ctx: ToolContext, p: JobCancelParams) -> Result<Shown<JobRecord>, Error> {
     let job = ctx.service::<JobManager>()?.cancel(ctx.principal(), &p.job_id).await?;
+    Ok(Shown { markdown: job.markdown(""), result: job })
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct JobResumeParams {
+    /// The interrupted job to run again.
+    job_id: String,
+}
+
+/// Runs an interrupted job again under the same id: it is queued, and a running pipette-mcp or `pipette
+/// worker` runs it; a batch runs only the items it had not finished.
+#[tool_metadata(category = jobs, runtime = Async, priority = 9, timeout_seconds = 10)]
+async fn job_resume(ctx: ToolContext, p: JobResumeParams) -> Result<Shown<JobRecord>, Error> {
+    let job = ctx.service::<JobManager>()?.resume(ctx.principal(), &p.job_id)?;
     Ok(Shown { markdown: job.markdown(""), result: job })
 }
 

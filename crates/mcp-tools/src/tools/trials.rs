@@ -53,11 +53,14 @@ async fn trials_match(
 }
 
 /// `trials_match` for several mutations with shared filters: one result or error each.
-// No result cache, as for trials_match.
+// No result cache, as for trials_match. Each finished mutation is kept with the job as it finishes; a
+// resumed job (`job_resume`) matches only the mutations that were not done.
 #[tool_metadata(category = research, runtime = Async, priority = 4, timeout_seconds = 900, inline_ms = 5000,
                 retry = none, read_only, open_world)]
 async fn trials_match_batch(ctx: ToolContext, p: TrialsMatchBatchParams) -> Result<MatchBatch, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    let progress = ctx.progress().callback();
-    Ok(mutation::trials_match_batch(&upstreams, &p.mutations, &p.filters, &p.limits, &progress).await?)
+    let (progress, on_entry) = (ctx.progress().callback(), ctx.progress().item_callback());
+    let done = ctx.progress().prior_items();
+    let (m, f, l) = (&p.mutations, &p.filters, &p.limits);
+    Ok(mutation::trials_match_batch_resuming(&upstreams, m, f, l, &progress, &done, &on_entry).await?)
 }
