@@ -6,6 +6,7 @@ mod index;
 mod mcp;
 mod protocol;
 mod queue;
+mod reliability;
 mod research;
 mod resources;
 mod results;

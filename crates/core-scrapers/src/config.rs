@@ -14,14 +14,17 @@
 //! | `PIPETTE_NCBI_TOOL` | `pipette` | sent as `tool` to NCBI |
 //! | `PIPETTE_USER_AGENT` | `pipette/<version> (+<repository>)` | User-Agent of every request |
 //! | `PIPETTE_HTTP_CONNECT_TIMEOUT_MS` | 10000 | TCP + TLS connect timeout |
-//! | `PIPETTE_HTTP_READ_TIMEOUT_MS` | 30000 | longest silence while reading |
-//! | `PIPETTE_HTTP_TOTAL_TIMEOUT_MS` | 60000 | one attempt, headers and body |
+//! | `PIPETTE_HTTP_READ_TIMEOUT_MS` | 30000 | longest silence while reading (an outer net: the per-upstream budgets below are tighter) |
+//! | `PIPETTE_HTTP_TOTAL_TIMEOUT_MS` | 60000 | one attempt, headers and body (an outer net, as above) |
+//! | `PIPETTE_{PUBMED,CTGOV,UNIPROT,CHEMBL}_FIRST_BYTE_MS` | 8000, 5000, 5000, 10000 | one attempt's budget from sending (connect included) to the response headers |
+//! | `PIPETTE_{PUBMED,CTGOV,UNIPROT,CHEMBL}_BODY_MS` | 20000, 10000, 15000, 15000 | one attempt's budget from the headers to the end of the body |
+//! | `PIPETTE_{PUBMED,CTGOV,UNIPROT,CHEMBL}_HEDGE_MS` | 500, 300, 300, 500 | floor of the hedge delay: an attempt without an answer after max(floor, p95 of the recent answers) gets a second one beside it (until 8 answers are seen: max(floor, 1 s)); 0 = no hedging |
 //! | `PIPETTE_HTTP_MAX_BODY_BYTES` | 16777216 | body cap (16 MiB), checked while streaming |
 //! | `PIPETTE_HTTP_RETRY_ATTEMPTS` | 4 | attempts in all (1 = no retry) |
-//! | `PIPETTE_HTTP_RETRY_BASE_MS` | 250 | first backoff delay (exponential, with jitter) |
-//! | `PIPETTE_HTTP_RETRY_MAX_DELAY_MS` | 8000 | largest backoff delay |
-//! | `PIPETTE_HTTP_RETRY_DEADLINE_MS` | 90000 | no new attempt after this long since the first |
-//! | `PIPETTE_HTTP_RETRY_AFTER_CAP_MS` | 30000 | longest `Retry-After` honoured; longer ones end the call as `RateLimited` |
+//! | `PIPETTE_HTTP_RETRY_BASE_MS` | 100 | first backoff delay when the upstream gives no `Retry-After` (exponential, equal jitter: ½–1 × the step) |
+//! | `PIPETTE_HTTP_RETRY_MAX_DELAY_MS` | 2000 | largest backoff step |
+//! | `PIPETTE_HTTP_RETRY_DEADLINE_MS` | 30000 | the call's overall deadline: no attempt starts after it, attempts still running are abandoned at it |
+//! | `PIPETTE_HTTP_RETRY_AFTER_CAP_MS` | 30000 | longest `Retry-After` honoured; a longer one, or one past the deadline, ends the call as `RateLimited` |
 //! | `PIPETTE_PUBMED_RATE` | 3 (10 with `NCBI_API_KEY`) | requests/s to NCBI (0 = unlimited) |
 //! | `PIPETTE_CTGOV_RATE` | 10 | requests/s to ClinicalTrials.gov |
 //! | `PIPETTE_UNIPROT_RATE` | 10 | requests/s to UniProt |
@@ -32,6 +35,8 @@
 //! | `PIPETTE_CTGOV_CACHE_TTL_SECS` | 3600 | cache TTL of ClinicalTrials.gov answers |
 //! | `PIPETTE_UNIPROT_CACHE_TTL_SECS` | 86400 | cache TTL of UniProt answers |
 //! | `PIPETTE_CHEMBL_CACHE_TTL_SECS` | 86400 | cache TTL of ChEMBL answers |
+//! | `REDIS_URL` | unset | when set, the rate limits and circuit breakers are shared by every process on this Redis (issue 11); unreachable → local ones until it answers again |
+//! | `PIPETTE_CACHE_NAMESPACE` | `pipette` | key prefix of the shared limits (`<ns>:limits:…`), as of the cache |
 
 use std::fmt;
 use std::time::Duration;
@@ -58,9 +63,13 @@ pub struct ScrapersConfig {
     pub max_body_bytes: u64,
     pub retry: RetryConfig,
     pub breaker: BreakerConfig,
+    /// Redis shared by every process for the rate limits and breakers (`REDIS_URL`); `None` = local.
+    pub redis_url: Option<Secret>,
+    /// Key prefix of the shared limits (`PIPETTE_CACHE_NAMESPACE`).
+    pub namespace: String,
 }
 
-/// One upstream's base URL, rate and cache TTL.
+/// One upstream's base URL, rate, cache TTL and attempt budgets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpstreamConfig {
     /// Base URL without a trailing slash.
@@ -69,6 +78,12 @@ pub struct UpstreamConfig {
     pub rate_per_second: f64,
     /// How long answers stay cached; zero disables caching.
     pub cache_ttl: Duration,
+    /// One attempt's budget from sending (connect included) to the response headers.
+    pub first_byte: Duration,
+    /// One attempt's budget from the response headers to the end of the body.
+    pub body: Duration,
+    /// Floor of the hedge delay (the delay follows the recent p95 above it); zero disables hedging.
+    pub hedge_floor: Duration,
 }
 
 /// Timeouts of one attempt.
@@ -79,14 +94,16 @@ pub struct Timeouts {
     pub total: Duration,
 }
 
-/// Retries (429, 5xx, connection failures, timeouts only).
+/// Retries (429, 5xx, connection failures, timeouts, HTML pages only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryConfig {
     /// Attempts in all, at least 1.
     pub attempts: u32,
+    /// First backoff step when the upstream gives no `Retry-After`.
     pub base_delay: Duration,
+    /// Largest backoff step.
     pub max_delay: Duration,
-    /// No new attempt starts later than this after the first one.
+    /// The call's overall deadline: no attempt starts after it, and attempts still running are abandoned.
     pub deadline: Duration,
     /// Longest `Retry-After` honoured.
     pub retry_after_cap: Duration,
@@ -131,21 +148,36 @@ impl Default for ScrapersConfig {
                 base_url: "https://eutils.ncbi.nlm.nih.gov/entrez/eutils".to_owned(),
                 rate_per_second: NCBI_RATE,
                 cache_ttl: Duration::from_secs(6 * 3600),
+                // efetch of a few hundred records takes seconds to start and to stream.
+                first_byte: Duration::from_secs(8),
+                body: Duration::from_secs(20),
+                // At 3 requests/s a hedge costs a third of a second of the rate: hedge later.
+                hedge_floor: Duration::from_millis(500),
             },
             ctgov: UpstreamConfig {
                 base_url: "https://clinicaltrials.gov/api/v2".to_owned(),
                 rate_per_second: 10.0,
                 cache_ttl: Duration::from_secs(3600),
+                first_byte: Duration::from_secs(5),
+                body: Duration::from_secs(10),
+                hedge_floor: Duration::from_millis(300),
             },
             uniprot: UpstreamConfig {
                 base_url: "https://rest.uniprot.org".to_owned(),
                 rate_per_second: 10.0,
                 cache_ttl: Duration::from_secs(24 * 3600),
+                first_byte: Duration::from_secs(5),
+                body: Duration::from_secs(15),
+                hedge_floor: Duration::from_millis(300),
             },
             chembl: UpstreamConfig {
                 base_url: "https://www.ebi.ac.uk/chembl/api/data".to_owned(),
                 rate_per_second: 5.0,
                 cache_ttl: Duration::from_secs(24 * 3600),
+                // ChEMBL is the slowest of the four to start answering.
+                first_byte: Duration::from_secs(10),
+                body: Duration::from_secs(15),
+                hedge_floor: Duration::from_millis(500),
             },
             ncbi_api_key: None,
             ncbi_email: None,
@@ -159,12 +191,14 @@ impl Default for ScrapersConfig {
             max_body_bytes: 16 * 1024 * 1024,
             retry: RetryConfig {
                 attempts: 4,
-                base_delay: Duration::from_millis(250),
-                max_delay: Duration::from_secs(8),
-                deadline: Duration::from_secs(90),
+                base_delay: Duration::from_millis(100),
+                max_delay: Duration::from_secs(2),
+                deadline: Duration::from_secs(30),
                 retry_after_cap: Duration::from_secs(30),
             },
             breaker: BreakerConfig { threshold: 5, cooldown: Duration::from_secs(30) },
+            redis_url: None,
+            namespace: "pipette".to_owned(),
         }
     }
 }
@@ -203,9 +237,23 @@ impl ScrapersConfig {
             if let Some(v) = get(&var) {
                 upstream.cache_ttl = Duration::from_secs(number(&var, &v)?);
             }
+            for (suffix, slot) in [
+                ("FIRST_BYTE_MS", &mut upstream.first_byte),
+                ("BODY_MS", &mut upstream.body),
+                ("HEDGE_MS", &mut upstream.hedge_floor),
+            ] {
+                let var = format!("PIPETTE_{name}_{suffix}");
+                if let Some(v) = get(&var) {
+                    *slot = Duration::from_millis(number(&var, &v)?);
+                }
+            }
         }
 
         c.ncbi_api_key = get("NCBI_API_KEY").map(Secret::new);
+        c.redis_url = get("REDIS_URL").map(Secret::new);
+        if let Some(v) = get("PIPETTE_CACHE_NAMESPACE") {
+            c.namespace = v;
+        }
         c.ncbi_email = get("NCBI_EMAIL");
         if let Some(v) = get("PIPETTE_NCBI_TOOL") {
             c.ncbi_tool = v;
@@ -250,11 +298,21 @@ impl ScrapersConfig {
             ("PIPETTE_CHEMBL_BASE", &self.chembl),
         ] {
             base_url(name, &upstream.base_url)?;
+            let service = name.trim_start_matches("PIPETTE_").trim_end_matches("_BASE");
+            for (what, value) in [("FIRST_BYTE_MS", upstream.first_byte), ("BODY_MS", upstream.body)] {
+                if value.is_zero() {
+                    return Err(ScrapeError::invalid(
+                        format!("PIPETTE_{service}_{what}"),
+                        "must be greater than 0",
+                    ));
+                }
+            }
         }
         let positive = [
             ("PIPETTE_HTTP_CONNECT_TIMEOUT_MS", self.timeouts.connect),
             ("PIPETTE_HTTP_READ_TIMEOUT_MS", self.timeouts.read),
             ("PIPETTE_HTTP_TOTAL_TIMEOUT_MS", self.timeouts.total),
+            ("PIPETTE_HTTP_RETRY_DEADLINE_MS", self.retry.deadline),
         ];
         for (name, value) in positive {
             if value.is_zero() {
@@ -361,12 +419,20 @@ mod tests {
         assert_eq!(c.ctgov.base_url, "http://127.0.0.1:9/ctgov");
         assert_eq!(c.timeouts.total, Duration::from_millis(1500));
         assert_eq!(c.chembl.cache_ttl, Duration::ZERO);
+        let c = config(&[("PIPETTE_CTGOV_FIRST_BYTE_MS", "700"), ("PIPETTE_UNIPROT_HEDGE_MS", "0")])
+            .expect("budgets");
+        assert_eq!(c.ctgov.first_byte, Duration::from_millis(700));
+        assert_eq!(c.uniprot.hedge_floor, Duration::ZERO, "0 = no hedging");
+        assert_eq!(c.pubmed.first_byte, ScrapersConfig::default().pubmed.first_byte);
 
         for (var, value) in [
             ("PIPETTE_PUBMED_BASE", "not a url"),
             ("PIPETTE_HTTP_RETRY_ATTEMPTS", "0"),
             ("PIPETTE_UNIPROT_RATE", "-1"),
             ("PIPETTE_HTTP_READ_TIMEOUT_MS", "soon"),
+            ("PIPETTE_CTGOV_FIRST_BYTE_MS", "0"),
+            ("PIPETTE_PUBMED_HEDGE_MS", "-5"),
+            ("PIPETTE_HTTP_RETRY_DEADLINE_MS", "0"),
         ] {
             match config(&[(var, value)]) {
                 Err(ScrapeError::InvalidArgument { name, .. }) => assert_eq!(name, var),

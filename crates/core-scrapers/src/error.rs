@@ -8,8 +8,9 @@
 //! a request that cannot be built, 4xx answers, not found, a body over the size cap, a parse failure of a
 //! well-formed answer.
 //!
-//! The HTTP layer retries by itself only on 429, 5xx, connection failures and timeouts (see
-//! `http::Upstream`); by the time a caller sees a retryable error those retries are spent. Messages quote
+//! The HTTP layer retries by itself only on 429, 5xx, connection failures, timeouts and HTML pages (see
+//! `http::Upstream`), and hedges slow attempts; by the time a caller sees a retryable error those
+//! retries are spent. Messages quote
 //! at most [`QUOTE_MAX`] bytes of a caller's value (see `quote`), never a whole oversized argument.
 
 use std::time::Duration;
@@ -34,7 +35,7 @@ pub enum ScrapeError {
 
     /// No complete answer within the time allowed.
     #[error(
-        "{service} did not answer within {}: it may be slow or down; try again later or raise the timeouts (PIPETTE_HTTP_TOTAL_TIMEOUT_MS)",
+        "{service} did not answer within {}: it may be slow or down; try again later or raise its budgets (PIPETTE_<SERVICE>_FIRST_BYTE_MS, _BODY_MS, PIPETTE_HTTP_RETRY_DEADLINE_MS)",
         millis(*.after)
     )]
     Timeout { service: Service, after: Duration },

@@ -181,7 +181,7 @@ async fn a_truncated_body_is_a_connection_error_and_retried() {
 }
 
 #[tokio::test]
-async fn an_html_page_is_named_not_retried_and_not_cached() {
+async fn an_html_page_is_named_retried_and_not_cached() {
     let server = UpstreamServer::start().await;
     server.route(
         "GET",
@@ -199,7 +199,8 @@ async fn an_html_page_is_named_not_retried_and_not_cached() {
         assert_eq!(err.kind(), "unexpected_content");
         assert!(err.to_string().contains("Service Temporarily Down"), "{err}");
     }
-    assert_eq!(server.requests().len(), 2, "one attempt per call, nothing cached");
+    // A maintenance or proxy page is transient (issue 17): each call tries 3 times, nothing is cached.
+    assert_eq!(server.requests().len(), 6, "three attempts per call, nothing cached");
 }
 
 #[tokio::test]
@@ -510,4 +511,170 @@ async fn a_get_url_past_the_budget_is_an_invalid_argument_sent_to_no_one() {
     assert!(server.requests().is_empty(), "nothing was sent");
     assert!(u.circuits().iter().all(|s| s.state == CircuitState::Closed && s.consecutive_failures == 0));
     u.ctgov.get("/studies", &[("query.term", "keytruda".into())]).await.expect("a normal call goes through");
+}
+
+// ---- issue 17: bounded time under upstream faults ----
+
+const CTGOV_SEARCH: &str = "clinicaltrials/search_keytruda_limit3_20260811.json";
+
+/// Waits (briefly) until the server has seen `n` requests abandoned by the client.
+async fn abandoned(server: &UpstreamServer, n: usize) -> usize {
+    for _ in 0..100 {
+        if server.abandoned() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.abandoned()
+}
+
+#[tokio::test]
+async fn a_hung_attempt_is_hedged_and_the_first_good_answer_wins() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/ctgov/studies", Reply::seq(vec![Reply::hang(), Reply::fixture(CTGOV_SEARCH)]));
+    let mut c = config(&server);
+    c.ctgov.hedge_floor = Duration::from_millis(50);
+    c.ctgov.first_byte = Duration::from_secs(30); // only the hedge can rescue this call
+    c.timeouts.total = Duration::from_secs(60);
+    c.timeouts.read = Duration::from_secs(60);
+    let u = upstreams(&c);
+    let body = u.ctgov.get("/studies", &[]).await.expect("the hedge answers");
+    assert!(body.starts_with(b"{"));
+    assert_eq!(server.requests().len(), 2, "the first attempt and its hedge");
+    assert_eq!(abandoned(&server, 1).await, 1, "the hung attempt was dropped once the hedge answered");
+}
+
+#[tokio::test]
+async fn hung_headers_cost_one_budget_then_the_call_is_retried() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/ctgov/studies", Reply::seq(vec![Reply::hang(), Reply::fixture(CTGOV_SEARCH)]));
+    let mut c = config(&server);
+    c.ctgov.hedge_floor = Duration::ZERO; // no hedging: the budget alone ends the hung attempt
+    c.ctgov.first_byte = Duration::from_millis(200);
+    let u = upstreams(&c);
+    u.ctgov.get("/studies", &[]).await.expect("the retry answers");
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(abandoned(&server, 1).await, 1, "the hung attempt was abandoned at its budget");
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_abandoned_at_its_budget_and_retried() {
+    let server = UpstreamServer::start().await;
+    server.route(
+        "GET",
+        "/eutils/efetch.fcgi",
+        Reply::seq(vec![Reply::stall(EFETCH, 300), Reply::fixture(EFETCH)]),
+    );
+    let mut c = config(&server);
+    c.pubmed.hedge_floor = Duration::ZERO;
+    c.pubmed.body = Duration::from_millis(200);
+    let u = upstreams(&c);
+    let body = u.pubmed.get("/efetch.fcgi", &[]).await.expect("the retry answers");
+    assert!(body.starts_with(b"<?xml"));
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(abandoned(&server, 1).await, 1, "the stalled body was abandoned");
+}
+
+#[tokio::test]
+async fn a_reset_connection_and_an_html_page_are_retried() {
+    let server = UpstreamServer::start().await;
+    let html = Reply::text(200, "text/html", "<html><head><title>Down for maintenance</title></head></html>");
+    server.route(
+        "GET",
+        "/ctgov/studies",
+        Reply::seq(vec![Reply::reset(), html, Reply::fixture(CTGOV_SEARCH)]),
+    );
+    let u = upstreams(&config(&server));
+    u.ctgov.get_json::<serde_json::Value>("/studies", &[]).await.expect("the third attempt answers");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn every_attempt_hanging_ends_at_the_call_deadline_naming_the_service() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/ctgov/studies", Reply::hang());
+    let mut c = config(&server);
+    c.ctgov.hedge_floor = Duration::from_millis(50);
+    c.ctgov.first_byte = Duration::from_secs(30);
+    c.timeouts.total = Duration::from_secs(60);
+    c.timeouts.read = Duration::from_secs(60);
+    c.retry.deadline = Duration::from_millis(1500);
+    let u = upstreams(&c);
+    let err = u.ctgov.get("/studies", &[]).await.expect_err("nothing answers");
+    assert!(matches!(err, ScrapeError::Timeout { service: Service::ClinicalTrials, .. }), "{err:?}");
+    assert!(err.to_string().starts_with("ClinicalTrials.gov did not answer"), "{err}");
+    let sent = server.requests().len();
+    assert!((2..=3).contains(&sent), "a first attempt and a hedge, within 3 attempts: {sent}");
+    assert_eq!(abandoned(&server, sent).await, sent, "every attempt was abandoned at the deadline");
+}
+
+#[tokio::test]
+async fn a_retry_after_past_the_deadline_ends_the_call_at_once() {
+    let server = UpstreamServer::start().await;
+    server.route(
+        "GET",
+        "/ctgov/studies",
+        Reply::text(429, "text/plain", "slow down").header("retry-after", "5"),
+    );
+    let mut c = config(&server);
+    c.retry.retry_after_cap = Duration::from_secs(30);
+    c.retry.deadline = Duration::from_secs(2);
+    let u = upstreams(&c);
+    let err = u.ctgov.get("/studies", &[]).await.expect_err("429");
+    assert_eq!(
+        err,
+        ScrapeError::RateLimited {
+            service: Service::ClinicalTrials,
+            retry_after: Some(Duration::from_secs(5))
+        }
+    );
+    assert_eq!(server.requests().len(), 1, "no attempt after a wait the deadline cannot hold");
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_is_retried_and_succeeds() {
+    let server = UpstreamServer::start().await;
+    server.route(
+        "GET",
+        "/ctgov/studies",
+        Reply::seq(vec![Reply::text(429, "text/plain", "slow down"), Reply::fixture(CTGOV_SEARCH)]),
+    );
+    let u = upstreams(&config(&server));
+    u.ctgov.get("/studies", &[]).await.expect("the retry answers");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn hedges_wait_for_the_rate_limiter() {
+    let server = UpstreamServer::start().await;
+    server.route("GET", "/ctgov/studies", Reply::fixture(CTGOV_SEARCH));
+    server.route("GET", "/ctgov/studies/NCT1", Reply::hang());
+    let mut c = config(&server);
+    c.ctgov.rate_per_second = 10.0;
+    c.ctgov.hedge_floor = Duration::from_millis(10);
+    c.ctgov.first_byte = Duration::from_secs(30);
+    c.timeouts.total = Duration::from_secs(60);
+    c.timeouts.read = Duration::from_secs(60);
+    c.retry.attempts = 4;
+    c.retry.deadline = Duration::from_millis(1200);
+    let u = upstreams(&c);
+    // Warm: enough quick answers that the hedge delay falls to its 10 ms floor.
+    for i in 0..10 {
+        u.ctgov.get("/studies", &[("n", i.to_string())]).await.expect("warm");
+    }
+    server.clear();
+    let calls = (0..4).map(|i| {
+        let u = u.clone();
+        async move { u.ctgov.get("/studies/NCT1", &[("n", i.to_string())]).await }
+    });
+    for result in futures::future::join_all(calls).await {
+        assert!(matches!(result, Err(ScrapeError::Timeout { .. })), "{result:?}");
+    }
+    // Unlimited, 4 calls hedging every 10 ms would send 16 requests within 50 ms; the limiter spaces them.
+    let gaps = gaps(&server);
+    assert!(gaps.len() >= 4, "hedges were sent: {} requests", gaps.len() + 1);
+    assert!(server.requests().len() < 16, "not every hedge fits in the rate before the deadline");
+    for gap in gaps {
+        assert!(gap >= Duration::from_millis(90), "requests spaced by the 10/s limiter, got {gap:?}");
+    }
 }

@@ -147,6 +147,10 @@ impl Health {
         let mut problems = unusable(&job_store, &cache);
         let unavailable = !problems.is_empty();
         let circuits = self.upstreams.circuits();
+        if let core_scrapers::http::Coordination::Fallback { reason } = self.upstreams.coordination() {
+            problems
+                .push(format!("upstream rate limits and circuit breakers are this process's own: {reason}"));
+        }
         for c in circuits.iter().filter(|c| c.state == core_scrapers::http::CircuitState::Open) {
             problems.push(format!(
                 "the circuit of {} is open after {} failed calls: its tools fail fast{}",

@@ -199,6 +199,22 @@ const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
     ),
     (Kind::Counter, "pipette_upstream_retries_total", "Retried upstream requests, by service"),
     (
+        Kind::Counter,
+        "pipette_upstream_hedges_total",
+        "Hedged upstream requests (a second attempt beside one silent past the hedge delay), by service",
+    ),
+    (
+        Kind::Counter,
+        "pipette_upstream_abandoned_attempts_total",
+        "Upstream attempts dropped unfinished (another attempt answered, or the call's deadline), by service",
+    ),
+    (
+        Kind::Gauge,
+        "pipette_upstream_limits_shared",
+        "With REDIS_URL: 1 while the upstream rate limits and breakers are shared through Redis, 0 while \
+         this process fell back to its own",
+    ),
+    (
         Kind::Histogram,
         "pipette_upstream_rate_limit_wait_seconds",
         "Seconds spent waiting for an upstream's rate limit, by service",

@@ -20,6 +20,14 @@ impl RedisServer {
         if let Ok(url) = std::env::var("PIPETTE_TEST_REDIS_URL") {
             return RedisServer { url, child: None, _dir: None };
         }
+        Self::start_own()
+    }
+
+    /// Always starts a redis-server of its own (never `PIPETTE_TEST_REDIS_URL`): for a test that kills it
+    /// (dropping it kills it).
+    ///
+    /// Panics with a clear message when redis-server cannot be started.
+    pub fn start_own() -> RedisServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())

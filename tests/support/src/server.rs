@@ -4,6 +4,11 @@
 //! matcher applies only when each of its pairs is present in the request (URL query, or a form-encoded POST
 //! body) with exactly that value. Every request is recorded with its arrival time. An unmatched request gets
 //! a 404 whose body names the request, so a test that forgot a route fails loudly.
+//!
+//! Faults: a hang (no answer), a stalled body (headers and part of the body, then silence), a truncated
+//! body, a connection reset before any answer, and `Reply::mix` (a seeded pseudo-random choice per
+//! request, for benchmarks). A hang or stall whose client gave up (closed the connection) is counted in
+//! [`UpstreamServer::abandoned`].
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,7 +65,10 @@ enum Kind {
     Body { status: u16, content_type: String, body: Bytes },
     Hang,
     Truncated { content_type: String, body: Bytes, send: usize },
+    Stall { content_type: String, body: Bytes, send: usize },
+    Reset,
     Seq { next: Arc<AtomicUsize>, replies: Vec<Reply> },
+    Mix { state: Arc<Mutex<u64>>, choices: Vec<(u32, Reply)> },
 }
 
 impl Reply {
@@ -116,6 +124,35 @@ impl Reply {
         })
     }
 
+    /// Declares the fixture's full `Content-Length`, sends its first `bytes` bytes, then sends nothing more
+    /// (until the client gives up or the server is dropped).
+    ///
+    /// # Panics
+    /// When the fixture cannot be read.
+    pub fn stall(fixture_rel: &str, bytes: usize) -> Self {
+        let body = Bytes::from(fixture(fixture_rel));
+        Self::new(Kind::Stall {
+            content_type: content_type_for(fixture_rel).to_owned(),
+            send: bytes.min(body.len().saturating_sub(1)),
+            body,
+        })
+    }
+
+    /// Closes the connection without answering (the client sees the connection end before a response).
+    pub fn reset() -> Self {
+        Self::new(Kind::Reset)
+    }
+
+    /// Per request, one of `choices` picked at random with its weight, from a generator seeded with
+    /// `seed` (the same seed gives the same sequence of choices).
+    ///
+    /// # Panics
+    /// When `choices` is empty or every weight is zero.
+    pub fn mix(seed: u64, choices: Vec<(u32, Reply)>) -> Self {
+        assert!(choices.iter().any(|(w, _)| *w > 0), "Reply::mix needs a choice with a weight");
+        Self::new(Kind::Mix { state: Arc::new(Mutex::new(seed | 1)), choices })
+    }
+
     /// One reply per request, in order; the last one repeats.
     ///
     /// # Panics
@@ -157,7 +194,46 @@ impl Reply {
                 inner.headers = headers;
                 inner
             }
+            Kind::Mix { state, choices } => {
+                let total: u64 = choices.iter().map(|(w, _)| u64::from(*w)).sum();
+                let mut roll = {
+                    // xorshift64*: small, seeded, good enough to spread faults.
+                    let mut x = lock(state);
+                    *x ^= *x >> 12;
+                    *x ^= *x << 25;
+                    *x ^= *x >> 27;
+                    x.wrapping_mul(0x2545_F491_4F6C_DD1D) % total
+                };
+                let mut chosen = &choices[choices.len() - 1].1;
+                for (weight, reply) in choices {
+                    if roll < u64::from(*weight) {
+                        chosen = reply;
+                        break;
+                    }
+                    roll -= u64::from(*weight);
+                }
+                let mut inner = chosen.resolve();
+                inner.delay += self.delay;
+                let mut headers = self.headers.clone();
+                headers.append(&mut inner.headers);
+                inner.headers = headers;
+                inner
+            }
             _ => self.clone(),
+        }
+    }
+}
+
+/// Counts a hang or stall whose client went away first (dropped before it was disarmed).
+struct AbandonGuard {
+    shared: Arc<Shared>,
+    armed: bool,
+}
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        if self.armed && !*self.shared.shutdown.borrow() {
+            self.shared.abandoned.fetch_add(1, Ordering::SeqCst);
         }
     }
 }
@@ -185,6 +261,7 @@ struct Shared {
     routes: Mutex<Vec<Arc<Route>>>,
     requests: Mutex<Vec<Recorded>>,
     latency: Mutex<Duration>,
+    abandoned: AtomicUsize,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -222,6 +299,7 @@ impl UpstreamServer {
             routes: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             latency: Mutex::new(Duration::ZERO),
+            abandoned: AtomicUsize::new(0),
             shutdown: shutdown_rx,
         });
         let app =
@@ -267,6 +345,12 @@ impl UpstreamServer {
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         lock(&self.shared.requests).clone()
+    }
+
+    /// How many hangs and stalled bodies were abandoned by their client (the connection closed before the
+    /// server would have answered).
+    pub fn abandoned(&self) -> usize {
+        self.shared.abandoned.load(Ordering::SeqCst)
     }
 
     /// Forgets the recorded requests (routes stay).
@@ -356,10 +440,45 @@ async fn handle(
             response
         }
         Kind::Hang => {
+            let mut guard = AbandonGuard { shared: Arc::clone(&shared), armed: true };
             let mut shutdown = shared.shutdown.clone();
-            // Resolves only when the server is dropped; the client is expected to give up first.
+            // Resolves only when the server is dropped; the client is expected to give up first (hyper
+            // then drops this future, and the guard counts it).
             let _ = shutdown.wait_for(|stop| *stop).await;
+            guard.armed = false;
             return plain(StatusCode::SERVICE_UNAVAILABLE, "server stopped".to_owned());
+        }
+        Kind::Stall { content_type, body, send } => {
+            let full = body.len();
+            let part = body.slice(..send);
+            let guard = AbandonGuard { shared: Arc::clone(&shared), armed: true };
+            let mut shutdown = shared.shutdown.clone();
+            let stream = futures::stream::iter([Ok::<Bytes, std::io::Error>(part)]).chain(
+                futures::stream::once(async move {
+                    let mut guard = guard;
+                    let _ = shutdown.wait_for(|stop| *stop).await;
+                    guard.armed = false;
+                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped"))
+                }),
+            );
+            let mut response = Response::new(Body::from_stream(stream));
+            set_header(&mut response, "content-type", &content_type);
+            set_header(&mut response, "content-length", &full.to_string());
+            response
+        }
+        Kind::Reset => {
+            // A body that fails before its first byte: hyper drops the connection with the response
+            // head unsent (it is buffered until the body's first chunk).
+            let stream = futures::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "reset on purpose",
+                ))
+            });
+            let mut response = Response::new(Body::from_stream(stream));
+            set_header(&mut response, "content-type", "application/json");
+            set_header(&mut response, "content-length", "1024");
+            response
         }
         Kind::Truncated { content_type, body, send } => {
             let full = body.len();
@@ -376,7 +495,7 @@ async fn handle(
             set_header(&mut response, "content-length", &full.to_string());
             response
         }
-        Kind::Seq { .. } => {
+        Kind::Seq { .. } | Kind::Mix { .. } => {
             plain(StatusCode::INTERNAL_SERVER_ERROR, "pipette-test-support: unresolved sequence".to_owned())
         }
     };

@@ -119,3 +119,37 @@ async fn latency_applies_to_every_response() {
     let ok = client().get(format!("{}/x", server.url())).send().await.expect("no latency");
     assert_eq!(ok.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn stalls_resets_and_mixes() {
+    let server = UpstreamServer::start().await;
+    let efetch = "pubmed/efetch_pubmed_22663011.xml";
+    server.route("GET", "/stall", Reply::stall(efetch, 100));
+    server.route("GET", "/reset", Reply::reset());
+    server.route("GET", "/hang", Reply::hang());
+    let choices = vec![(3, Reply::text(200, "text/plain", "a")), (1, Reply::text(500, "text/plain", "b"))];
+    server.route("GET", "/mix", Reply::mix(7, choices));
+
+    let short = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().expect("client");
+    let r = short.get(format!("{}/stall", server.url())).send().await.expect("headers arrive");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.bytes().await.is_err(), "the body never completes");
+    assert!(short.get(format!("{}/hang", server.url())).send().await.is_err());
+    assert!(client().get(format!("{}/reset", server.url())).send().await.is_err(), "no response");
+    // The client gave up on the hang and the stall: the server saw both go.
+    for _ in 0..50 {
+        if server.abandoned() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.abandoned(), 2);
+
+    let mut statuses = Vec::new();
+    for _ in 0..200 {
+        let r = client().get(format!("{}/mix", server.url())).send().await.expect("send");
+        statuses.push(r.status().as_u16());
+    }
+    let errors = statuses.iter().filter(|s| **s == 500).count();
+    assert!((25..=75).contains(&errors), "about a quarter of 200: {errors}");
+}

@@ -168,11 +168,38 @@ impl Breaker {
         }
     }
 
-    fn record(&self, probe: bool, outcome: Outcome) {
+    /// Opens the circuit because another process opened it (shared breakers): for `retry_in`, the time
+    /// left of that process's cool-down. Nothing happens unless the circuit is closed here.
+    pub(crate) fn open_from_peer(&self, retry_in: Duration) {
+        let mut inner = self.lock();
+        if inner.state != CircuitState::Closed {
+            return;
+        }
+        let elapsed = self.cooldown.saturating_sub(retry_in);
+        let now = Instant::now();
+        inner.state = CircuitState::Open;
+        inner.opened =
+            Some((now.checked_sub(elapsed).unwrap_or(now), SystemTime::now() - elapsed.min(self.cooldown)));
+        self.gauge(CircuitState::Open);
+        tracing::warn!(
+            service = self.service.as_str(),
+            retry_in_ms = retry_in.as_millis() as u64,
+            "circuit opened by another process"
+        );
+    }
+
+    /// How long the circuit stays open before a probe.
+    pub(crate) fn cooldown(&self) -> Duration {
+        self.cooldown
+    }
+
+    /// Records one call's outcome; answers whether this opened the circuit.
+    fn record(&self, probe: bool, outcome: Outcome) -> bool {
         let mut inner = self.lock();
         if probe {
             inner.probe_in_flight = false;
         }
+        let mut opened = false;
         match outcome {
             Outcome::Success => {
                 if inner.state != CircuitState::Closed {
@@ -190,6 +217,7 @@ impl Breaker {
                 let trip =
                     inner.state == CircuitState::Closed && inner.consecutive_failures >= self.threshold;
                 if reopen || trip {
+                    opened = true;
                     inner.state = CircuitState::Open;
                     inner.opened = Some((Instant::now(), SystemTime::now()));
                     self.gauge(CircuitState::Open);
@@ -205,6 +233,7 @@ impl Breaker {
             }
             Outcome::Neutral => {}
         }
+        opened
     }
 
     /// `pipette_upstream_circuit_state`: 0 closed, 1 half-open, 2 open (the README documents these values).
@@ -240,9 +269,10 @@ impl Breaker {
 }
 
 impl Permit<'_> {
-    pub(crate) fn record(mut self, outcome: Outcome) {
+    /// Records the call's outcome; answers whether this opened the circuit.
+    pub(crate) fn record(mut self, outcome: Outcome) -> bool {
         self.resolved = true;
-        self.breaker.record(self.probe, outcome);
+        self.breaker.record(self.probe, outcome)
     }
 }
 

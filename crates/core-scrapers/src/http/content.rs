@@ -25,8 +25,7 @@ pub(crate) fn check(
     expect: Expect,
 ) -> Result<(), ScrapeError> {
     let head = trimmed_start(body);
-    let html_type = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html"));
-    if html_type || looks_like_html(head) {
+    if is_html_page(content_type, body) {
         let title = html_title(body).map(|t| format!(" titled {t:?}")).unwrap_or_default();
         return Err(ScrapeError::UnexpectedContent {
             service,
@@ -77,6 +76,13 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Whether a body is an HTML page (by content type or by its first bytes): a proxy's error page, a
+/// maintenance or block page. The HTTP layer retries these (they are transient) and never caches them.
+pub(crate) fn is_html_page(content_type: Option<&str>, body: &[u8]) -> bool {
+    content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("text/html"))
+        || looks_like_html(trimmed_start(body))
 }
 
 fn trimmed_start(body: &[u8]) -> &[u8] {

@@ -2,10 +2,13 @@
 
 mod circuit;
 pub(crate) mod content;
+mod hedge;
 mod retry_after;
 mod service;
+mod shared;
 mod upstream;
 
 pub use circuit::{CircuitState, CircuitStatus};
 pub use service::Service;
+pub use shared::Coordination;
 pub use upstream::{Upstream, Upstreams};

@@ -2,14 +2,29 @@
 //!
 //! A call goes: request check (a GET URL over [`MAX_GET_URL_BYTES`] is an `InvalidArgument`, nothing is
 //! sent) → cache → single flight (identical concurrent calls share one fetch) → breaker permit (one per
-//! call) → retry loop (backon: exponential backoff with jitter, bounded attempts and deadline,
-//! `Retry-After` honoured up to a cap; only on 429, 5xx, connection failures and timeouts) → per attempt:
-//! breaker check → rate limiter (governor, burst 1, shared by every concurrent call: a call after a quiet
-//! interval goes out at once, back-to-back calls are spaced) → breaker check → one
-//! HTTP exchange with a streamed body cap → content check (HTML pages and JSON error bodies are errors,
-//! never cached) → after the last attempt, the call's one outcome to the breaker → cache on success.
-//! A request the HTTP client cannot build is `InvalidRequest`: never retried, never counted by the breaker.
-//! Every step is cancel-safe by drop.
+//! call) → attempts (below) → the call's one outcome to the breaker → cache on success.
+//!
+//! The attempts of one call run under the call's overall deadline (`RetryConfig::deadline`), at most
+//! `RetryConfig::attempts` of them, and more than one may be in flight:
+//! - **Budgets.** Each attempt has the upstream's time-to-headers budget (connect included) and then its
+//!   body budget (`UpstreamConfig::first_byte`, `body`); past either it is a `Timeout` and is retried, so
+//!   a hung connection costs one budget at most, never the client's 30 s read timeout.
+//! - **Hedging.** Every request here is an idempotent read (GET, or a form POST such as efetch), so when the
+//!   newest attempt has not answered within the hedge delay (see `hedge.rs`: the recent p95 of this
+//!   upstream, above a floor) a second attempt is sent beside it; the first good answer wins and the
+//!   others are dropped (abandoned: their connections are closed). Hedges are counted in
+//!   `pipette_upstream_hedges_total`.
+//! - **Retries.** A transient failure (429, 5xx, connection failure, timeout, an HTML page) schedules the
+//!   next attempt: after the upstream's `Retry-After` when it gives one (a wait past the cap or past the
+//!   deadline ends the call as `RateLimited`), else after a short jittered backoff (`hedge::backoff`).
+//!   Any other answer (4xx, not found, a JSON error body, a body over the cap) ends the call at once.
+//! - **Rate.** Every attempt, hedges and retries included, first passes the breaker check and the rate
+//!   limiter (governor, burst 1, shared by every concurrent call: a call after a quiet interval goes out at
+//!   once, back-to-back calls are spaced), then the breaker check again.
+//!
+//! One HTTP exchange streams its body under the cap, then checks the content (HTML pages and JSON error
+//! bodies are errors, never cached). A request the HTTP client cannot build is `InvalidRequest`: never
+//! retried, never counted by the breaker. Every step is cancel-safe by drop.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,16 +33,18 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
 use bytes::{Bytes, BytesMut};
-use futures::FutureExt;
 use futures::future::{Shared, WeakShared};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::config::{RetryConfig, ScrapersConfig};
 use crate::error::ScrapeError;
 use crate::http::circuit::{Breaker, CircuitStatus, Outcome};
 use crate::http::content::{self, Expect};
+use crate::http::hedge::{self, Latencies};
+use crate::http::shared::{Coordination, SharedLimits};
 use crate::http::{Service, retry_after};
 
 /// The limiter spaces requests this much wider than the nominal rate, so that network jitter never makes
@@ -103,8 +120,17 @@ struct Inner {
     cache: core_cache::Cache,
     cache_ttl: Duration,
     limiter: Option<DefaultDirectRateLimiter>,
+    /// The spacing of the rate limit (shared through Redis when `shared` is set).
+    interval: Option<Duration>,
     breaker: Breaker,
+    /// The rate limits and breakers shared by every process on one Redis (`REDIS_URL`).
+    shared: Option<Arc<SharedLimits>>,
     retry: RetryConfig,
+    /// One attempt's budget to the response headers, then to the end of the body.
+    first_byte: Duration,
+    body: Duration,
+    /// Recent answer times: the hedge delay.
+    latencies: Latencies,
     max_body: u64,
     /// Parameters added to every request and kept out of cache keys (NCBI `api_key`, `tool`, `email`).
     extra: Vec<(&'static str, String)>,
@@ -129,17 +155,20 @@ struct Request {
 struct AttemptError {
     error: ScrapeError,
     retry_after: Option<Duration>,
+    /// The answer was an HTML page (a proxy's error page, a maintenance page): transient.
+    html: bool,
 }
 
 impl AttemptError {
     fn transient(&self) -> bool {
         match &self.error {
-            // Nothing else: a request that cannot be built, an invalid argument or a body over the cap
-            // would fail the same way again.
+            // Nothing else: a request that cannot be built, an invalid argument, a body over the cap or a
+            // JSON error body would fail the same way again.
             ScrapeError::RateLimited { .. } | ScrapeError::Timeout { .. } | ScrapeError::Connect { .. } => {
                 true
             }
             ScrapeError::Upstream { status, .. } => *status >= 500,
+            ScrapeError::UnexpectedContent { .. } => self.html,
             _ => false,
         }
     }
@@ -147,8 +176,16 @@ impl AttemptError {
 
 impl From<ScrapeError> for AttemptError {
     fn from(error: ScrapeError) -> Self {
-        Self { error, retry_after: None }
+        Self { error, retry_after: None, html: false }
     }
+}
+
+/// Why an attempt was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    First,
+    Hedge,
+    Retry,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -162,10 +199,12 @@ impl Upstream {
         config: &ScrapersConfig,
         cache: core_cache::Cache,
         client: LazyClient,
+        shared: Option<Arc<SharedLimits>>,
     ) -> Result<Self, ScrapeError> {
         let upstream = config.upstream(service);
-        let limiter = (upstream.rate_per_second > 0.0)
-            .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second))
+        let interval = (upstream.rate_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second));
+        let limiter = interval
             .and_then(Quota::with_period)
             .map(|quota| RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
         let mut extra = Vec::new();
@@ -186,8 +225,13 @@ impl Upstream {
                 cache,
                 cache_ttl: upstream.cache_ttl,
                 limiter,
+                interval,
                 breaker: Breaker::new(service, config.breaker.threshold, config.breaker.cooldown),
+                shared,
                 retry: config.retry.clone(),
+                first_byte: upstream.first_byte,
+                body: upstream.body,
+                latencies: Latencies::new(upstream.hedge_floor, upstream.first_byte),
                 max_body: config.max_body_bytes,
                 extra,
                 in_flight: Mutex::new(HashMap::new()),
@@ -329,55 +373,149 @@ impl Inner {
 
     /// One call: a breaker permit, the attempts, then the call's one outcome to the breaker.
     async fn fetch_with_retry(&self, request: &Request) -> Result<Bytes, ScrapeError> {
+        // A circuit another process opened is open here too, for the rest of its cool-down.
+        if let Some(shared) = &self.shared
+            && self.breaker.fail_fast().is_none()
+            && let Some(retry_in) = shared.circuit_open_for(self.service).await
+        {
+            self.breaker.open_from_peer(retry_in);
+        }
         let permit = self.breaker.acquire()?;
         let result = self.retry_attempts(request).await;
-        permit.record(Outcome::of(result.as_ref().err()));
+        if permit.record(Outcome::of(result.as_ref().err()))
+            && let Some(shared) = &self.shared
+        {
+            shared.open_circuit(self.service, self.breaker.cooldown()).await;
+        }
         result
     }
 
+    /// The attempts of one call: budgets, hedges and retries under the call's deadline (module docs).
     async fn retry_attempts(&self, request: &Request) -> Result<Bytes, ScrapeError> {
         let started = Instant::now();
-        let retry = &self.retry;
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(retry.base_delay)
-            .with_max_delay(retry.max_delay)
-            .with_max_times(retry.attempts.saturating_sub(1) as usize)
-            .with_jitter();
+        let deadline = started + self.retry.deadline;
         let service = self.service.as_str();
-        let result = (|| self.attempt(request))
-            .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(AttemptError::transient)
-            .adjust(|err: &AttemptError, planned: Option<Duration>| {
-                let planned = planned?;
-                let wait = match err.retry_after {
-                    Some(asked) if asked > retry.retry_after_cap => {
-                        tracing::warn!(
-                            service,
-                            asked_ms = asked.as_millis() as u64,
-                            "Retry-After beyond the cap"
-                        );
-                        return None;
+        let max_attempts = self.retry.attempts.max(1);
+        // Attempts report when they leave the rate limiter: the hedge delay counts from there.
+        let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let launch = |number: u32| {
+            let sent = sent_tx.clone();
+            async move { (number, self.attempt(request, number, sent).await) }
+        };
+        let mut running = FuturesUnordered::new();
+        let mut launched = 0u32;
+        let mut failures = 0u32;
+        let mut next: Option<(Instant, Start)> = Some((started, Start::First));
+        let mut last: Option<AttemptError> = None;
+        loop {
+            if let Some((at, why)) = next
+                && at <= Instant::now()
+            {
+                next = None;
+                launched += 1;
+                match why {
+                    Start::First => {}
+                    Start::Hedge => {
+                        metrics::counter!("pipette_upstream_hedges_total", "service" => service).increment(1);
+                        tracing::debug!(service, attempt = launched, "no answer yet: hedging");
                     }
-                    Some(asked) => asked,
-                    None => planned,
-                };
-                (started.elapsed() + wait <= retry.deadline).then_some(wait)
-            })
-            .notify(|err: &AttemptError, wait: Duration| {
-                metrics::counter!("pipette_upstream_retries_total", "service" => service).increment(1);
-                tracing::debug!(service, error = %err.error, wait_ms = wait.as_millis() as u64, "retrying");
-            })
-            .await;
-        result.map_err(|err| match err.error {
-            ScrapeError::RateLimited { service, retry_after } => {
-                ScrapeError::RateLimited { service, retry_after: retry_after.or(err.retry_after) }
+                    Start::Retry => {
+                        metrics::counter!("pipette_upstream_retries_total", "service" => service)
+                            .increment(1);
+                    }
+                }
+                running.push(launch(launched));
+                continue;
             }
-            other => other,
-        })
+            if running.is_empty() && next.is_none() {
+                return Err(finish(last.unwrap_or_else(|| {
+                    ScrapeError::Timeout { service: self.service, after: started.elapsed() }.into()
+                })));
+            }
+            let wake = next.map_or(deadline, |(at, _)| at.min(deadline));
+            tokio::select! {
+                Some((number, result)) = running.next() => match result {
+                    Ok(body) => {
+                        self.abandon(running.len());
+                        return Ok(body);
+                    }
+                    Err(err) if !err.transient() => {
+                        self.abandon(running.len());
+                        return Err(finish(err));
+                    }
+                    Err(err) => {
+                        failures += 1;
+                        tracing::debug!(service, attempt = number, error = %err.error, "attempt failed");
+                        next = self.after_failure(&err, failures, launched, deadline);
+                        last = Some(err);
+                    }
+                },
+                Some(number) = sent_rx.recv() => {
+                    // The newest attempt is on the wire: hedge it if it stays silent too long.
+                    if number == launched && launched < max_attempts && next.is_none()
+                        && let Some(delay) = self.latencies.hedge_delay()
+                    {
+                        next = Some((Instant::now() + delay, Start::Hedge));
+                    }
+                }
+                () = tokio::time::sleep_until(wake.into()) => {
+                    if Instant::now() >= deadline {
+                        self.abandon(running.len());
+                        let err = match last {
+                            Some(err) if running.is_empty() => err,
+                            _ => ScrapeError::Timeout { service: self.service, after: started.elapsed() }.into(),
+                        };
+                        tracing::debug!(service, deadline_ms = self.retry.deadline.as_millis() as u64, "call deadline");
+                        return Err(finish(err));
+                    }
+                }
+            }
+        }
     }
 
-    async fn attempt(&self, request: &Request) -> Result<Bytes, AttemptError> {
+    /// When (if ever) to start the next attempt after a transient failure.
+    fn after_failure(
+        &self,
+        err: &AttemptError,
+        failures: u32,
+        launched: u32,
+        deadline: Instant,
+    ) -> Option<(Instant, Start)> {
+        let service = self.service.as_str();
+        if launched >= self.retry.attempts {
+            return None;
+        }
+        let wait = match err.retry_after {
+            Some(asked) if asked > self.retry.retry_after_cap => {
+                tracing::warn!(service, asked_ms = asked.as_millis() as u64, "Retry-After beyond the cap");
+                return None;
+            }
+            Some(asked) => asked,
+            None => hedge::backoff(self.retry.base_delay, self.retry.max_delay, failures),
+        };
+        let at = Instant::now() + wait;
+        if at >= deadline {
+            tracing::debug!(service, wait_ms = wait.as_millis() as u64, "no time left for a retry");
+            return None;
+        }
+        tracing::debug!(service, error = %err.error, wait_ms = wait.as_millis() as u64, "retrying");
+        Some((at, Start::Retry))
+    }
+
+    /// Counts the attempts still running when the call ends (they are dropped: connections closed).
+    fn abandon(&self, running: usize) {
+        if running > 0 {
+            metrics::counter!("pipette_upstream_abandoned_attempts_total", "service" => self.service.as_str())
+                .increment(running as u64);
+        }
+    }
+
+    async fn attempt(
+        &self,
+        request: &Request,
+        number: u32,
+        sent: tokio::sync::mpsc::UnboundedSender<u32>,
+    ) -> Result<Bytes, AttemptError> {
         let service = self.service.as_str();
         // Fail fast while open (other calls may have opened it since this one began), before queueing
         // behind the limiter and again after it.
@@ -386,6 +524,16 @@ impl Inner {
         }
         if let Some(limiter) = &self.limiter {
             let waited = Instant::now();
+            // The shared schedule when Redis answers.
+            let slot = match (&self.shared, self.interval) {
+                (Some(shared), Some(interval)) => shared.reserve(self.service, interval).await,
+                _ => None,
+            };
+            if let Some(wait) = slot {
+                tokio::time::sleep(wait).await;
+            }
+            // This process's own limiter too: a no-op after a shared slot (the shared schedule spaced the
+            // requests already), it makes a fallback start from this process's last request.
             limiter.until_ready().await;
             metrics::histogram!("pipette_upstream_rate_limit_wait_seconds", "service" => service)
                 .record(waited.elapsed().as_secs_f64());
@@ -394,8 +542,13 @@ impl Inner {
             }
         }
         let started = Instant::now();
+        // The receiver lives as long as the call; after it, nobody needs to know.
+        let _ = sent.send(number);
         let result = self.exchange(request, started).await;
         let elapsed = started.elapsed();
+        if result.is_ok() {
+            self.latencies.record(elapsed);
+        }
         let status_label = match &result {
             Ok((status, _)) => status.to_string(),
             Err(err) => match &err.error {
@@ -409,11 +562,7 @@ impl Inner {
             .increment(1);
         metrics::histogram!("pipette_upstream_request_duration_seconds", "service" => service)
             .record(elapsed.as_secs_f64());
-        let result = result.map(|(_, body)| body);
-        if let Err(err) = &result {
-            tracing::debug!(service, path = %request.path, error = %err.error, "attempt failed");
-        }
-        result
+        result.map(|(_, body)| body)
     }
 
     /// One HTTP exchange: send, check the status, stream the body under the cap, check the content.
@@ -427,7 +576,17 @@ impl Inner {
             Method::Get => client.get(&url).query(&params),
             Method::PostForm => client.post(&url).form(&params),
         };
-        let mut response = builder.send().await.map_err(|err| self.transport_error(err, started))?;
+        let mut response = match tokio::time::timeout(self.first_byte, builder.send()).await {
+            Ok(sent) => sent.map_err(|err| self.transport_error(err, started))?,
+            Err(_) => {
+                tracing::debug!(
+                    service = self.service.as_str(),
+                    budget_ms = self.first_byte.as_millis() as u64,
+                    "no response headers within the budget: attempt abandoned"
+                );
+                return Err(ScrapeError::Timeout { service: self.service, after: started.elapsed() }.into());
+            }
+        };
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -448,7 +607,7 @@ impl Inner {
                     ScrapeError::Upstream { service: self.service, status, excerpt: content::excerpt(&body) }
                 }
             };
-            return Err(AttemptError { error, retry_after });
+            return Err(AttemptError { error, retry_after, html: false });
         }
 
         let content_type = response
@@ -456,8 +615,21 @@ impl Inner {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = self.read_body(&mut response, started, None).await?;
-        content::check(self.service, content_type.as_deref(), &body, request.expect)?;
+        let body = match tokio::time::timeout(self.body, self.read_body(&mut response, started, None)).await {
+            Ok(body) => body?,
+            Err(_) => {
+                tracing::debug!(
+                    service = self.service.as_str(),
+                    budget_ms = self.body.as_millis() as u64,
+                    "body not complete within the budget: attempt abandoned"
+                );
+                return Err(ScrapeError::Timeout { service: self.service, after: started.elapsed() }.into());
+            }
+        };
+        if let Err(error) = content::check(self.service, content_type.as_deref(), &body, request.expect) {
+            let html = content::is_html_page(content_type.as_deref(), &body);
+            return Err(AttemptError { error, retry_after: None, html });
+        }
         Ok((status, body))
     }
 
@@ -524,6 +696,16 @@ impl Inner {
     }
 }
 
+/// The error a call ends with: a 429's `Retry-After` carried into `RateLimited`.
+fn finish(err: AttemptError) -> ScrapeError {
+    match err.error {
+        ScrapeError::RateLimited { service, retry_after } => {
+            ScrapeError::RateLimited { service, retry_after: retry_after.or(err.retry_after) }
+        }
+        other => other,
+    }
+}
+
 /// The length of `value` once form-URL-encoded, without building it.
 fn encoded_len(value: &str) -> usize {
     value
@@ -564,12 +746,23 @@ impl Upstreams {
     pub fn new(config: &ScrapersConfig, cache: core_cache::Cache) -> Result<Self, ScrapeError> {
         config.validate()?;
         let client = LazyClient::new(config)?;
+        let shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(SharedLimits::new(url.expose(), &config.namespace)?)),
+            None => None,
+        };
+        let build = |service, cache, client| Upstream::new(service, config, cache, client, shared.clone());
         Ok(Self {
-            pubmed: Upstream::new(Service::PubMed, config, cache.clone(), client.clone())?,
-            ctgov: Upstream::new(Service::ClinicalTrials, config, cache.clone(), client.clone())?,
-            uniprot: Upstream::new(Service::UniProt, config, cache.clone(), client.clone())?,
-            chembl: Upstream::new(Service::Chembl, config, cache, client)?,
+            pubmed: build(Service::PubMed, cache.clone(), client.clone())?,
+            ctgov: build(Service::ClinicalTrials, cache.clone(), client.clone())?,
+            uniprot: build(Service::UniProt, cache.clone(), client.clone())?,
+            chembl: build(Service::Chembl, cache, client)?,
         })
+    }
+
+    /// How the rate limits and circuit breakers are kept: local (no `REDIS_URL`), shared through Redis,
+    /// or fallen back to local ones while Redis is unreachable (a degraded state, for `health`).
+    pub fn coordination(&self) -> Coordination {
+        self.pubmed.inner.shared.as_ref().map_or(Coordination::Local, |shared| shared.coordination())
     }
 
     /// Every circuit, in the order pubmed, ctgov, uniprot, chembl.
