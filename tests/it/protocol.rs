@@ -323,6 +323,12 @@ async fn destructive_tools_ask_the_person_or_need_confirm() {
     let person = Person::new(true, Answer::Decline);
     let conn = connect("pipette-mcp", dir.path(), &[], person.clone()).await;
     create(&conn).await;
+    // A bad or unknown id is refused before the person is asked anything.
+    for (id, kind) in [("\u{0}\u{0}", "invalid_argument"), ("nowhere", "not_found")] {
+        let r = call(&conn, "index_drop", json!({ "id": id })).await;
+        assert_eq!(error_kind(&r), kind, "{id:?}: {:?}", r.content);
+    }
+    assert!(person.elicited.lock().unwrap().is_empty(), "nobody is asked to delete what cannot be deleted");
     let r = call(&conn, "index_drop", json!({ "id": "keep" })).await;
     assert_eq!(r.is_error, Some(true));
     assert_eq!(error_kind(&r), "cancelled", "{:?}", r.content);

@@ -57,7 +57,10 @@ async fn index_list(ctx: ToolContext, _p: NoParams) -> Result<ListResponse, Erro
 #[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 600, inline_ms = 600000,
                 destructive)]
 async fn index_drop(ctx: ToolContext, p: Confirmed<IndexRef>) -> Result<DropResponse, Error> {
-    let what = format!("delete the index `{}` and all its documents", p.request.id);
+    // A bad or unknown id is refused before anyone is asked to confirm.
+    let indexes = ctx.service::<IndexManager>()?;
+    let status = indexes.status(&p.request)?;
+    let what = format!("delete the index `{}` and its {} documents", status.id, status.docs);
     confirm(&ctx, p.confirm, &what).await?;
-    Ok(ctx.service::<IndexManager>()?.drop_index(&p.request)?)
+    Ok(indexes.drop_index(&p.request)?)
 }
