@@ -46,6 +46,13 @@ pub async fn build_router_with(
         Roots::new(config.allowed_roots.as_deref(), &config.data_dir, testing.clone(), indexes.clone());
     lap("indexes, test runner, roots");
     let upstreams = Arc::new(upstreams);
+    match &metrics {
+        Some(m) => {
+            let u = upstreams.clone();
+            m.when_ready(move || u.report_circuits());
+        }
+        None => upstreams.report_circuits(),
+    }
     let health = Health {
         registry: registry.clone(),
         jobs: jobs.clone(),

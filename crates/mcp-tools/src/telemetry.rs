@@ -10,6 +10,14 @@ use serde::Serialize;
 #[derive(Clone)]
 pub struct MetricsExporter {
     handle: std::sync::Arc<OnceLock<PrometheusHandle>>,
+    wake: std::sync::mpsc::SyncSender<()>,
+    ready: std::sync::Arc<std::sync::Mutex<Ready>>,
+}
+
+/// What runs once the recorder is built (before the first scrape), or whether it has run.
+enum Ready {
+    Waiting(Vec<Box<dyn FnOnce() + Send>>),
+    Done,
 }
 
 impl std::fmt::Debug for MetricsExporter {
@@ -21,15 +29,31 @@ impl std::fmt::Debug for MetricsExporter {
 static INSTALLED: OnceLock<Result<MetricsExporter, String>> = OnceLock::new();
 
 /// The process-wide recorder, installed at once; the Prometheus recorder behind it is built on the metrics
-/// thread, because building it calibrates `quanta`'s clock (a busy loop of 0.5 ms up to 200 ms on a noisy
-/// machine) and start-up should not wait for it. A metric recorded before the recorder is built waits for it:
-/// nothing is lost.
-struct Deferred(std::sync::Arc<OnceLock<metrics_exporter_prometheus::PrometheusRecorder>>);
+/// thread a moment after start-up (or at once when a metric needs it), because building it calibrates
+/// `quanta`'s clock (a busy loop of 0.5 ms up to 200 ms on a noisy machine) and start-up should neither wait
+/// for it nor share the CPU with it. A metric recorded before the recorder is built waits for it: nothing is
+/// lost.
+struct Deferred {
+    recorder: std::sync::Arc<OnceLock<metrics_exporter_prometheus::PrometheusRecorder>>,
+    wake: std::sync::mpsc::SyncSender<()>,
+}
+
+/// How long after start-up the recorder is built when no metric asks for it sooner.
+const BUILD_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Deferred {
     fn get(&self) -> &metrics_exporter_prometheus::PrometheusRecorder {
-        self.0.wait()
+        wait_for(&self.recorder, &self.wake)
     }
+}
+
+/// The value once set, asking the metrics thread to build it now.
+fn wait_for<'a, T>(cell: &'a OnceLock<T>, wake: &std::sync::mpsc::SyncSender<()>) -> &'a T {
+    if let Some(v) = cell.get() {
+        return v;
+    }
+    let _ = wake.try_send(());
+    cell.wait()
 }
 
 impl metrics::Recorder for Deferred {
@@ -76,7 +100,20 @@ impl MetricsExporter {
     }
 
     fn handle(&self) -> &PrometheusHandle {
-        self.handle.wait()
+        wait_for(&self.handle, &self.wake)
+    }
+
+    /// Runs `f` once the recorder is built, on the metrics thread and before the first scrape is answered
+    /// (at once, on this thread, when it is built already): for the series that should exist from the start.
+    pub fn when_ready(&self, f: impl FnOnce() + Send + 'static) {
+        let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *ready {
+            Ready::Waiting(hooks) => hooks.push(Box::new(f)),
+            Ready::Done => {
+                drop(ready);
+                f();
+            }
+        }
     }
 
     /// The Prometheus text exposition.
@@ -95,16 +132,27 @@ impl MetricsExporter {
 fn install() -> Result<MetricsExporter, String> {
     let builder = PrometheusBuilder::new().set_quantiles(&[0.5, 0.95, 0.99]).map_err(|e| e.to_string())?;
     let recorder = std::sync::Arc::new(OnceLock::new());
-    metrics::set_global_recorder(Deferred(recorder.clone()))
+    let (wake, needed) = std::sync::mpsc::sync_channel(1);
+    metrics::set_global_recorder(Deferred { recorder: recorder.clone(), wake: wake.clone() })
         .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
     let handle = std::sync::Arc::new(OnceLock::new());
-    let exporter = MetricsExporter { handle: handle.clone() };
+    let ready = std::sync::Arc::new(std::sync::Mutex::new(Ready::Waiting(Vec::new())));
+    let exporter = MetricsExporter { handle: handle.clone(), wake, ready: ready.clone() };
     let build = move || {
+        let _ = needed.recv_timeout(BUILD_AFTER);
         let built = builder.build_recorder();
         let upkeep = built.handle();
-        let _ = handle.set(upkeep.clone());
         let _ = recorder.set(built);
         describe();
+        let hooks =
+            match std::mem::replace(&mut *ready.lock().unwrap_or_else(|p| p.into_inner()), Ready::Done) {
+                Ready::Waiting(hooks) => hooks,
+                Ready::Done => Vec::new(),
+            };
+        for hook in hooks {
+            hook();
+        }
+        let _ = handle.set(upkeep.clone());
         // Histograms keep their samples until upkeep drains them: without it memory grows with every call.
         loop {
             std::thread::sleep(std::time::Duration::from_secs(5));

@@ -117,9 +117,14 @@ impl Breaker {
                 probe_in_flight: false,
             }),
         };
-        // The series exists from the start, closed, rather than from the first change.
-        breaker.gauge(CircuitState::Closed);
         breaker
+    }
+
+    /// Sets the `pipette_upstream_circuit_state` gauge to the current state, so the series exists from the
+    /// start rather than from the first change (the binaries call it once their metrics recorder is built).
+    pub(crate) fn report(&self) {
+        let state = self.lock().state;
+        self.gauge(state);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -765,6 +765,14 @@ impl Upstreams {
         self.pubmed.inner.shared.as_ref().map_or(Coordination::Local, |shared| shared.coordination())
     }
 
+    /// Records every circuit's state in the `pipette_upstream_circuit_state` gauge (0 closed, 1 half-open, 2
+    /// open); later changes record themselves.
+    pub fn report_circuits(&self) {
+        for u in [&self.pubmed, &self.ctgov, &self.uniprot, &self.chembl] {
+            u.inner.breaker.report();
+        }
+    }
+
     /// Every circuit, in the order pubmed, ctgov, uniprot, chembl.
     pub fn circuits(&self) -> Vec<CircuitStatus> {
         [&self.pubmed, &self.ctgov, &self.uniprot, &self.chembl].iter().map(|u| u.circuit()).collect()
