@@ -106,7 +106,7 @@ pub(crate) struct Permit<'a> {
 
 impl Breaker {
     pub(crate) fn new(service: Service, threshold: u32, cooldown: Duration) -> Self {
-        let breaker = Self {
+        Self {
             service,
             threshold: threshold.max(1),
             cooldown,
@@ -116,8 +116,7 @@ impl Breaker {
                 opened: None,
                 probe_in_flight: false,
             }),
-        };
-        breaker
+        }
     }
 
     /// Sets the `pipette_upstream_circuit_state` gauge to the current state, so the series exists from the
