@@ -96,7 +96,11 @@ impl Cache {
             Backend::Redis(r) => {
                 let mut pipe = redis::pipe();
                 for h in (hour + 1 - TREND_HOURS)..=hour {
-                    pipe.cmd("ZRANGE").arg(r.side_key(&format!("trend:{name}:{h}"))).arg(0).arg(-1).arg("WITHSCORES");
+                    pipe.cmd("ZRANGE")
+                        .arg(r.side_key(&format!("trend:{name}:{h}")))
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES");
                 }
                 let buckets: Vec<Vec<(String, f64)>> = pipe
                     .query_async(&mut r.conn())

@@ -102,8 +102,13 @@ impl WarmConfig {
         };
         if let Ok(raw) = std::env::var(TRENDING_ENV) {
             config.trending = raw.trim().parse().map_err(|_| {
-                ScrapeError::invalid(TRENDING_ENV, format!("is `{}`; expected a count such as 20 (0: none)",
-                    raw.chars().take(40).collect::<String>()))
+                ScrapeError::invalid(
+                    TRENDING_ENV,
+                    format!(
+                        "is `{}`; expected a count such as 20 (0: none)",
+                        raw.chars().take(40).collect::<String>()
+                    ),
+                )
             })?;
         }
         Ok(config)
@@ -291,8 +296,12 @@ fn summary(entries: &[WarmEntry]) -> String {
                 );
             }
             Some(err) => {
-                let _ =
-                    writeln!(out, "| {} | {why} | error: {} | | |", e.mutation, err.message.replace('|', "/"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {why} | error: {} | | |",
+                    e.mutation,
+                    err.message.replace('|', "/")
+                );
             }
         }
     }

@@ -123,7 +123,9 @@ impl SeenIds {
             match cache.recent(name, KEEP).await {
                 Ok(Some(ids)) => return ids,
                 Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "seen ids: the shared list is unavailable; this process's"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "seen ids: the shared list is unavailable; this process's")
+                }
             }
         }
         local(&self.lock()).iter().cloned().collect()
