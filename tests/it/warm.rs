@@ -152,7 +152,7 @@ async fn warming_on_start_runs_in_the_background_and_reports_what_it_warmed() {
         assert!(Instant::now() < deadline, "no warming report: {text}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert!(done.contains("EGFR L858R (\"configured\"); BRAF V600E (\"configured\")"), "{done}");
+    assert!(done.contains("EGFR L858R (configured); BRAF V600E (configured)"), "{done}");
     assert!(done.contains("failed=2"), "{done}");
     conn2.cancel().await.ok();
 }

@@ -174,7 +174,8 @@ pub enum WarmReason {
 }
 
 impl WarmReason {
-    fn as_str(self) -> &'static str {
+    /// The reason in words.
+    pub fn as_str(self) -> &'static str {
         match self {
             WarmReason::Requested => "requested",
             WarmReason::Trending => "trending",

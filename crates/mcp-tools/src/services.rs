@@ -84,7 +84,7 @@ async fn warm_on_start_task(upstreams: Arc<core_scrapers::http::Upstreams>, cach
                 .map(|e| match e.asked_24h {
                     Some(n) => format!("{} (trending, {n} asks)", e.mutation),
                     None => {
-                        format!("{} ({})", e.mutation, serde_json::to_value(e.reason).unwrap_or_default())
+                        format!("{} ({})", e.mutation, e.reason.as_str())
                     }
                 })
                 .collect();
