@@ -328,6 +328,34 @@ mod tests {
         assert!(err.to_string().contains("PIPETTE_WARM_MUTATIONS"), "{err}");
     }
 
+    #[tokio::test]
+    async fn the_plan_puts_the_most_asked_first_then_the_list_without_repeats() {
+        let cache = core_cache::Cache::in_process(1 << 20);
+        count_asked(&cache, &["KRAS G12C", "BRAF V600E", " BRAF V600E "]).await;
+        count_asked(&cache, &["BRAF V600E", "not a mutation at all", "not a mutation at all"]).await;
+        let config =
+            WarmConfig { mutations: vec!["EGFR L858R".into(), "kras g12c".into()], ..Default::default() };
+        let plan = plan(&cache, &config).await;
+        assert_eq!(
+            plan,
+            [
+                ("BRAF V600E".to_owned(), WarmReason::Trending, Some(2)),
+                ("KRAS G12C".to_owned(), WarmReason::Trending, Some(1)),
+                ("EGFR L858R".to_owned(), WarmReason::BuiltIn, None),
+            ],
+            "counted once per call, unparsable ones skipped, the list after without repeats"
+        );
+        let none = plan_of(&cache, WarmConfig { trending: 0, ..config }).await;
+        assert_eq!(none.len(), 2);
+    }
+
+    async fn plan_of(
+        cache: &core_cache::Cache,
+        config: WarmConfig,
+    ) -> Vec<(String, WarmReason, Option<u64>)> {
+        plan(cache, &config).await
+    }
+
     #[test]
     fn huge_mutations_are_refused_by_position_without_being_quoted() {
         let huge = "X".repeat(1 << 20);
