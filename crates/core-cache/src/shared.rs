@@ -22,10 +22,13 @@ fn hour_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 3600)
 }
 
-/// In-process tallies: per name, per hour bucket, a count per member.
+/// Per hour bucket, a count per member.
+type Buckets = BTreeMap<u64, HashMap<String, u64>>;
+
+/// In-process tallies: per name, its hour buckets.
 #[derive(Debug, Default)]
 pub(crate) struct Tallies {
-    inner: Mutex<HashMap<String, BTreeMap<u64, HashMap<String, u64>>>>,
+    inner: Mutex<HashMap<String, Buckets>>,
 }
 
 impl Tallies {
