@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn tallies_sum_the_last_24_hours_only() {
         let t = Tallies::default();
-        t.count("mutation", "KRAS G12C", 100);
+        t.count("mutation", "KRAS G12C", 99); // 24 buckets before 123: out of the window
         t.count("mutation", "KRAS G12C", 110);
         t.count("mutation", "EGFR L858R", 123);
         t.count("mutation", "EGFR L858R", 123);
