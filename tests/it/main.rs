@@ -17,3 +17,4 @@ mod support;
 mod tasks;
 mod testing;
 mod toolsets;
+mod warm;

@@ -2,6 +2,7 @@
 
 mod memory;
 mod redis_backend;
+mod shared;
 mod stats;
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use shared::{MAX_MEMBER_BYTES, MAX_TREND_MEMBERS, TREND_HOURS};
 pub use stats::{CacheAnalytics, ScopeStats};
 
 /// What went wrong in the cache backend.
@@ -56,6 +58,7 @@ enum Backend {
 pub struct Cache {
     backend: Arc<Backend>,
     stats: Arc<stats::Stats>,
+    tallies: Arc<shared::Tallies>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -98,7 +101,11 @@ impl Cache {
     }
 
     fn with_backend(backend: Backend) -> Cache {
-        Cache { backend: Arc::new(backend), stats: Arc::new(stats::Stats::default()) }
+        Cache {
+            backend: Arc::new(backend),
+            stats: Arc::new(stats::Stats::default()),
+            tallies: Arc::new(shared::Tallies::default()),
+        }
     }
 
     /// `"memory"` or `"redis"`.

@@ -27,6 +27,15 @@ impl RedisCache {
         Ok(RedisCache { conn, namespace: namespace.to_owned() })
     }
 
+    /// A key beside the cache's own (`{namespace}~{rest}`), which `invalidate` never matches.
+    pub(crate) fn side_key(&self, rest: &str) -> String {
+        format!("{}~{rest}", self.namespace)
+    }
+
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     fn key(&self, key: &str) -> String {
         format!("{}:{key}", self.namespace)
     }

@@ -4,6 +4,11 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `PIPETTE_WARM_MUTATIONS` | [`DEFAULT_WARM_MUTATIONS`] | comma-separated mutations `warm` uses when given none |
+//! | `PIPETTE_WARM_TRENDING` | `20` | how many of the most asked mutations (last 24 h) `warm` takes first; `0`: none |
+//!
+//! Trending: every mutation asked of the research tools is counted ([`count_asked`]) in the cache's shared
+//! store (Redis when configured, so every process counts into one tally; else this process). `warm` given no
+//! list warms the most asked of the last 24 h first, most asked first, then the configured list.
 
 use std::fmt::Write as _;
 
@@ -30,6 +35,23 @@ pub const DEFAULT_WARM_MUTATIONS: [&str; 12] = [
 ];
 
 const ENV: &str = "PIPETTE_WARM_MUTATIONS";
+const TRENDING_ENV: &str = "PIPETTE_WARM_TRENDING";
+/// The tally the asked mutations are counted under.
+pub const TREND: &str = "mutation";
+/// How many trending mutations `warm` takes by default.
+pub const DEFAULT_TRENDING: usize = 20;
+
+/// Counts mutations asked of a research tool, for trending (one count per distinct mutation of the call,
+/// trimmed; over-long ones are not counted).
+pub async fn count_asked(cache: &core_cache::Cache, mutations: &[&str]) {
+    let mut done: Vec<&str> = Vec::new();
+    for m in mutations.iter().map(|m| m.trim()).take(50) {
+        if !m.is_empty() && m.len() <= MAX_MUTATION_BYTES && !done.contains(&m) {
+            done.push(m);
+            cache.count(TREND, m).await;
+        }
+    }
+}
 
 /// The longest mutation `warm` accepts, in bytes (a gene and an alteration are a few dozen).
 pub const MAX_MUTATION_BYTES: usize = 200;
@@ -54,11 +76,19 @@ fn check_lengths(name: &str, mutations: &[String]) -> Result<(), ScrapeError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarmConfig {
     pub mutations: Vec<String>,
+    /// Whether `mutations` came from `PIPETTE_WARM_MUTATIONS` (else the built-in list).
+    pub configured: bool,
+    /// How many trending mutations to take first.
+    pub trending: usize,
 }
 
 impl Default for WarmConfig {
     fn default() -> Self {
-        Self { mutations: DEFAULT_WARM_MUTATIONS.iter().map(|m| (*m).to_owned()).collect() }
+        Self {
+            mutations: DEFAULT_WARM_MUTATIONS.iter().map(|m| (*m).to_owned()).collect(),
+            configured: false,
+            trending: DEFAULT_TRENDING,
+        }
     }
 }
 
@@ -66,10 +96,22 @@ impl WarmConfig {
     /// The defaults, or `PIPETTE_WARM_MUTATIONS` (comma-separated) when set; a list with no mutation in it
     /// is an `InvalidArgument` naming the variable.
     pub fn from_env() -> Result<Self, ScrapeError> {
-        match std::env::var(ENV) {
-            Ok(raw) => Self::parse(&raw),
-            Err(_) => Ok(Self::default()),
+        let mut config = match std::env::var(ENV) {
+            Ok(raw) => Self::parse(&raw)?,
+            Err(_) => Self::default(),
+        };
+        if let Ok(raw) = std::env::var(TRENDING_ENV) {
+            config.trending = raw.trim().parse().map_err(|_| {
+                ScrapeError::invalid(
+                    TRENDING_ENV,
+                    format!(
+                        "is `{}`; expected a count such as 20 (0: none)",
+                        raw.chars().take(40).collect::<String>()
+                    ),
+                )
+            })?;
         }
+        Ok(config)
     }
 
     fn parse(raw: &str) -> Result<Self, ScrapeError> {
@@ -82,7 +124,7 @@ impl WarmConfig {
                 "lists no mutation: give comma-separated mutations such as `EGFR L858R, BRAF V600E`, or unset it",
             ));
         }
-        Ok(Self { mutations })
+        Ok(Self { mutations, configured: true, trending: DEFAULT_TRENDING })
     }
 }
 
@@ -100,6 +142,12 @@ pub struct WarmRequest {
 pub struct WarmEntry {
     /// The mutation as given.
     pub mutation: String,
+    /// Why it was warmed: `requested` (given in the call), `trending` (among the most asked of the last
+    /// 24 h), `configured` (`PIPETTE_WARM_MUTATIONS`) or `built_in` (the built-in list).
+    pub reason: WarmReason,
+    /// For `trending`: how many times it was asked in the last 24 h (every process sharing the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_24h: Option<u64>,
     /// Matching trials now cached.
     pub matches: u32,
     /// Trials that exclude it, now cached.
@@ -111,10 +159,62 @@ pub struct WarmEntry {
     pub error: Option<EntryError>,
 }
 
+/// Why a mutation was warmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmReason {
+    /// Given in the call.
+    Requested,
+    /// Among the most asked mutations of the last 24 h.
+    Trending,
+    /// From `PIPETTE_WARM_MUTATIONS`.
+    Configured,
+    /// From the built-in list of well-known alterations.
+    BuiltIn,
+}
+
+impl WarmReason {
+    /// The reason in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarmReason::Requested => "requested",
+            WarmReason::Trending => "trending",
+            WarmReason::Configured => "configured",
+            WarmReason::BuiltIn => "built-in list",
+        }
+    }
+}
+
+/// What `warm` will warm, in order, and why: the trending mutations (most asked first, those that parse),
+/// then the configured or built-in list without repeats. A failure to read the tally is logged and skips
+/// the trending part.
+pub async fn plan(cache: &core_cache::Cache, config: &WarmConfig) -> Vec<(String, WarmReason, Option<u64>)> {
+    let mut out: Vec<(String, WarmReason, Option<u64>)> = Vec::new();
+    if config.trending > 0 {
+        match cache.trending(TREND, config.trending.saturating_mul(2)).await {
+            Ok(top) => out.extend(
+                top.into_iter()
+                    .filter(|(m, _)| crate::mutation::parse_mutation(m).is_ok())
+                    .take(config.trending)
+                    .map(|(m, n)| (m, WarmReason::Trending, Some(n))),
+            ),
+            Err(e) => tracing::warn!(error = %e, "warming: trending mutations unavailable; the list only"),
+        }
+    }
+    let reason = if config.configured { WarmReason::Configured } else { WarmReason::BuiltIn };
+    for m in &config.mutations {
+        if !out.iter().any(|(o, _, _)| o.eq_ignore_ascii_case(m)) {
+            out.push((m.clone(), reason, None));
+        }
+    }
+    out
+}
+
 /// The result of `warm`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WarmReport {
-    /// One entry per mutation, in the order given.
+    /// One entry per mutation, in the order warmed: given ones in their order; else trending (most asked
+    /// first), then the configured or built-in list.
     pub mutations: Vec<WarmEntry>,
     pub succeeded: u32,
     pub failed: u32,
@@ -129,16 +229,18 @@ pub struct WarmReport {
 /// Progress: `(done, Some(mutations))` after each mutation.
 pub async fn warm(
     upstreams: &Upstreams,
+    cache: &core_cache::Cache,
     request: &WarmRequest,
     progress: &(dyn Fn(u64, Option<u64>, &str) + Send + Sync),
 ) -> Result<WarmReport, ScrapeError> {
-    let mutations = match &request.mutations {
+    let planned = match &request.mutations {
         Some(list) => {
             check_lengths("mutations", list)?;
-            list.clone()
+            list.iter().map(|m| (m.clone(), WarmReason::Requested, None)).collect()
         }
-        None => WarmConfig::from_env()?.mutations,
+        None => plan(cache, &WarmConfig::from_env()?).await,
     };
+    let mutations: Vec<String> = planned.iter().map(|(m, _, _)| m.clone()).collect();
     let batch = trials_match_batch(
         upstreams,
         &mutations,
@@ -150,12 +252,21 @@ pub async fn warm(
     let entries: Vec<WarmEntry> = batch
         .results
         .into_iter()
-        .map(|e| {
+        .zip(planned)
+        .map(|(e, (_, reason, asked_24h))| {
             let (matches, excluded, candidates) = e
                 .result
                 .as_ref()
                 .map_or((0, 0, 0), |r| (r.matches.len() as u32, r.excluded.len() as u32, r.total_candidates));
-            WarmEntry { mutation: e.mutation, matches, excluded, candidates, error: e.error }
+            WarmEntry {
+                mutation: e.mutation,
+                reason,
+                asked_24h,
+                matches,
+                excluded,
+                candidates,
+                error: e.error,
+            }
         })
         .collect();
     metrics::counter!("pipette_cache_warm_mutations_total").increment(entries.len() as u64);
@@ -171,15 +282,27 @@ pub async fn warm(
 fn summary(entries: &[WarmEntry]) -> String {
     let ok = entries.iter().filter(|e| e.error.is_none()).count();
     let mut out = format!("## Cache warmed: {ok} of {} mutations\n\n", entries.len());
-    out.push_str("| mutation | matches | excluded | candidates |\n|---|---:|---:|---:|\n");
+    out.push_str("| mutation | why | matches | excluded | candidates |\n|---|---|---:|---:|---:|\n");
     for e in entries {
+        let why = match e.asked_24h {
+            Some(n) => format!("{} ({n} asks in 24 h)", e.reason.as_str()),
+            None => e.reason.as_str().to_owned(),
+        };
         match &e.error {
             None => {
-                let _ =
-                    writeln!(out, "| {} | {} | {} | {} |", e.mutation, e.matches, e.excluded, e.candidates);
+                let _ = writeln!(
+                    out,
+                    "| {} | {why} | {} | {} | {} |",
+                    e.mutation, e.matches, e.excluded, e.candidates
+                );
             }
             Some(err) => {
-                let _ = writeln!(out, "| {} | error: {} | | |", e.mutation, err.message.replace('|', "/"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {why} | error: {} | | |",
+                    e.mutation,
+                    err.message.replace('|', "/")
+                );
             }
         }
     }
@@ -203,6 +326,34 @@ mod tests {
         assert_eq!(c.mutations, ["EGFR L858R", "BRAF V600E"]);
         let err = WarmConfig::parse(" , ").expect_err("empty");
         assert!(err.to_string().contains("PIPETTE_WARM_MUTATIONS"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_plan_puts_the_most_asked_first_then_the_list_without_repeats() {
+        let cache = core_cache::Cache::in_process(1 << 20);
+        count_asked(&cache, &["KRAS G12C", "BRAF V600E", " BRAF V600E "]).await;
+        count_asked(&cache, &["BRAF V600E", "not a mutation at all", "not a mutation at all"]).await;
+        let config =
+            WarmConfig { mutations: vec!["EGFR L858R".into(), "kras g12c".into()], ..Default::default() };
+        let plan = plan(&cache, &config).await;
+        assert_eq!(
+            plan,
+            [
+                ("BRAF V600E".to_owned(), WarmReason::Trending, Some(2)),
+                ("KRAS G12C".to_owned(), WarmReason::Trending, Some(1)),
+                ("EGFR L858R".to_owned(), WarmReason::BuiltIn, None),
+            ],
+            "counted once per call, unparsable ones skipped, the list after without repeats"
+        );
+        let none = plan_of(&cache, WarmConfig { trending: 0, ..config }).await;
+        assert_eq!(none.len(), 2);
+    }
+
+    async fn plan_of(
+        cache: &core_cache::Cache,
+        config: WarmConfig,
+    ) -> Vec<(String, WarmReason, Option<u64>)> {
+        plan(cache, &config).await
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct RouterConfig {
     /// Where projects and input files may be (`PIPETTE_ALLOWED_ROOTS`, `:`-separated). `None`: the data
     /// directory's `files` folder, plus the roots a local MCP client declares.
     pub allowed_roots: Option<Vec<PathBuf>>,
+    /// Warm the cache in the background once started (`PIPETTE_WARM_ON_START=1`, default off): the trending
+    /// mutations first, then the configured list, as `warm_cache` does. Start-up never waits for it.
+    pub warm_on_start: bool,
 }
 
 fn env_parse<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -51,6 +54,7 @@ impl Default for RouterConfig {
             inline_overrides: Default::default(),
             data_dir: default_data_dir(),
             allowed_roots: None,
+            warm_on_start: false,
         }
     }
 }
@@ -74,8 +78,14 @@ impl RouterConfig {
                     v.split(':').map(str::trim).filter(|e| !e.is_empty()).map(PathBuf::from).collect();
                 (!roots.is_empty()).then_some(roots)
             }),
+            warm_on_start: std::env::var("PIPETTE_WARM_ON_START").is_ok_and(|v| is_on(&v)),
         }
     }
+}
+
+/// Whether a boolean setting is on: `1`, `true`, `yes`, `on` (any case).
+fn is_on(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
 }
 
 /// Parses `tool=ms,tool=ms`; malformed pairs are skipped with a warning.

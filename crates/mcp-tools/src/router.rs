@@ -342,7 +342,7 @@ impl Router {
                 blocking_limit: PriorityLimiter::new("Blocking", config.blocking_threads),
                 process_limit: PriorityLimiter::new("Process", config.process_limit),
                 blocking: BlockingPool(Some(blocking)),
-                seen: SeenIds::default(),
+                seen: SeenIds::shared(cache.clone()),
                 registry,
                 config,
                 jobs,
@@ -474,6 +474,9 @@ impl Router {
             return Ok(CallOutcome::Job(ticket));
         }
 
+        if desc.category == Category::Research {
+            crate::seen::count_asked_mutations(&inner.cache, &args);
+        }
         let key = cacheable(desc, &args).then(|| cache_key(&args));
         if let Some(key) = &key
             && let Some(bytes) = inner.cache.get(desc.name, key).await

@@ -62,7 +62,7 @@ pub async fn build_router_with(
     let mut ext = Extensions::default();
     ext.insert(Arc::new(health));
     ext.insert(testing);
-    ext.insert(upstreams);
+    ext.insert(upstreams.clone());
     ext.insert(indexes);
     ext.insert(Arc::new(roots));
     ext.insert(registry.clone());
@@ -71,7 +71,39 @@ pub async fn build_router_with(
     if let Some(m) = metrics {
         ext.insert(Arc::new(m));
     }
-    Router::new(registry, config, jobs, cache, ext)
+    let warm_on_start = config.warm_on_start;
+    let router = Router::new(registry, config, jobs, cache.clone(), ext)?;
+    if warm_on_start {
+        tokio::spawn(warm_on_start_task(upstreams, cache));
+    }
+    Ok(router)
+}
+
+/// `PIPETTE_WARM_ON_START`: warms as `warm_cache` does, in the background, and logs what it warmed and why.
+async fn warm_on_start_task(upstreams: Arc<core_scrapers::http::Upstreams>, cache: core_cache::Cache) {
+    tracing::info!("start-up warming: started in the background");
+    let request = core_scrapers::warm::WarmRequest::default();
+    match core_scrapers::warm::warm(&upstreams, &cache, &request, &|_, _, _| {}).await {
+        Ok(report) => {
+            let order: Vec<String> = report
+                .mutations
+                .iter()
+                .map(|e| match e.asked_24h {
+                    Some(n) => format!("{} (trending, {n} asks)", e.mutation),
+                    None => {
+                        format!("{} ({})", e.mutation, e.reason.as_str())
+                    }
+                })
+                .collect();
+            tracing::info!(
+                succeeded = report.succeeded,
+                failed = report.failed,
+                order = order.join("; "),
+                "start-up warming: done"
+            );
+        }
+        Err(e) => tracing::warn!(error = %e, "start-up warming: failed"),
+    }
 }
 
 /// The state of one subsystem.

@@ -2,7 +2,7 @@
 //!
 //! | argument | suggestions |
 //! |---|---|
-//! | `pmid`, `pmids` | PMIDs seen in this process's research results, newest first |
+//! | `pmid`, `pmids` | PMIDs seen in research results (every instance's with Redis), newest first |
 //! | `nct_id`, `nct_ids` | NCT ids seen likewise |
 //! | `id`, `index_id`, `index` | the indexes (`index_list`) |
 //! | `doc_id` | document ids of the index named by `id` in the context (`index_search`, first 200) |
@@ -91,8 +91,8 @@ pub async fn complete(
 
 async fn candidates(router: &Router, argument: &str, context: &BTreeMap<String, String>) -> Vec<String> {
     match argument {
-        "pmid" | "pmids" => router.seen_ids().pmids(),
-        "nct_id" | "nct_ids" => router.seen_ids().nct_ids(),
+        "pmid" | "pmids" => router.seen_ids().pmids().await,
+        "nct_id" | "nct_ids" => router.seen_ids().nct_ids().await,
         "id" | "index_id" | "index" => ids_of(router, "index_list", json!({}), "indexes", "id").await,
         "doc_id" => match context.get("id").or_else(|| context.get("index_id")) {
             Some(id) => {

@@ -36,14 +36,16 @@ async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<CacheReport, Err
     Ok(CacheReport { report_markdown: analytics.to_markdown(), analytics })
 }
 
-/// Warms the cache by matching well-known mutations to trials (by default the configured list,
-/// `PIPETTE_WARM_MUTATIONS`, else a dozen such as EGFR L858R, BRAF V600E, KRAS G12C), so that later
-/// `trials_match` calls are answered from the cache. Runs as a background job with progress.
+/// Warms the cache by matching mutations to trials, so that later `trials_match` calls are answered from the
+/// cache: by default the most asked mutations of the last 24 h first (counted across every process sharing
+/// the cache), then the configured list (`PIPETTE_WARM_MUTATIONS`, else a dozen such as EGFR L858R,
+/// BRAF V600E, KRAS G12C). Reports each mutation warmed and why. Runs as a background job with progress.
 #[tool_metadata(category = cache, runtime = Async, priority = 2, timeout_seconds = 900, inline_ms = 500,
                 retry = none, open_world)]
 async fn warm_cache(ctx: ToolContext, p: WarmRequest) -> Result<WarmReport, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
-    Ok(warm::warm(&upstreams, &p, &ctx.progress().callback()).await?)
+    let cache = ctx.service::<Cache>()?;
+    Ok(warm::warm(&upstreams, &cache, &p, &ctx.progress().callback()).await?)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
