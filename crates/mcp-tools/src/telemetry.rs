@@ -133,11 +133,12 @@ fn install() -> Result<MetricsExporter, String> {
     let builder = PrometheusBuilder::new().set_quantiles(&[0.5, 0.95, 0.99]).map_err(|e| e.to_string())?;
     let recorder = std::sync::Arc::new(OnceLock::new());
     let (wake, needed) = std::sync::mpsc::sync_channel(1);
-    metrics::set_global_recorder(Deferred { recorder: recorder.clone(), wake: wake.clone() })
-        .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
     let handle = std::sync::Arc::new(OnceLock::new());
     let ready = std::sync::Arc::new(std::sync::Mutex::new(Ready::Waiting(Vec::new())));
     let exporter = MetricsExporter { handle: handle.clone(), wake, ready: ready.clone() };
+    // Installed only once its builder runs: a recorder whose builder never starts would make every metric wait
+    // forever.
+    let deferred = Deferred { recorder: recorder.clone(), wake: exporter.wake.clone() };
     let build = move || {
         let _ = needed.recv_timeout(BUILD_AFTER);
         let built = builder.build_recorder();
@@ -162,6 +163,8 @@ fn install() -> Result<MetricsExporter, String> {
     if let Err(e) = std::thread::Builder::new().name("pipette-metrics".into()).spawn(build) {
         return Err(format!("cannot start the metrics thread: {e}"));
     }
+    metrics::set_global_recorder(deferred)
+        .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
     Ok(exporter)
 }
 
