@@ -486,3 +486,45 @@ async fn a_worker_stopped_with_sigterm_gives_its_job_back_to_the_queue_at_once()
     assert_eq!(result["pid"], w2_pid);
     assert!(result["ran"][0].as_u64().unwrap() >= 3, "w2 went on from where w1 stopped: {result}");
 }
+
+/// A desktop client that quits closes the server's stdin: the job the session started goes back to the
+/// queue (not left `running` until its lease runs out, not lost), and the next consumer finishes it.
+#[tokio::test]
+async fn a_stdio_server_whose_client_quits_gives_its_jobs_back_to_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let router = local_router(dir.path()).await;
+    let me = Principal::local();
+    let mut cmd = command("pipette-mcp-test", dir.path());
+    cmd.env("PIPETTE_JOB_LEASE_MS", "120000").env("PIPETTE_CLAIM_JOBS", "0");
+    let (conn, _, pid) = stdio_pid(cmd).await;
+    let ticket = call_ok(&conn, "fixture_batch", json!({ "items": 30, "ms": 100, "async_mode": true })).await;
+    let id = job_id(&ticket);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while router.jobs().get(&me, &id).unwrap().partial.len() < 3 {
+        assert!(Instant::now() < deadline, "the server did not start the job");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    conn.cancel().await.unwrap(); // closes stdin, as a client that quits
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z")
+    {
+        assert!(Instant::now() < deadline, "the server did not stop when its client went away");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let rec = router.jobs().get(&me, &id).unwrap();
+    assert_eq!(rec.status, mcp_tools::JobStatus::Queued, "given back, not left running: {rec:?}");
+    let mut w = worker("pipette-worker-test", dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rec = loop {
+        let rec = router.jobs().get(&me, &id).unwrap();
+        if rec.status.is_terminal() {
+            break rec;
+        }
+        assert!(Instant::now() < deadline, "the worker did not finish it: {rec:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(rec.status, mcp_tools::JobStatus::Completed, "{rec:?}");
+    assert!(rec.result.unwrap()["ran"][0].as_u64().unwrap() >= 3, "the worker went on from where it stopped");
+    w.kill().await.unwrap();
+}

@@ -456,12 +456,11 @@ pub(crate) async fn serve(server: PipetteServer, config: Config) -> anyhow::Resu
         max_connections = config.limits.max_connections,
         "serving streamable HTTP at http://{local}/mcp"
     );
-    let on_ctrl_c = stop.clone();
+    let on_signal = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            tracing::info!("stopping: Ctrl-C");
-            on_ctrl_c.cancel();
-        }
+        let signal = mcp_tools::shutdown::signalled().await;
+        tracing::info!("stopping: {signal}");
+        on_signal.cancel();
     });
     listener::serve(listener, app, config.limits, stop).await;
     Ok(())

@@ -135,24 +135,46 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     tracing::info!(tools = router.registry().tools().len(), toolsets = %args.toolsets, "pipette-mcp ready");
     // Queued jobs on this data dir (detached calls, resumed jobs, jobs whose process died) run here too,
     // unless `PIPETTE_CLAIM_JOBS=0`. The consumer opens the job store after start-up, not during it.
+    let stop_consumer = tokio_util::sync::CancellationToken::new();
     if std::env::var("PIPETTE_CLAIM_JOBS").map_or(true, |v| v.trim() != "0") {
         let consumer = router.clone();
+        let stop = stop_consumer.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            consumer.serve_queue(mcp_tools::QueueFilter::default(), Default::default()).await;
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                () = stop.cancelled() => return,
+            }
+            consumer.serve_queue(mcp_tools::QueueFilter::default(), stop).await;
         });
     }
-    let server = PipetteServer::new(router).with_toolsets(args.toolsets);
+    let server = PipetteServer::new(router.clone()).with_toolsets(args.toolsets);
     tracing::debug!("start-up: server ready");
-    match http {
+    let served = match http {
         Some(config) => http::serve(server, config).await,
-        None => {
-            // Every line passes the request guard first: rmcp never sees what it would drop unanswered.
-            let (stdin, stdout) = rmcp::transport::stdio_pipes();
-            let transport = guard::GuardedStdio::new(stdin, stdout);
-            let running = server.serve(transport).await.context("starting stdio")?;
-            running.waiting().await.context("serving stdio")?;
-            Ok(())
-        }
+        None => serve_stdio(server).await,
+    };
+    // Stopping (the client went away, Ctrl-C or SIGTERM): the jobs this process still runs go back to the
+    // queue, for the next `pipette-mcp` or a `pipette worker` on the same job store to run — not lost.
+    stop_consumer.cancel();
+    let released = router.jobs().release_all();
+    if released > 0 {
+        tracing::info!(released, "stopping: the jobs still running here went back to the queue");
     }
+    served
+}
+
+/// Serves one client over stdin/stdout until it goes away or the process is asked to stop.
+async fn serve_stdio(server: PipetteServer) -> anyhow::Result<()> {
+    // Every line passes the request guard first: rmcp never sees what it would drop unanswered.
+    let (stdin, stdout) = rmcp::transport::stdio_pipes();
+    let transport = guard::GuardedStdio::new(stdin, stdout);
+    let running = server.serve(transport).await.context("starting stdio")?;
+    let cancel = running.cancellation_token();
+    tokio::spawn(async move {
+        let signal = mcp_tools::shutdown::signalled().await;
+        tracing::info!("stopping: {signal}");
+        cancel.cancel();
+    });
+    running.waiting().await.context("serving stdio")?;
+    Ok(())
 }

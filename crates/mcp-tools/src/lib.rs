@@ -22,6 +22,7 @@ mod router;
 mod schema;
 mod seen;
 mod services;
+pub mod shutdown;
 mod telemetry;
 mod text;
 mod tools;
