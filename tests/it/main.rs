@@ -11,6 +11,7 @@ mod research;
 mod resources;
 mod results;
 mod router;
+mod scaleout;
 mod security;
 mod security_http;
 mod support;

@@ -208,14 +208,16 @@ async fn production_binary_lists_exactly_the_production_tools() {
 #[tokio::test]
 async fn jobs_survive_a_restart_and_running_ones_come_back_interrupted() {
     let dir = tempfile::tempdir().unwrap();
-    let (conn, _) = stdio("pipette-mcp-test", dir.path()).await;
+    let (conn, _, pid) = stdio_pid(command("pipette-mcp-test", dir.path())).await;
     let done = call_ok(&conn, "fixture_slow", json!({ "ms": 50, "text": "kept", "async_mode": true })).await;
     let done_id = done["job_id"].as_str().unwrap().to_owned();
     assert_eq!(wait_job(&conn, &done_id).await["status"], "completed");
     let long = call_ok(&conn, "fixture_slow", json!({ "ms": 60000, "async_mode": true })).await;
     let long_id = long["job_id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    // Kill the server outright, the way a crash or `kill -9` would.
+    // Kill the server outright, the way a crash or `kill -9` would (a clean stop gives the job back to
+    // the queue instead: queue.rs).
+    sigkill(pid);
     drop(conn);
     tokio::time::sleep(Duration::from_millis(300)).await;
 

@@ -246,10 +246,12 @@ async fn a_killed_trials_match_batch_keeps_its_matches_and_resumes_for_the_rest(
     let args = json!({ "mutations": mutations, "condition": "non-small cell lung cancer", "status": [],
                        "async_mode": true });
 
-    let (a, _) = lab.connect(&[("PIPETTE_CLAIM_JOBS", "0"), ("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
+    let (a, _, a_pid) =
+        lab.connect_pid(&[("PIPETTE_CLAIM_JOBS", "0"), ("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
     let id = job_id(&call_ok(&a, "trials_match_batch", args).await);
     wait_until(&a, &id, "6 mutations", |s| s["partial"].as_array().is_some_and(|p| p.len() >= 6)).await;
-    drop(a); // the process is killed
+    sigkill(a_pid); // a crash: nothing is given back, the job is found dead
+    drop(a);
 
     let (b, _) = lab.connect(&[("PIPETTE_JOB_LEASE_MS", LEASE_MS)]).await;
     let dead = wait_until(&b, &id, "interrupted", |s| s["status"] == "interrupted").await;
@@ -300,7 +302,7 @@ fn redis_env(redis: &pipette_test_support::RedisServer, ns: &str) -> Vec<(String
 }
 
 /// A namespace no other test (or earlier run on a shared Redis) uses.
-fn namespace(test: &str) -> String {
+pub(crate) fn namespace(test: &str) -> String {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("it-{test}-{}-{nanos}", std::process::id())

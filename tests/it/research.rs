@@ -31,6 +31,12 @@ impl Lab {
 
     /// A `pipette-mcp` over stdio pointed at the local upstream (no rate limits, quick retries), plus `extra`.
     pub(crate) async fn connect(&self, extra: &[(&str, &str)]) -> (Conn, Client) {
+        let (conn, client, _) = self.connect_pid(extra).await;
+        (conn, client)
+    }
+
+    /// As [`Lab::connect`], also answering the server's pid (for a test that kills it).
+    pub(crate) async fn connect_pid(&self, extra: &[(&str, &str)]) -> (Conn, Client, u32) {
         let url = self.server.url();
         let bases = [
             ("PIPETTE_PUBMED_BASE", format!("{url}/eutils")),
@@ -48,7 +54,9 @@ impl Lab {
             ("PIPETTE_HTTP_RETRY_MAX_DELAY_MS", "40"),
         ]);
         env.extend_from_slice(extra);
-        stdio_with("pipette-mcp", self.dir.path(), &env).await
+        let mut cmd = command("pipette-mcp", self.dir.path());
+        cmd.envs(env);
+        stdio_pid(cmd).await
     }
 
     pub(crate) fn route_pubmed(&self) {

@@ -124,7 +124,8 @@ impl Cache {
             Backend::Redis(r) => match r.get(&full).await {
                 Ok(v) => v,
                 Err(e) => {
-                    tracing::warn!(error = %e, "cache get failed; treating as a miss");
+                    // The backend says an outage once; each miss it causes is only a debug line.
+                    tracing::debug!(error = %e, "cache get failed; treating as a miss");
                     None
                 }
             },
@@ -143,7 +144,7 @@ impl Cache {
             Backend::Memory(m) => m.set(full, value, ttl).await,
             Backend::Redis(r) => {
                 if let Err(e) = r.set(&full, value, ttl).await {
-                    tracing::warn!(error = %e, "cache set failed; entry not cached");
+                    tracing::debug!(error = %e, "cache set failed; entry not cached");
                 }
             }
         }

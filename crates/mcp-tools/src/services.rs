@@ -121,7 +121,8 @@ pub(crate) struct Subsystem {
 pub enum HealthStatus {
     /// Every subsystem is ok and every upstream circuit is closed or half-open.
     Ok,
-    /// pipette serves, but an upstream's circuit is open: its tools fail fast until it recovers.
+    /// pipette serves, but an upstream's circuit is open (its tools fail fast until it recovers), or the
+    /// shared Redis is unreachable (local limits, no shared cache or jobs until it is back).
     Degraded,
     /// The job store or the cache backend is unusable: pipette cannot serve calls.
     Unavailable,
@@ -130,8 +131,8 @@ pub enum HealthStatus {
 /// The health of every subsystem.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HealthReport {
-    /// `ok`; `degraded` while an upstream's circuit is open; `unavailable` when the job store or the cache
-    /// backend is unusable.
+    /// `ok`; `degraded` while an upstream's circuit is open or the shared Redis is unreachable;
+    /// `unavailable` when the embedded job store is unusable.
     pub status: HealthStatus,
     /// What is wrong, in plain words (empty when `ok`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -174,27 +175,36 @@ impl std::fmt::Debug for Health {
 impl Health {
     /// Whether pipette can serve calls: the job store answers and the cache backend answers. The error says
     /// which does not, and why. Upstream circuits do not count: an upstream's outage is not pipette's.
+    ///
+    /// Redis (`REDIS_URL`) going away does not make a process unready: it serves on with local limits, every
+    /// cache lookup a miss, and calls answered inline (`report` says `degraded` and why) — taking every
+    /// instance out of a load balancer at once would turn a Redis outage into a full one.
     pub async fn readiness(&self) -> Result<(), String> {
         let (job_store, cache) = self.subsystems().await;
-        let problems = unusable(&job_store, &cache);
+        let (problems, _) = self.unusable(&job_store, &cache);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
     }
 
     /// The detailed report.
     pub async fn report(&self) -> HealthReport {
         let (job_store, cache) = self.subsystems().await;
-        let mut problems = unusable(&job_store, &cache);
+        let (mut problems, redis) = self.unusable(&job_store, &cache);
         let unavailable = !problems.is_empty();
+        problems.extend(redis);
         let circuits = self.upstreams.circuits();
         if let core_scrapers::http::Coordination::Fallback { reason } = self.upstreams.coordination() {
             problems
                 .push(format!("upstream rate limits and circuit breakers are this process's own: {reason}"));
         }
         for c in circuits.iter().filter(|c| c.state == core_scrapers::http::CircuitState::Open) {
+            // No failure seen here: another process on the same Redis opened it.
+            let why = match c.consecutive_failures {
+                0 => "by another pipette process sharing Redis".to_owned(),
+                n => format!("after {n} failed calls"),
+            };
             problems.push(format!(
-                "the circuit of {} is open after {} failed calls: its tools fail fast{}",
+                "the circuit of {} is open {why}: its tools fail fast{}",
                 c.service.as_str(),
-                c.consecutive_failures,
                 c.retry_in_ms.map(|ms| format!(" for {} s more", ms.div_ceil(1000))).unwrap_or_default()
             ));
         }
@@ -241,13 +251,30 @@ impl Health {
     }
 }
 
-/// What makes pipette unable to serve, in plain words.
-fn unusable(job_store: &Subsystem, cache: &Subsystem) -> Vec<String> {
-    [("job store", job_store), ("cache backend", cache)]
-        .into_iter()
-        .filter(|(_, s)| s.status != "ok")
-        .map(|(name, s)| {
-            format!("the {name} is unusable: {}", s.detail["error"].as_str().unwrap_or("unknown error"))
-        })
-        .collect()
+impl Health {
+    /// What makes pipette unable to serve (the embedded job store), and what only degrades it (the shared
+    /// cache and job store on an unreachable Redis), in plain words.
+    fn unusable(&self, job_store: &Subsystem, cache: &Subsystem) -> (Vec<String>, Vec<String>) {
+        let (mut fatal, mut degraded) = (Vec::new(), Vec::new());
+        let on_redis = [self.jobs.is_shared(), self.cache.backend_name() == "redis"];
+        for ((name, s), on_redis) in
+            [("job store", job_store), ("cache backend", cache)].into_iter().zip(on_redis)
+        {
+            if s.status == "ok" {
+                continue;
+            }
+            let why = s.detail["error"].as_str().unwrap_or("unknown error");
+            if on_redis {
+                let effect = if name == "job store" {
+                    "calls are answered inline, and calls that become jobs fail until it is back"
+                } else {
+                    "every lookup is a miss until it is back"
+                };
+                degraded.push(format!("the shared {name} (Redis) is unreachable: {effect} ({why})"));
+            } else {
+                fatal.push(format!("the {name} is unusable: {why}"));
+            }
+        }
+        (fatal, degraded)
+    }
 }

@@ -32,6 +32,29 @@ impl RedisServer {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free local port");
+        Self::start_on(port)
+    }
+
+    /// Kills the server (as a crash would): clients see their connections refused until [`Self::restart`].
+    ///
+    /// Panics for a server this type did not start (`PIPETTE_TEST_REDIS_URL`).
+    pub fn kill(&mut self) {
+        let child = self.child.as_mut().expect("only a server started with start_own can be killed");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts the killed server again on the same port (empty: nothing was saved).
+    pub fn restart(&mut self) {
+        self.kill();
+        let port = self.url.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok());
+        let fresh = Self::start_on(port.expect("the port of the server's URL"));
+        // The old value owns the same temp dir: forget it rather than let its drop remove the new one's.
+        let old = std::mem::replace(self, fresh);
+        std::mem::forget(old);
+    }
+
+    fn start_on(port: u16) -> RedisServer {
         let dir = std::env::temp_dir().join(format!("pipette-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("redis temp dir");
         // Test support may start its own server; production code makes children through core-testing.

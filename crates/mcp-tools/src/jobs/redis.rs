@@ -751,12 +751,17 @@ impl RedisJobs {
         let queued_channel = self.key("jobs:queued");
         handle.spawn(async move {
             use futures::StreamExt as _;
+            // Said once per outage (at warn), not once a second while Redis is away.
+            let mut lost = false;
             loop {
                 match client.get_async_pubsub().await {
                     Ok(mut pubsub) => {
                         if pubsub.subscribe(&channel).await.is_ok()
                             && pubsub.subscribe(&queued_channel).await.is_ok()
                         {
+                            if std::mem::take(&mut lost) {
+                                tracing::info!("job change feed from redis is back");
+                            }
                             let mut messages = pubsub.on_message();
                             while let Some(msg) = messages.next().await {
                                 if msg.get_channel_name() == queued_channel {
@@ -768,7 +773,11 @@ impl RedisJobs {
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "job change feed from redis lost; retrying"),
+                    Err(e) if !lost => {
+                        lost = true;
+                        tracing::warn!(error = %e, "job change feed from redis lost; retrying every second");
+                    }
+                    Err(e) => tracing::debug!(error = %e, "job change feed from redis still lost"),
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
