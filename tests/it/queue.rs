@@ -530,3 +530,30 @@ async fn a_stdio_server_whose_client_quits_gives_its_jobs_back_to_the_queue() {
     assert!(rec.result.unwrap()["ran"][0].as_u64().unwrap() >= 3, "the worker went on from where it stopped");
     w.kill().await.unwrap();
 }
+
+/// Without Redis: a session subscribed to a job another process runs on the same data dir (a detached
+/// call taken by `pipette worker`) hears its progress, as on Redis.
+#[allow(deprecated)] // resources/subscribe, current for the 2025-11-25 session tested here
+#[tokio::test]
+async fn on_one_data_dir_a_session_hears_the_changes_of_a_job_a_worker_runs() {
+    use rmcp::ServiceExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = command("pipette-mcp-test", dir.path());
+    cmd.env("PIPETTE_CLAIM_JOBS", "0").stderr(std::process::Stdio::null());
+    let watcher = Watcher::default();
+    let a = watcher.clone().serve(rmcp::transport::TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    let router = local_router(dir.path()).await;
+    let id = router.detach("fixture_batch", json!({ "items": 20, "ms": 100 })).expect("queued").job_id;
+    let uri = format!("job://{id}");
+    a.subscribe(rmcp::model::SubscribeRequestParams::new(uri.clone())).await.unwrap();
+    let mut w = worker("pipette-worker-test", dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while watcher.0.lock().unwrap().iter().filter(|u| **u == uri).count() < 3 {
+        assert!(Instant::now() < deadline, "the session heard nothing of the worker's job");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rec = router.jobs().get(&Principal::local(), &id).unwrap();
+    assert_eq!(rec.owner_pid, w.id().unwrap(), "run by the worker, not by the session's server: {rec:?}");
+    w.kill().await.unwrap();
+    a.cancel().await.unwrap();
+}

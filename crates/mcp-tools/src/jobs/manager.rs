@@ -6,7 +6,7 @@
 //! its PID now shows) and is queued again or marked `interrupted` on the next look at the store. The same
 //! heartbeat reads the cancel flag that `job_cancel` in another process sets.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -99,6 +99,53 @@ pub(crate) fn max_attempts(retry: RetryPolicy) -> u32 {
     }
 }
 
+/// Hears the changes other processes make to jobs in the SQLite store of `data_dir` (a detached call run
+/// by a `pipette worker`, a job another `pipette-mcp` claimed) and forwards their ids to `tx`, so `job://`
+/// subscribers and followers in this process hear them as Redis publishes them to every instance. Polls
+/// every `PIPETTE_QUEUE_POLL_MS` (default 200 ms) on a connection of its own, only while someone listens.
+fn watch_store(data_dir: &std::path::Path, instance: &str, tx: broadcast::Sender<String>) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+    let (data_dir, instance) = (data_dir.to_path_buf(), instance.to_owned());
+    let poll = Duration::from_millis(
+        std::env::var("PIPETTE_QUEUE_POLL_MS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(200),
+    );
+    handle.spawn(async move {
+        let store = match JobStore::open(&data_dir) {
+            Ok(s) => s,
+            Err(e) => {
+                return tracing::warn!(error = %e, "cannot watch the job store for other processes' changes");
+            }
+        };
+        let mut since = now();
+        // The rows seen at `since` itself: the next look (`>= since`) skips them.
+        let mut seen_at_since: HashSet<String> = HashSet::new();
+        loop {
+            tokio::time::sleep(poll).await;
+            if tx.receiver_count() == 0 {
+                continue;
+            }
+            let rows = match store.changed_by_others(&since, &instance) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::debug!(error = %e, "job store watch failed; trying again");
+                    continue;
+                }
+            };
+            for (id, at) in rows {
+                if at == since && seen_at_since.contains(&id) {
+                    continue;
+                }
+                if at > since {
+                    since = at;
+                    seen_at_since.clear();
+                }
+                seen_at_since.insert(id.clone());
+                let _ = tx.send(id);
+            }
+        }
+    });
+}
+
 impl Shared {
     /// The queue: Redis when `REDIS_URL` is set (namespace `PIPETTE_CACHE_NAMESPACE`, as the cache), else
     /// the SQLite store in the data dir. Opened on first use.
@@ -118,7 +165,11 @@ impl Shared {
                 redis.follow(self.changes.clone(), self.queued.clone());
                 Box::new(redis)
             }
-            _ => Box::new(JobStore::open(&self.data_dir)?),
+            _ => {
+                let store = JobStore::open(&self.data_dir)?;
+                watch_store(&self.data_dir, &self.instance, self.changes.clone());
+                Box::new(store)
+            }
         };
         tracing::debug!(
             ms = started.elapsed().as_secs_f64() * 1e3,

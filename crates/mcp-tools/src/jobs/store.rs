@@ -216,6 +216,7 @@ impl JobStore {
                 read_offset INTEGER NOT NULL DEFAULT 0, owner_pid INTEGER NOT NULL, owner_instance TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
              CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status);
+             CREATE INDEX IF NOT EXISTS jobs_updated ON jobs(updated_at);
              CREATE TABLE IF NOT EXISTS job_items (
                 job_id TEXT NOT NULL, idx INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (job_id, idx));",
         )
@@ -235,6 +236,27 @@ impl JobStore {
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The jobs changed at or after `since` whose runner is not `instance` (queued ones included), as
+    /// `(id, updated_at)`, oldest first, at most 1,000.
+    pub(crate) fn changed_by_others(
+        &self,
+        since: &str,
+        instance: &str,
+    ) -> Result<Vec<(String, String)>, ToolError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, updated_at FROM jobs WHERE updated_at >= ?1 AND owner_instance != ?2
+                 ORDER BY updated_at LIMIT 1000",
+            )
+            .map_err(db_err)?;
+        let rows: Result<Vec<_>, _> = stmt
+            .query_map(params![since, instance], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_err)?
+            .collect();
+        rows.map_err(db_err)
     }
 
     /// Ends the running jobs whose runner is gone: its lease ran out (it stopped renewing it: dead, hung or
