@@ -154,6 +154,18 @@ async fn warming_on_start_runs_in_the_background_and_reports_what_it_warmed() {
     };
     assert!(done.contains("EGFR L858R (configured); BRAF V600E (configured)"), "{done}");
     assert!(done.contains("failed=2"), "{done}");
+    // The report is a job's result: any session (on Redis, any instance) reads it.
+    let jobs = call_ok(&conn2, "job_list", json!({ "tool": "warm_cache" })).await;
+    let job = &jobs["jobs"][0];
+    assert_eq!(job["status"], "completed", "{jobs}");
+    let warmed: Vec<&str> = job["result"]["mutations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["mutation"].as_str().unwrap())
+        .collect();
+    assert_eq!(warmed, ["EGFR L858R", "BRAF V600E"], "{job}");
+    assert_eq!(job["result"]["mutations"][0]["reason"], "configured", "{job}");
     conn2.cancel().await.ok();
 }
 

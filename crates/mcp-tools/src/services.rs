@@ -74,36 +74,62 @@ pub async fn build_router_with(
     let warm_on_start = config.warm_on_start;
     let router = Router::new(registry, config, jobs, cache.clone(), ext)?;
     if warm_on_start {
-        tokio::spawn(warm_on_start_task(upstreams, cache));
+        tokio::spawn(warm_on_start_task(router.clone()));
     }
     Ok(router)
 }
 
-/// `PIPETTE_WARM_ON_START`: warms as `warm_cache` does, in the background, and logs what it warmed and why.
-async fn warm_on_start_task(upstreams: Arc<core_scrapers::http::Upstreams>, cache: core_cache::Cache) {
-    tracing::info!("start-up warming: started in the background");
-    let request = core_scrapers::warm::WarmRequest::default();
-    match core_scrapers::warm::warm(&upstreams, &cache, &request, &|_, _, _| {}).await {
-        Ok(report) => {
-            let order: Vec<String> = report
-                .mutations
-                .iter()
-                .map(|e| match e.asked_24h {
-                    Some(n) => format!("{} (trending, {n} asks)", e.mutation),
-                    None => {
-                        format!("{} ({})", e.mutation, e.reason.as_str())
-                    }
-                })
-                .collect();
-            tracing::info!(
-                succeeded = report.succeeded,
-                failed = report.failed,
-                order = order.join("; "),
-                "start-up warming: done"
-            );
+/// `PIPETTE_WARM_ON_START`: a `warm_cache` job started in the background (on Redis, queued for any
+/// consumer), so its report — what it warmed and why — is there for `job_list`/`job_status` on every
+/// instance; the log says it too.
+async fn warm_on_start_task(router: Router) {
+    let args = serde_json::json!({ "async_mode": true });
+    let ticket = match router.call("warm_cache", args, crate::CallOptions::default()).await {
+        Ok(crate::CallOutcome::Job(ticket)) => ticket,
+        Ok(crate::CallOutcome::Done(_)) => return tracing::info!("start-up warming: done"),
+        Err(e) => return tracing::warn!(error = %e.message, "start-up warming: failed to start"),
+    };
+    let id = ticket.job_id;
+    tracing::info!(job_id = %id, "start-up warming: started in the background");
+    let job = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        match router.jobs().get(router.principal(), &id) {
+            Ok(job) if job.status.is_terminal() => break job,
+            Ok(_) => {}
+            Err(e) => {
+                return tracing::warn!(job_id = %id, error = %e.message, "start-up warming: lost its job");
+            }
         }
-        Err(e) => tracing::warn!(error = %e, "start-up warming: failed"),
-    }
+    };
+    let report = job
+        .result
+        .filter(|_| job.status == crate::JobStatus::Completed)
+        .map(serde_json::from_value::<core_scrapers::warm::WarmReport>);
+    let report = match report {
+        Some(Ok(report)) => report,
+        Some(Err(e)) => {
+            return tracing::warn!(job_id = %id, error = %e, "start-up warming: unreadable report");
+        }
+        None => {
+            let error = job.error.map(|e| e.message).unwrap_or_default();
+            return tracing::warn!(job_id = %id, status = ?job.status, error, "start-up warming: failed");
+        }
+    };
+    let order: Vec<String> = report
+        .mutations
+        .iter()
+        .map(|e| match e.asked_24h {
+            Some(n) => format!("{} (trending, {n} asks)", e.mutation),
+            None => format!("{} ({})", e.mutation, e.reason.as_str()),
+        })
+        .collect();
+    tracing::info!(
+        job_id = %id,
+        succeeded = report.succeeded,
+        failed = report.failed,
+        order = order.join("; "),
+        "start-up warming: done"
+    );
 }
 
 /// The state of one subsystem.
