@@ -10,6 +10,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("router", "pipette-tests", "bench_server"),
     ("memory", "pipette-tests", "bench_memory"),
     ("queue", "pipette-tests", "bench_queue"),
+    ("queue", "core-scrapers", "bench_limits"),
     ("reliability", "pipette-tests", "bench_reliability"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),

@@ -529,7 +529,8 @@ impl Inner {
                 (Some(shared), Some(interval)) => shared.reserve(self.service, interval).await,
                 _ => None,
             };
-            if let Some(wait) = slot {
+            // A free slot means no sleep at all (a zero sleep still waits for the timer's next tick, ~1 ms).
+            if let Some(wait) = slot.filter(|w| !w.is_zero()) {
                 tokio::time::sleep(wait).await;
             }
             // This process's own limiter too: a no-op after a shared slot (the shared schedule spaced the
