@@ -9,7 +9,6 @@ use crate::Error;
 use crate::assist::{Summarized, WithSummary, summarize};
 use crate::format::Shown;
 use crate::research_index::{Indexed, WithIndex, index_into};
-use core_indexing::BuiltinSchema;
 
 /// Searches ClinicalTrials.gov by condition, terms, intervention, sponsor, place, status and phase.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
@@ -20,7 +19,7 @@ async fn trials_search(
 ) -> Result<Shown<Indexed<TrialSearchResult>>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let result = trials::trials_search(&upstreams, &p.request).await?;
-    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.trials).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), &result.trials).await?;
     Ok(Shown { markdown: result.markdown(p.request.response_format), result: Indexed { result, indexed } })
 }
 
@@ -46,7 +45,7 @@ async fn trials_match(
     let upstreams = ctx.service::<Upstreams>()?;
     let (q, progress) = (&p.request.request, ctx.progress().callback());
     let result = mutation::trials_match(&upstreams, &q.mutation, &q.filters, &q.limits, &progress).await?;
-    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Trials, &result.matches).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), &result.matches).await?;
     let task = "Summarize which trials fit this mutation and why, strongest matches first.";
     let summary = summarize(&ctx, p.request.summarize, task, &result.summary_markdown).await;
     Ok(Summarized { result: Indexed { result, indexed }, summary })
