@@ -253,7 +253,114 @@ pub(crate) fn with_index_note(indexed: Option<&AddResponse>, mut markdown: Strin
 
 #[cfg(test)]
 mod tests {
+    use core_indexing::{GetRequest, IndexConfig};
+    use core_scrapers::pubmed::{AbstractSection, Author, Journal, MeshHeading, PubDate};
+    use core_scrapers::trials::{Eligibility, Intervention, Location};
+    use serde_json::json;
+
     use super::*;
+
+    fn article() -> Article {
+        Article {
+            pmid: "22663011".into(),
+            title: "Improved survival with MEK inhibition in BRAF-mutated melanoma.".into(),
+            abstract_sections: vec![
+                AbstractSection { label: Some("BACKGROUND".into()), text: "BRAF V600E".into() },
+                AbstractSection { label: None, text: "more".into() },
+            ],
+            authors: vec![Author { name: "Keith T Flaherty".into(), ..Author::default() }],
+            journal: Some(Journal {
+                title: Some("The New England journal of medicine".into()),
+                ..Journal::default()
+            }),
+            pub_date: Some(PubDate {
+                year: Some(2012),
+                month: Some(2),
+                day: Some(31),
+                text: "2012 Feb".into(),
+            }),
+            mesh: vec![MeshHeading { descriptor: "Melanoma".into(), ..MeshHeading::default() }],
+            publication_types: vec!["Journal Article".into()],
+            ..Article::default()
+        }
+    }
+
+    fn trial() -> Trial {
+        Trial {
+            nct_id: "NCT06604689".into(),
+            brief_title: Some("Osimertinib in EGFR L858R NSCLC".into()),
+            overall_status: Some("RECRUITING".into()),
+            phases: vec!["PHASE2".into()],
+            interventions: vec![Intervention {
+                name: "Osimertinib".into(),
+                other_names: vec!["AZD9291".into()],
+                ..Intervention::default()
+            }],
+            enrollment: Some(120),
+            start_date: Some("2024-10".into()),
+            completion_date: Some("unknown".into()),
+            eligibility: Some(Eligibility {
+                inclusion: vec!["EGFR L858R".into()],
+                exclusion: vec!["none".into()],
+                sex: Some("ALL".into()),
+                ..Eligibility::default()
+            }),
+            locations: vec![
+                Location {
+                    facility: Some("F".into()),
+                    city: Some("Paris".into()),
+                    country: Some("France".into()),
+                    ..Location::default()
+                },
+                Location { country: Some("France".into()), ..Location::default() },
+            ],
+            url: "https://clinicaltrials.gov/study/NCT06604689".into(),
+            ..Trial::default()
+        }
+    }
+
+    #[test]
+    fn articles_and_trials_round_trip_through_a_builtin_index() {
+        let doc = article().document();
+        assert_eq!(doc["abstract"], "BACKGROUND: BRAF V600E\n\nmore");
+        assert_eq!(doc["authors"], json!(["Keith T Flaherty"]));
+        assert_eq!(
+            (doc["year"].clone(), doc["pub_date"].clone()),
+            (json!(2012), json!("2012-02-01")),
+            "Feb 31 → the 1st"
+        );
+        assert!(doc.get("keywords").is_none(), "empty lists are left out");
+        let matched = TrialMatch { trial: trial(), score: 0.8, evidence: Vec::new() };
+        let t = matched.document();
+        assert_eq!(t["interventions"], json!(["Osimertinib", "AZD9291"]));
+        assert_eq!(t["eligibility"], "EGFR L858R\nnone");
+        assert_eq!(
+            (t["countries"].clone(), t["locations"].clone()),
+            (json!(["France"]), json!(["F, Paris, France", "France"]))
+        );
+        assert_eq!(t["match_score"], 0.8);
+
+        // What pipette printed converts the same way.
+        let printed = json!({ "articles": [serde_json::to_value(article()).unwrap()], "not_found": [] });
+        assert_eq!(research_documents(&printed), Some(vec![doc.clone()]));
+        let printed = json!({ "trials": [serde_json::to_value(trial()).unwrap()] });
+        assert_eq!(research_documents(&printed), Some(vec![trial().document()]));
+        assert_eq!(research_documents(&json!([{ "id": "plain" }])), None);
+
+        // The documents are what the built-in schemas take: nothing rejected, read back as converted.
+        let dir = tempfile::tempdir().unwrap();
+        let indexes =
+            IndexManager::open(IndexConfig { data_dir: dir.path().into(), ..IndexConfig::default() })
+                .unwrap();
+        let added = indexes.upsert_research("lit", Article::SCHEMA, vec![doc.clone()]).unwrap();
+        assert_eq!((added.added, added.rejected), (1, 0), "{added:?}");
+        let got = indexes.get(&GetRequest { id: "lit".into(), doc_id: "22663011".into() }).unwrap();
+        assert_eq!(got.document, Some(doc));
+        let added = indexes.upsert_research("trials", TrialMatch::SCHEMA, vec![t]).unwrap();
+        assert_eq!((added.added, added.rejected), (1, 0), "an unreadable date is left out: {added:?}");
+        let got = indexes.get(&GetRequest { id: "trials".into(), doc_id: "NCT06604689".into() }).unwrap();
+        assert!(got.document.unwrap().get("completion_date").is_none());
+    }
 
     #[derive(Debug, Deserialize, schemars::JsonSchema)]
     struct Query {

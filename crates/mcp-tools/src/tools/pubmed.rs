@@ -12,7 +12,7 @@ use crate::research_index::{Indexed, WithIndex, index_into, with_index_note};
 
 /// Searches PubMed: full records (abstract, authors, journal, DOI, MeSH) and the total count.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
-                cache_ttl_seconds = 3600, read_only, open_world)]
+                cache_ttl_seconds = 3600, read_only, open_world, indexes_results)]
 async fn pubmed_search(
     ctx: ToolContext,
     p: Formatted<WithIndex<WithSummary<SearchRequest>>>,
@@ -25,6 +25,7 @@ async fn pubmed_search(
     let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
     let task = "Summarize what these PubMed articles report, for the query above.";
     let summary = summarize(&ctx, wanted, task, &markdown).await;
+    let markdown = summary.as_ref().map_or(markdown, |s| s.text.clone());
     Ok(Shown { result: Summarized { result: Indexed { result, indexed }, summary }, markdown })
 }
 
@@ -37,7 +38,7 @@ struct FetchParams {
 
 /// PubMed articles by PMID, in order; lists the PMIDs without a record.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
-                cache_ttl_seconds = 21600, read_only, open_world)]
+                cache_ttl_seconds = 21600, read_only, open_world, indexes_results)]
 async fn pubmed_fetch(
     ctx: ToolContext,
     p: Formatted<WithIndex<FetchParams>>,
