@@ -186,12 +186,13 @@ impl Face {
                 _ = tokio::signal::ctrl_c() => cancel.cancel(),
             }
         };
-        let value = match result.map_err(cli_error)? {
-            CallOutcome::Done(v) => v,
-            CallOutcome::Job(ticket) => self.follow(&ticket.job_id, &bar).await?,
+        let value = match result {
+            Ok(CallOutcome::Done(v)) => Ok(v),
+            Ok(CallOutcome::Job(ticket)) => self.follow(&ticket.job_id, &bar).await,
+            Err(e) => Err(cli_error(e)),
         };
         bar.finish_and_clear();
-        Ok(value)
+        value
     }
 
     /// Follows a job to its end, showing its progress; Ctrl-C cancels it.
