@@ -316,9 +316,14 @@ fn test_run_fails_on_failures_and_on_zero_tests() {
     let (ok, out, _) = test_run(dir.path(), &["-k", "matches_nothing", &project]);
     assert!(!ok, "no test executed is not a pass: {out}");
 
-    std::fs::write(dir.path().join("bare/test_broken.py"), "def broken(:\n").unwrap();
-    let (ok, _, err) = test_run(dir.path(), &["-k", "nothing_matches", &project]);
-    assert!(!ok && !err.contains("error: error"), "{err}");
+    // A runner that errors (a broken pytest.ini) says so once: not `error: error: pytest error`.
+    let broken = dir.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("pytest.ini"), "[pytest\n").unwrap();
+    std::fs::write(broken.join("test_x.py"), "def test_x():\n    pass\n").unwrap();
+    let (ok, _, err) = test_run(dir.path(), &["--runners", "pytest", &broken.display().to_string()]);
+    assert!(!ok);
+    assert_eq!(err.trim(), "error: pytest error");
 
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
