@@ -6,6 +6,7 @@ mod ingest;
 mod loaded;
 mod maintenance;
 mod manager;
+mod markdown;
 mod metrics;
 mod research;
 mod schema;

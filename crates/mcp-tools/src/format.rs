@@ -69,3 +69,21 @@ impl<T: CarriesMarkdown> CarriesMarkdown for crate::assist::Summarized<T> {
         self.summary.as_ref().map_or_else(|| self.result.markdown(), |s| s.text.clone())
     }
 }
+
+impl CarriesMarkdown for core_indexing::SearchResponse {
+    fn markdown(&self) -> String {
+        self.markdown()
+    }
+}
+
+impl CarriesMarkdown for core_indexing::AddResponse {
+    fn markdown(&self) -> String {
+        self.markdown()
+    }
+}
+
+impl CarriesMarkdown for core_indexing::ListResponse {
+    fn markdown(&self) -> String {
+        self.markdown()
+    }
+}
