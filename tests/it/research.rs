@@ -37,26 +37,33 @@ impl Lab {
 
     /// As [`Lab::connect`], also answering the server's pid (for a test that kills it).
     pub(crate) async fn connect_pid(&self, extra: &[(&str, &str)]) -> (Conn, Client, u32) {
+        let env = self.env();
+        let mut cmd = command("pipette-mcp", self.dir.path());
+        cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        cmd.envs(extra.iter().copied());
+        stdio_pid(cmd).await
+    }
+
+    /// The environment that points a pipette process at the local upstream (no rate limits, quick retries).
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         let url = self.server.url();
-        let bases = [
+        let mut env = vec![
             ("PIPETTE_PUBMED_BASE", format!("{url}/eutils")),
             ("PIPETTE_CTGOV_BASE", format!("{url}/ctgov")),
             ("PIPETTE_UNIPROT_BASE", format!("{url}/uniprot")),
             ("PIPETTE_CHEMBL_BASE", format!("{url}/chembl")),
         ];
-        let mut env: Vec<(&str, &str)> = bases.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        env.extend([
+        for (k, v) in [
             ("PIPETTE_PUBMED_RATE", "0"),
             ("PIPETTE_CTGOV_RATE", "0"),
             ("PIPETTE_UNIPROT_RATE", "0"),
             ("PIPETTE_CHEMBL_RATE", "0"),
             ("PIPETTE_HTTP_RETRY_BASE_MS", "10"),
             ("PIPETTE_HTTP_RETRY_MAX_DELAY_MS", "40"),
-        ]);
-        env.extend_from_slice(extra);
-        let mut cmd = command("pipette-mcp", self.dir.path());
-        cmd.envs(env);
-        stdio_pid(cmd).await
+        ] {
+            env.push((k, v.to_owned()));
+        }
+        env
     }
 
     pub(crate) fn route_pubmed(&self) {
@@ -71,7 +78,7 @@ impl Lab {
 
     /// The recorded ClinicalTrials.gov answers: the EGFR L858R search answers any search but the melanoma
     /// one, and the two studies it lists answer by NCT id.
-    fn route_trials(&self) {
+    pub(crate) fn route_trials(&self) {
         let s = &self.server;
         s.route(
             "GET",

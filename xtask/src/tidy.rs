@@ -1,4 +1,5 @@
-//! Tidy checks: wrapper files stay small, core crates know nothing of MCP, every file says what it is for.
+//! Tidy checks: wrapper files stay small, core crates know nothing of MCP, every file says what it is for, no
+//! crate declares a dependency it does not use.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +15,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     wrappers_are_small(root, &mut problems)?;
     cores_know_nothing_of_mcp(root, &mut problems)?;
     files_open_with_a_doc_line(root, &mut problems)?;
+    no_unused_dependencies(root, &mut problems)?;
     if problems.is_empty() {
         eprintln!("tidy: ok");
         return Ok(());
@@ -103,6 +105,39 @@ fn files_open_with_a_doc_line(root: &Path, problems: &mut Vec<String>) -> anyhow
         if !text.trim_start().starts_with("//!") {
             problems.push(format!("{} does not open with a `//!` line saying what it is for", f.display()));
         }
+    }
+    Ok(())
+}
+
+/// `cargo machete` finds no declared dependency that a crate does not use (a dependency only generated code
+/// names is listed under `[package.metadata.cargo-machete] ignored` in its manifest, with the reason).
+fn no_unused_dependencies(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    // Run as `cargo-machete` itself: with `CARGO` set (as under `cargo xtask`) it would expect `cargo machete`'s
+    // extra first argument.
+    let machete = || {
+        let mut cmd = Command::new("cargo-machete");
+        cmd.env_remove("CARGO").current_dir(root);
+        cmd
+    };
+    let installed = machete().arg("--version").output();
+    if !installed.is_ok_and(|o| o.status.success()) {
+        bail!("cargo-machete is not installed: `cargo install cargo-machete --locked` (.ci/run installs it)");
+    }
+    let out = machete().arg("--skip-target-dir").output().context("running cargo-machete")?;
+    if !out.status.success() {
+        let report = String::from_utf8_lossy(&out.stdout);
+        // The crates and their unused dependencies: the lines after the heading, up to the advice.
+        let unused: Vec<&str> = report
+            .lines()
+            .skip_while(|l| !l.contains("unused dependencies"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        problems.push(format!(
+            "unused dependencies (remove them, or list one only generated code names under \
+             [package.metadata.cargo-machete] ignored):\n{}",
+            unused.join("\n")
+        ));
     }
     Ok(())
 }

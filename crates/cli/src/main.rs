@@ -1,39 +1,41 @@
-//! pipette: the command line over the same cores and router as the MCP server.
+//! pipette: the command line, a thin face over the same router as the MCP server — every command builds a
+//! tool's arguments from its flags and calls the router; what it prints is the tool's own markdown, or the
+//! structured result with `--json`.
 
 mod cmd;
-mod output;
+mod face;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::output::Output;
+use crate::face::{Face, Failed};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "pipette",
     version,
-    about = "Biomedical research tools, a local full-text index and a test runner"
+    about = "Biomedical research tools, a local full-text index and a test runner",
+    after_help = "Environment: PIPETTE_DATA_DIR (--data-dir), PIPETTE_ALLOWED_ROOTS (--allow-root), \
+                  PIPETTE_LOG (--log), REDIS_URL (a shared cache and job queue)."
 )]
 struct Cli {
-    /// Print JSON instead of text.
+    /// Print the structured result as JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
-    /// Where jobs and indexes live.
-    #[arg(long, global = true, env = "PIPETTE_DATA_DIR", value_name = "DIR")]
+    /// Queue the call as a job and return at once: a running `pipette-mcp` or `pipette worker` on the same
+    /// data dir runs it (follow it with `pipette jobs status`).
+    #[arg(long, global = true)]
+    detach: bool,
+    /// Where jobs and indexes live [default: PIPETTE_DATA_DIR, else the platform data dir].
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Log filter for stderr.
-    #[arg(long, global = true, env = "PIPETTE_LOG", default_value = "warn")]
-    log: String,
+    /// Log filter for stderr [default: PIPETTE_LOG, else warn].
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
     /// A folder where projects (`test`) and JSONL inputs (`index add --jsonl`) may be; repeat it or
-    /// separate with `:`. Default: the data directory's `files` folder only.
-    #[arg(
-        long = "allow-root",
-        global = true,
-        env = "PIPETTE_ALLOWED_ROOTS",
-        value_delimiter = ':',
-        value_name = "DIR"
-    )]
+    /// separate with `:` [default: PIPETTE_ALLOWED_ROOTS, else the data directory's `files` folder].
+    #[arg(long = "allow-root", global = true, value_delimiter = ':', value_name = "DIR")]
     allow_roots: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -41,7 +43,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The tools: name, category, runtime, timeout.
+    /// The tools: name, category, runtime, timeout and what each is for.
     Tools,
     /// Calls a tool through the router, e.g. `pipette call health '{}'`.
     Call {
@@ -50,10 +52,6 @@ enum Command {
         /// Its arguments as a JSON object.
         #[arg(default_value = "{}")]
         args: String,
-        /// Queue the call as a job and return at once: a running `pipette-mcp` or `pipette worker` on the
-        /// same data dir runs it (follow it with `pipette jobs status`).
-        #[arg(long)]
-        detach: bool,
     },
     /// Runs queued jobs (detached calls, resumed jobs, jobs whose process died) of this data dir until
     /// stopped (Ctrl-C / SIGTERM).
@@ -78,6 +76,7 @@ enum Command {
     Molecules(cmd::molecules::MoleculesCmd),
 }
 
+/// The router every command goes through, configured as the server's (`PIPETTE_*`), with the flags over it.
 async fn router(data_dir: Option<PathBuf>, allow_roots: Vec<PathBuf>) -> anyhow::Result<mcp_tools::Router> {
     let mut config = mcp_tools::RouterConfig::from_env();
     if let Some(dir) = data_dir {
@@ -90,56 +89,36 @@ async fn router(data_dir: Option<PathBuf>, allow_roots: Vec<PathBuf>) -> anyhow:
     mcp_tools::build_router(config, metrics).await.map_err(|e| anyhow::anyhow!(e.message))
 }
 
-/// The folders the domain commands may read and run in: `--allow-root` / `PIPETTE_ALLOWED_ROOTS`, else the
-/// data directory's `files` folder (the same rule as the server's).
-fn allowed_roots(cli: &Cli) -> Vec<PathBuf> {
-    let configured = (!cli.allow_roots.is_empty()).then_some(cli.allow_roots.as_slice());
-    let data_dir = cli.data_dir.clone().unwrap_or_else(|| mcp_tools::RouterConfig::from_env().data_dir);
-    mcp_tools::default_roots(configured, &data_dir)
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let out = Output::new(cli.json);
-    let roots = allowed_roots(&cli);
+    let router = router(cli.data_dir, cli.allow_roots).await?;
+    let face = Face::new(router, cli.json, cli.detach);
     match cli.command {
-        // The router's own commands: the same registry and router as the server.
-        Command::Tools => cmd::router::tools(&router(cli.data_dir, cli.allow_roots).await?, &out),
-        Command::Call { tool, args, detach: false } => {
-            cmd::router::call(&router(cli.data_dir, cli.allow_roots).await?, &tool, &args, &out).await
-        }
-        Command::Call { tool, args, detach: true } => {
-            cmd::router::detach(&router(cli.data_dir, cli.allow_roots).await?, &tool, &args, &out)
-        }
-        Command::Worker(args) => cmd::worker::run(&router(cli.data_dir, cli.allow_roots).await?, args).await,
-        Command::Jobs(c) => cmd::router::jobs(&router(cli.data_dir, cli.allow_roots).await?, c, &out).await,
-        // The domain commands call the cores directly.
-        Command::Pubmed(c) => cmd::pubmed::run(c, &out).await,
-        Command::Molecules(c) => cmd::molecules::run(c, &out).await,
-        Command::Test(c) => cmd::test::run(c, &out, &roots).await,
-        Command::Trials(c) => cmd::trials::run(*c, &out).await,
-        Command::Index(c) => {
-            let mut config = core_indexing::IndexConfig::from_env();
-            if let Some(dir) = &cli.data_dir {
-                config.data_dir = dir.join("indexes");
-            }
-            config.allowed_roots = roots;
-            cmd::index::run_with(c, &out, config).await
-        }
+        Command::Tools => cmd::router::tools(&face),
+        Command::Call { tool, args } => cmd::router::call(&face, &tool, &args).await,
+        Command::Worker(args) => cmd::worker::run(face.router(), args).await,
+        Command::Jobs(c) => cmd::router::jobs(&face, c).await,
+        Command::Pubmed(c) => cmd::pubmed::run(&face, c).await,
+        Command::Molecules(c) => cmd::molecules::run(&face, c).await,
+        Command::Test(c) => cmd::test::run(&face, c).await,
+        Command::Trials(c) => cmd::trials::run(&face, *c).await,
+        Command::Index(c) => cmd::index::run(&face, c).await,
     }
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+    let log = cli.log.clone().or_else(|| std::env::var("PIPETTE_LOG").ok()).unwrap_or_else(|| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             #[allow(clippy::print_stderr)] // the error is the program's output on failure
-            {
-                eprintln!("error: {e:#}");
+            match e.downcast_ref::<Failed>() {
+                Some(failed) => eprintln!("{failed}"),
+                None => eprintln!("error: {e:#}"),
             }
             std::process::ExitCode::FAILURE
         }

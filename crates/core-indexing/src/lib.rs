@@ -6,6 +6,7 @@ mod ingest;
 mod loaded;
 mod maintenance;
 mod manager;
+mod markdown;
 mod metrics;
 mod research;
 mod schema;
@@ -18,7 +19,6 @@ pub use config::{IndexConfig, IndexOptions, MergePolicySetting};
 pub use error::IndexError;
 pub use manager::IndexManager;
 pub use metrics::{LatencyStats, MetricsReport, Window};
-pub use research::{pubmed_document, trial_document};
 pub use schema::{BuiltinSchema, FieldDef, FieldType, SchemaDef, SchemaSpec, Tokenizer, validate_index_id};
 pub use types::{
     AddRequest, AddResponse, ConfigResponse, ConfigUpdateRequest, CreateRequest, DeleteRequest,

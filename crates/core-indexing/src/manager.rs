@@ -12,8 +12,7 @@ use crate::config::{IndexConfig, IndexOptions};
 use crate::error::IndexError;
 use crate::loaded::LoadedIndex;
 use crate::metrics::{METRICS_FILE, MetricsReport, MetricsStore, Totals, now_secs};
-use crate::research::{pubmed_document, trial_document};
-use crate::schema::{BuiltinSchema, CompiledSchema, SchemaSpec, validate_index_id};
+use crate::schema::{BuiltinSchema, CompiledSchema, FieldType, SchemaSpec, validate_index_id};
 use crate::store::{MANIFEST_FILE, Manifest, dir_size, remove_stale_generations, shard_dir};
 use crate::types::{
     AddRequest, AddResponse, ConfigResponse, ConfigUpdateRequest, CreateRequest, DropResponse, IndexRef,
@@ -523,15 +522,15 @@ impl IndexManager {
         }
     }
 
-    /// Upserts research results (PubMed articles or trials/trial matches, as core-scrapers
-    /// serializes them) into index `id`, creating it with the built-in schema if missing.
+    /// Upserts documents of a built-in schema (research results, converted by their typed conversion) into
+    /// index `id`, creating it with that schema if missing; an unreadable date is left out of its document.
     pub fn upsert_research(
         &self,
         id: &str,
         kind: BuiltinSchema,
-        items: &[Value],
+        documents: Vec<Value>,
     ) -> Result<AddResponse, IndexError> {
-        self.upsert_research_with_progress(id, kind, items, &crate::types::no_progress)
+        self.upsert_research_with_progress(id, kind, documents, &crate::types::no_progress)
     }
 
     /// [`upsert_research`](Self::upsert_research) with a progress callback.
@@ -539,7 +538,7 @@ impl IndexManager {
         &self,
         id: &str,
         kind: BuiltinSchema,
-        items: &[Value],
+        documents: Vec<Value>,
         progress: Progress<'_>,
     ) -> Result<AddResponse, IndexError> {
         validate_index_id(id)?;
@@ -569,11 +568,23 @@ impl IndexManager {
             }
             Err(e) => return Err(e),
         }
-        let convert = match kind {
-            BuiltinSchema::Pubmed => pubmed_document,
-            BuiltinSchema::Trials => trial_document,
-        };
-        let documents: Vec<Value> = items.iter().map(convert).collect();
+        // A research result's date that the schema cannot read is left out rather than losing the document.
+        let dates: Vec<String> = kind
+            .definition()
+            .fields
+            .into_iter()
+            .filter(|f| f.kind == FieldType::Date)
+            .map(|f| f.name)
+            .collect();
+        let documents: Vec<Value> = documents
+            .into_iter()
+            .map(|mut doc| {
+                if let Some(map) = doc.as_object_mut() {
+                    map.retain(|k, v| !dates.contains(k) || crate::schema::parse_date_value(v).is_some());
+                }
+                doc
+            })
+            .collect();
         self.add(
             &AddRequest {
                 id: id.to_string(),

@@ -764,14 +764,14 @@ fn research_results_upsert_into_builtin_indexes() {
     let f = fixture();
     let article = json!({ "pmid": "22663011", "title": "Improved survival with vemurafenib in melanoma with BRAF V600E mutation",
         "abstract": "BACKGROUND: Phase 1 and 2 clinical trials of the BRAF kinase inhibitor vemurafenib showed response rates.",
-        "authors": [{"name": "Paul B Chapman"}], "journal": {"title": "The New England journal of medicine"},
-        "pub_date": {"year": 2011, "month": 6, "day": 30}, "mesh": [{"descriptor": "Melanoma"}] });
+        "authors": ["Paul B Chapman"], "journal": "The New England journal of medicine",
+        "year": 2011, "pub_date": "2011-06-30", "mesh": ["Melanoma"] });
     let r = f
         .mgr
-        .upsert_research("lit", BuiltinSchema::Pubmed, &[article.clone(), json!({"title": "no pmid"})])
+        .upsert_research("lit", BuiltinSchema::Pubmed, vec![article.clone(), json!({"title": "no pmid"})])
         .unwrap();
     assert_eq!((r.added, r.rejected), (1, 1));
-    let r = f.mgr.upsert_research("lit", BuiltinSchema::Pubmed, &[article]).unwrap();
+    let r = f.mgr.upsert_research("lit", BuiltinSchema::Pubmed, vec![article]).unwrap();
     assert_eq!((r.added, r.updated), (0, 1));
     let status = f.mgr.status(&IndexRef::new("lit")).unwrap();
     assert_eq!(status.builtin, Some(BuiltinSchema::Pubmed));
@@ -782,14 +782,15 @@ fn research_results_upsert_into_builtin_indexes() {
     assert_eq!(hit.doc_id, "22663011");
     assert!(!hit.snippets.is_empty());
 
-    let trial = json!({"nct_id": "NCT06604689", "brief_title": "Osimertinib in EGFR L858R NSCLC", "overall_status": "RECRUITING",
+    let trial = json!({"nct_id": "NCT06604689", "title": "Osimertinib in EGFR L858R NSCLC", "status": "RECRUITING",
         "phases": ["PHASE2"], "conditions": ["Non-small Cell Lung Cancer"], "enrollment": 120, "start_date": "2024-10",
-        "eligibility": {"criteria": "Inclusion: EGFR L858R"}, "score": 0.9});
-    f.mgr.upsert_research("trials", BuiltinSchema::Trials, &[trial]).unwrap();
+        "completion_date": "unknown", "eligibility": "Inclusion: EGFR L858R", "match_score": 0.9});
+    let r = f.mgr.upsert_research("trials", BuiltinSchema::Trials, vec![trial]).unwrap();
+    assert_eq!((r.added, r.rejected), (1, 0), "an unreadable date is left out, not the document: {r:?}");
     let mut req = SearchRequest::new("trials", "l858r");
     req.filters = vec![Filter { field: "status".into(), eq: Some(json!("RECRUITING")), ..Filter::default() }];
     assert_eq!(search(&f.mgr, req).total_hits, 1);
-    let err = f.mgr.upsert_research("lit", BuiltinSchema::Trials, &[]).unwrap_err();
+    let err = f.mgr.upsert_research("lit", BuiltinSchema::Trials, Vec::new()).unwrap_err();
     assert_eq!(invalid_name(&err), "index");
 }
 

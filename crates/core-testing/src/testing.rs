@@ -342,8 +342,9 @@ impl Testing {
                 hidden += before - r.tests.len();
             }
             if hidden > 0 {
+                let (what, verb) = if hidden == 1 { ("test is", "it") } else { ("tests are", "them") };
                 notes.push(format!(
-                    "{hidden} passed tests are counted but not listed; set include_passed to list them"
+                    "{hidden} passed {what} counted but not listed; set include_passed to list {verb}"
                 ));
             }
         }

@@ -32,6 +32,7 @@ pub use config::RouterConfig;
 pub use error::Error;
 pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson};
 pub use registry::{Registry, RegistryError, RegistryStats, ToolInfo};
+pub use research_index::research_documents;
 pub use roots::{FILES_DIR, Roots, default_roots};
 pub use router::{CallOptions, CallOutcome, QueueFilter, Router};
 pub use seen::SeenIds;

@@ -220,14 +220,13 @@ fn cancelled(tool: &str) -> ToolError {
     ToolError::new(ErrorKind::Cancelled, format!("the call to `{tool}` was cancelled"))
 }
 
-/// Arguments that ask a call for a side effect besides its answer (the research tools' `index`: upsert the
-/// results into a local index). Such a call is neither answered from nor stored in the result cache: a hit
-/// would skip the side effect. (The upstream layer's own cache still spares the network.)
-const SIDE_EFFECT_ARGS: [&str; 1] = ["index"];
-
+/// Whether a call may be answered from (and stored in) the result cache. A research tool's `index` asks
+/// for a side effect besides the answer (upsert the results into a local index; declared with
+/// `indexes_results` in the tool's metadata): a hit would skip it. (The upstream layer's own cache still
+/// spares the network.)
 fn cacheable(desc: &ToolDescriptor, args: &serde_json::Value) -> bool {
     desc.cache_ttl_seconds.is_some()
-        && !SIDE_EFFECT_ARGS.iter().any(|k| args.get(k).is_some_and(|v| !v.is_null()))
+        && !(desc.indexes_results && args.get("index").is_some_and(|v| !v.is_null()))
 }
 
 fn cache_key(args: &serde_json::Value) -> String {

@@ -27,18 +27,13 @@ pub fn max_result_bytes() -> usize {
     })
 }
 
-/// A result's text: the summary asked for with `summarize`, else the markdown the result carries
-/// (`markdown`, `summary_markdown`, `report_markdown`), else [`json_markdown`] of the value.
+/// A result's text: the markdown the tool's result carries (`format::Shown`, see `format::CarriesMarkdown`),
+/// else [`json_markdown`] of the value.
 pub fn render_text(value: &Value) -> String {
-    if let Some(s) = value.pointer("/summary/text").and_then(Value::as_str) {
-        return s.to_owned();
+    match value.get(MARKDOWN_KEY).and_then(Value::as_str) {
+        Some(s) => s.to_owned(),
+        None => json_markdown(value),
     }
-    for key in [MARKDOWN_KEY, "summary_markdown", "report_markdown"] {
-        if let Some(s) = value.get(key).and_then(Value::as_str) {
-            return s.to_owned();
-        }
-    }
-    json_markdown(value)
 }
 
 /// [`render_text`] of `tool`'s result, bounded by `max` bytes (see [`bound`]).
@@ -362,8 +357,11 @@ mod tests {
     #[test]
     fn the_result_markdown_wins_over_the_generic_view() {
         assert_eq!(render_text(&json!({ "markdown": "# md", "x": 1 })), "# md");
-        assert_eq!(render_text(&json!({ "summary": { "text": "S" }, "markdown": "# md" })), "S");
-        assert_eq!(render_text(&json!({ "report_markdown": "R" })), "R");
+        assert_eq!(
+            render_text(&json!({ "summary_markdown": "R" })),
+            "- **summary_markdown**: R\n",
+            "no key but one"
+        );
     }
 
     #[test]

@@ -65,3 +65,12 @@ fn every_production_tool_is_in_a_toolset_and_the_table_names_real_tools() {
         assert!(members.iter().any(|(_, tools)| tools.contains(&name)), "{name} is in no toolset");
     }
 }
+
+#[test]
+fn the_tools_that_take_index_declare_it_in_their_metadata() {
+    for d in tool_metadata::registered().filter(|d| d.category != tool_metadata::Category::Fixture) {
+        let schema = (d.input_schema)();
+        let takes_index = schema.pointer("/properties/index").is_some();
+        assert_eq!(takes_index, d.indexes_results, "{}: `index` argument vs `indexes_results`", d.name);
+    }
+}

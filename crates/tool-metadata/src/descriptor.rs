@@ -153,6 +153,10 @@ pub struct ToolDescriptor {
     pub cache_ttl_seconds: Option<u64>,
     /// MCP annotation hints.
     pub annotations: Annotations,
+    /// The tool takes an `index` argument that also keeps its results in a local index (`indexes_results`
+    /// in `#[tool_metadata]`): a side effect, so a call that gives it is neither answered from nor stored in
+    /// the result cache.
+    pub indexes_results: bool,
     /// Why the tool is deprecated and what to use instead.
     pub deprecated: Option<&'static str>,
     /// The input JSON schema.

@@ -1,15 +1,12 @@
-//! `pipette index …`: the local tantivy indexes, calling core-indexing directly.
+//! `pipette index …`: the local tantivy indexes, through the `index_*` tools.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::Subcommand;
-use core_indexing::{
-    AddRequest, BuiltinSchema, ConfigUpdateRequest, CreateRequest, DeleteRequest, Filter, GetRequest,
-    IndexConfig, IndexManager, IndexOptions, IndexRef, MergePolicySetting, MetricsRequest, OptimizeRequest,
-    ReshardRequest, SchemaSpec, SearchRequest, SortOrder, SortSpec, Window,
-};
+use serde_json::{Value, json};
+
+use crate::face::{Face, Failed, args, json_arg};
 
 /// The index subcommands.
 #[derive(Subcommand, Debug)]
@@ -18,27 +15,27 @@ pub(crate) enum IndexCmd {
     Create {
         /// Index id (letters, digits, `-`, `_`).
         id: String,
-        /// A built-in schema: pubmed | trials.
+        /// A built-in schema: pubmed | trials (what `pubmed …` and `trials …` keep with `--index`).
         #[arg(long, conflicts_with = "schema")]
-        builtin: Option<BuiltinSchema>,
+        builtin: Option<String>,
         /// A schema as JSON, or `@file.json`: {"id_field": "id", "fields": [{"name", "type", ...}]}.
         #[arg(long)]
         schema: Option<String>,
         /// Number of shards.
-        #[arg(long, default_value_t = 1)]
-        shards: usize,
+        #[arg(long)]
+        shards: Option<usize>,
         /// Index options as JSON, or `@file.json` (writer_memory_mb, commit_batch_size, ...).
         #[arg(long)]
         options: Option<String>,
     },
-    /// Adds documents from a JSONL file (one JSON object per line) or a JSON array.
+    /// Adds documents: a JSONL file, a JSON array, or what `pipette --json pubmed …` / `trials …` printed.
     Add {
         /// Index id.
         id: String,
-        /// A JSONL file under the allowed roots (PIPETTE_ALLOWED_ROOTS, default the current dir).
+        /// A JSONL file (one document per line) under the allowed roots (--allow-root).
         #[arg(long, conflicts_with = "docs")]
         jsonl: Option<PathBuf>,
-        /// A JSON array of documents, or `@file.json`.
+        /// A JSON array of documents, or a `pipette --json pubmed|trials …` result; inline or `@file.json`.
         #[arg(long)]
         docs: Option<String>,
         /// Reject documents whose id exists instead of replacing them.
@@ -63,12 +60,12 @@ pub(crate) enum IndexCmd {
         /// Sort by a fast field: `field` or `field:asc` / `field:desc`.
         #[arg(long)]
         sort: Option<String>,
-        /// Hits to return.
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
+        /// Hits to return (default 10).
+        #[arg(long)]
+        limit: Option<usize>,
         /// Hits to skip.
-        #[arg(long, default_value_t = 0)]
-        offset: usize,
+        #[arg(long)]
+        offset: Option<usize>,
         /// Add highlighted snippets.
         #[arg(long)]
         highlight: bool,
@@ -105,9 +102,9 @@ pub(crate) enum IndexCmd {
     Optimize {
         /// Index id.
         id: String,
-        /// Segments to leave per shard.
-        #[arg(long, default_value_t = 1)]
-        target_segments: usize,
+        /// Segments to leave per shard (default 1).
+        #[arg(long)]
+        target_segments: Option<usize>,
     },
     /// Rebuilds an index into another number of shards.
     Reshard {
@@ -144,93 +141,77 @@ pub(crate) enum IndexCmd {
         /// Index id (all indexes when omitted).
         id: Option<String>,
         /// 1h | 24h | 7d.
-        #[arg(long, default_value = "1h")]
-        window: Window,
+        #[arg(long)]
+        window: Option<String>,
     },
-    /// Deletes an index and its files.
+    /// Deletes an index and its files (asks first on a terminal).
     Drop {
         /// Index id.
         id: String,
+        /// Do not ask (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
 }
 
-/// A JSON argument, inline or `@path`.
-fn json_arg(arg: &str, what: &str) -> anyhow::Result<serde_json::Value> {
-    let text = match arg.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {what} from {path}"))?,
-        None => arg.to_owned(),
-    };
-    serde_json::from_str(&text).with_context(|| format!("{what} is not valid JSON"))
+/// Whether the person at the terminal confirms `what`; without a terminal, a refusal saying to pass `--yes`.
+fn ask(what: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("refusing to {what} unasked: stdin is not a terminal to ask on; pass --yes to confirm");
+    }
+    let mut err = std::io::stderr().lock();
+    write!(err, "{what}? [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / 1_048_576.0)
+/// The documents `--docs` gives: a JSON array of documents, or a result pipette printed (its articles or
+/// trials, converted to the built-in schemas' documents).
+fn documents(docs: &str) -> anyhow::Result<Vec<Value>> {
+    let value = json_arg(docs, "--docs")?;
+    if let Some(documents) = mcp_tools::research_documents(&value) {
+        return Ok(documents);
+    }
+    match value {
+        Value::Array(items) => Ok(items),
+        _ => anyhow::bail!(
+            "--docs: expected a JSON array of documents or what `pipette --json pubmed …` or `pipette --json \
+             trials …` printed"
+        ),
+    }
 }
 
-/// Runs a synchronous core call off the async runtime.
-async fn blocking<T: Send + 'static>(
-    mgr: &Arc<IndexManager>,
-    f: impl FnOnce(&IndexManager) -> Result<T, core_indexing::IndexError> + Send + 'static,
-) -> anyhow::Result<T> {
-    let mgr = mgr.clone();
-    Ok(tokio::task::spawn_blocking(move || f(&mgr)).await??)
-}
-
-/// Runs one index subcommand over the indexes of `PIPETTE_DATA_DIR` (see [`IndexConfig::from_env`]).
-/// Runs one index subcommand with an explicit configuration (e.g. from `--data-dir`).
-pub(crate) async fn run_with(cmd: IndexCmd, out: &crate::Output, config: IndexConfig) -> anyhow::Result<()> {
-    let mgr = Arc::new(IndexManager::open(config)?);
-    match cmd {
+pub(crate) async fn run(face: &Face, cmd: IndexCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
         IndexCmd::Create { id, builtin, schema, shards, options } => {
             let schema = match (builtin, schema) {
-                (Some(b), _) => SchemaSpec::builtin(b),
-                (None, Some(s)) => SchemaSpec::from_json(&json_arg(&s, "--schema")?)?,
+                (Some(b), _) => json!({ "builtin": b }),
+                (None, Some(s)) => json_arg(&s, "--schema")?,
                 (None, None) => anyhow::bail!("give --builtin pubmed|trials or --schema"),
             };
-            let options: Option<IndexOptions> = match options {
-                Some(o) => Some(serde_json::from_value(json_arg(&o, "--options")?).context("--options")?),
-                None => None,
-            };
-            let req = CreateRequest { id, schema, shards: Some(shards), options };
-            let status = blocking(&mgr, move |m| m.create(&req)).await?;
-            out.emit(&status, || format!("created index {} ({} shard(s))", status.id, status.shards))
+            let options = options.map(|o| json_arg(&o, "--options")).transpose()?;
+            ("index_create", json!({ "id": id, "schema": schema, "shards": shards, "options": options }))
         }
         IndexCmd::Add { id, jsonl, docs, no_upsert } => {
-            let documents = match docs {
-                Some(d) => match json_arg(&d, "--docs")? {
-                    serde_json::Value::Array(items) => Some(items),
-                    _ => anyhow::bail!("--docs must be a JSON array of documents"),
-                },
-                None => None,
-            };
-            let jsonl_path = jsonl.map(|p| p.display().to_string());
-            if documents.is_none() && jsonl_path.is_none() {
+            let documents = docs.map(|d| documents(&d)).transpose()?;
+            if documents.is_none() && jsonl.is_none() {
                 anyhow::bail!("give --jsonl FILE or --docs JSON");
             }
-            let total = documents.as_ref().map(|d| d.len() as u64);
-            let bar = out.progress(total, "indexing");
-            let progress = bar.callback();
-            let req = AddRequest { id, documents, jsonl_path, upsert: Some(!no_upsert) };
-            let resp = blocking(&mgr, move |m| m.add(&req, &progress)).await;
-            bar.finish();
-            let resp = resp?;
-            out.emit(&resp, || {
-                let mut text = format!(
-                    "{}: {} added, {} updated, {} rejected ({} commits, {:.2} s)\n",
-                    resp.id,
-                    resp.added,
-                    resp.updated,
-                    resp.rejected,
-                    resp.commits,
-                    resp.took_micros as f64 / 1e6
-                );
-                for r in resp.rejections.iter().take(20) {
-                    let at =
-                        r.line.map_or_else(|| format!("document {}", r.position), |l| format!("line {l}"));
-                    text.push_str(&format!("  rejected {at}: {}\n", r.reason));
-                }
-                text
-            })
+            let arguments = json!({ "id": id, "documents": documents, "jsonl_path": jsonl,
+                                    "upsert": no_upsert.then_some(false) });
+            let Some(added) = face.run("index_add", args(arguments)).await? else { return Ok(()) };
+            let count = |k: &str| added[k].as_u64().unwrap_or(0);
+            if count("added") + count("updated") == 0 && count("rejected") > 0 {
+                let first = added.pointer("/rejections/0/reason").and_then(Value::as_str).unwrap_or("");
+                return Err(Failed(format!(
+                    "error: no document was added: all {} were rejected (the first: {first})",
+                    count("rejected")
+                ))
+                .into());
+            }
+            return Ok(());
         }
         IndexCmd::Search {
             id,
@@ -244,125 +225,39 @@ pub(crate) async fn run_with(cmd: IndexCmd, out: &crate::Output, config: IndexCo
             highlight,
             return_fields,
         } => {
-            let mut req = SearchRequest::new(id, query);
-            req.fields = fields;
+            let mut boost = serde_json::Map::new();
             for b in boosts {
-                let (field, factor) = b.split_once('=').context("--boost takes field=factor")?;
-                req.boosts.insert(field.to_owned(), factor.parse().context("--boost factor")?);
+                let (field, factor) = b
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--boost takes field=factor, got {b}"))?;
+                let factor: f64 =
+                    factor.parse().map_err(|_| anyhow::anyhow!("--boost {b}: the factor is not a number"))?;
+                boost.insert(field.to_owned(), factor.into());
             }
-            for f in filters {
-                let filter: Filter = serde_json::from_value(json_arg(&f, "--filter")?).context("--filter")?;
-                req.filters.push(filter);
-            }
-            req.sort = sort.map(|s| {
-                let (field, order) = match s.rsplit_once(':') {
-                    Some((f, "asc")) => (f.to_owned(), SortOrder::Asc),
-                    Some((f, "desc")) => (f.to_owned(), SortOrder::Desc),
-                    _ => (s, SortOrder::Desc),
-                };
-                SortSpec { field, order }
+            let filters =
+                filters.iter().map(|f| json_arg(f, "--filter")).collect::<anyhow::Result<Vec<_>>>()?;
+            let sort = sort.map(|s| match s.rsplit_once(':') {
+                Some((field, order @ ("asc" | "desc"))) => json!({ "field": field, "order": order }),
+                _ => json!({ "field": s }),
             });
-            req.limit = Some(limit);
-            req.offset = Some(offset);
-            req.highlight = highlight;
-            req.return_fields = (!return_fields.is_empty()).then_some(return_fields);
-            let resp = blocking(&mgr, move |m| m.search(&req)).await?;
-            out.emit(&resp, || {
-                let mut text =
-                    format!("{} hits in {:.2} ms\n", resp.total_hits, resp.took_micros as f64 / 1000.0);
-                for hit in &resp.hits {
-                    let rank = hit
-                        .score
-                        .map(|s| format!("{s:.3}"))
-                        .or_else(|| hit.sort_value.as_ref().map(|v| v.to_string()))
-                        .unwrap_or_default();
-                    let title = hit.document.get("title").and_then(|t| t.as_str()).unwrap_or_default();
-                    text.push_str(&format!("{rank:>8}  {}  {title}\n", hit.doc_id));
-                    for s in &hit.snippets {
-                        text.push_str(&format!("          {}: {}\n", s.field, s.html));
-                    }
-                }
-                text
-            })
+            (
+                "index_search",
+                json!({ "id": id, "query": query, "fields": fields, "boosts": boost, "filters": filters,
+                        "sort": sort, "limit": limit, "offset": offset, "highlight": highlight,
+                        "return_fields": (!return_fields.is_empty()).then_some(return_fields) }),
+            )
         }
-        IndexCmd::Get { id, doc_id } => {
-            let req = GetRequest { id, doc_id };
-            let resp = blocking(&mgr, move |m| m.get(&req)).await?;
-            out.emit(&resp, || match &resp.document {
-                Some(doc) => serde_json::to_string_pretty(doc).unwrap_or_default(),
-                None => format!("{}: no document {}", resp.id, resp.doc_id),
-            })
-        }
-        IndexCmd::Delete { id, doc_ids, query } => {
-            let req = DeleteRequest { id, doc_ids: (!doc_ids.is_empty()).then_some(doc_ids), query };
-            let resp = blocking(&mgr, move |m| m.delete(&req)).await?;
-            out.emit(&resp, || format!("{}: {} deleted", resp.id, resp.deleted))
-        }
-        IndexCmd::Status { id } => {
-            let s = blocking(&mgr, move |m| m.status(&IndexRef::new(id))).await?;
-            out.emit(&s, || {
-                format!(
-                    "{}: {} docs, {} segments, {} shard(s), {} on disk, last commit {}",
-                    s.id,
-                    s.docs,
-                    s.segments,
-                    s.shards,
-                    mib(s.bytes_on_disk),
-                    s.last_commit.as_deref().unwrap_or("never")
-                )
-            })
-        }
-        IndexCmd::List => {
-            let list = blocking(&mgr, |m| m.list()).await?;
-            out.emit(&list, || {
-                if list.indexes.is_empty() {
-                    return format!("no indexes in {}", list.data_dir);
-                }
-                list.indexes
-                    .iter()
-                    .map(|i| {
-                        let schema = i.builtin.map_or("custom", |b| b.name());
-                        format!(
-                            "{}  {} docs  {} shard(s)  {}  {schema}\n",
-                            i.id,
-                            i.docs,
-                            i.shards,
-                            mib(i.bytes_on_disk)
-                        )
-                    })
-                    .collect()
-            })
-        }
+        IndexCmd::Get { id, doc_id } => ("index_get", json!({ "id": id, "doc_id": doc_id })),
+        IndexCmd::Delete { id, doc_ids, query } => (
+            "index_delete",
+            json!({ "id": id, "doc_ids": (!doc_ids.is_empty()).then_some(doc_ids), "query": query }),
+        ),
+        IndexCmd::Status { id } => ("index_status", json!({ "id": id })),
+        IndexCmd::List => ("index_list", json!({})),
         IndexCmd::Optimize { id, target_segments } => {
-            let bar = out.progress(None, "optimizing");
-            let progress = bar.callback();
-            let req = OptimizeRequest { id, target_segments: Some(target_segments) };
-            let resp = blocking(&mgr, move |m| m.optimize(&req, &progress)).await;
-            bar.finish();
-            let r = resp?;
-            out.emit(&r, || {
-                format!(
-                    "{}: {} → {} segments, {} → {} ({:.2} s)",
-                    r.id,
-                    r.segments_before,
-                    r.segments_after,
-                    mib(r.bytes_before),
-                    mib(r.bytes_after),
-                    r.took_micros as f64 / 1e6
-                )
-            })
+            ("index_optimize", json!({ "id": id, "target_segments": target_segments }))
         }
-        IndexCmd::Reshard { id, shards } => {
-            let bar = out.progress(None, "resharding");
-            let progress = bar.callback();
-            let req = ReshardRequest { id, shards };
-            let resp = blocking(&mgr, move |m| m.reshard(&req, &progress)).await;
-            bar.finish();
-            let r = resp?;
-            out.emit(&r, || {
-                format!("{}: {} → {} shards, {} docs", r.id, r.shards_before, r.shards_after, r.docs_after)
-            })
-        }
+        IndexCmd::Reshard { id, shards } => ("index_reshard", json!({ "id": id, "shards": shards })),
         IndexCmd::Config {
             id,
             writer_memory_mb,
@@ -372,61 +267,28 @@ pub(crate) async fn run_with(cmd: IndexCmd, out: &crate::Output, config: IndexCo
             default_fields,
             strict,
         } => {
-            let merge_policy = match merge_policy.as_deref() {
-                None => None,
-                Some("log") => Some(MergePolicySetting::default()),
-                Some("none") => Some(MergePolicySetting::None),
-                Some(other) => anyhow::bail!("unknown merge policy {other}: use log or none"),
-            };
-            let req = ConfigUpdateRequest {
-                id,
-                writer_memory_mb,
-                writer_threads,
-                merge_policy,
-                commit_batch_size,
-                default_search_fields: default_fields,
-                strict,
-                shards: None,
-            };
-            let unchanged = ConfigUpdateRequest { id: req.id.clone(), ..ConfigUpdateRequest::default() };
-            let resp = if req == unchanged {
-                blocking(&mgr, move |m| m.config_get(&IndexRef::new(req.id))).await?
-            } else {
-                blocking(&mgr, move |m| m.config_update(&req)).await?
-            };
-            out.emit(&resp, || {
-                let mut text = serde_json::to_string_pretty(&resp.options).unwrap_or_default();
-                if !resp.changed.is_empty() {
-                    text.push_str(&format!("\nchanged: {}", resp.changed.join(", ")));
+            let merge_policy = merge_policy.map(|kind| json!({ "kind": kind }));
+            let changes = args(json!({
+                "writer_memory_mb": writer_memory_mb, "writer_threads": writer_threads,
+                "commit_batch_size": commit_batch_size, "merge_policy": merge_policy,
+                "default_search_fields": default_fields, "strict": strict,
+            }));
+            match changes {
+                Value::Object(mut changes) if !changes.is_empty() => {
+                    changes.insert("id".into(), id.into());
+                    ("index_config_update", Value::Object(changes))
                 }
-                if let Some(note) = &resp.note {
-                    text.push_str(&format!("\n{note}"));
-                }
-                text
-            })
+                _ => ("index_config_get", json!({ "id": id })),
+            }
         }
-        IndexCmd::Metrics { id, window } => {
-            let req = MetricsRequest { id, window };
-            let r = blocking(&mgr, move |m| m.metrics(&req)).await?;
-            out.emit(&r, || {
-                format!(
-                    "{}: {} queries ({:.3}/s), p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, errors {:.1}%; {} ingests, {} docs ({:.0} docs/s)",
-                    r.index.as_deref().unwrap_or("all indexes"),
-                    r.queries,
-                    r.qps,
-                    r.latency.p50_ms,
-                    r.latency.p95_ms,
-                    r.latency.p99_ms,
-                    r.error_rate * 100.0,
-                    r.ingests,
-                    r.docs_ingested,
-                    r.ingest_docs_per_sec
-                )
-            })
+        IndexCmd::Metrics { id, window } => ("index_metrics", json!({ "id": id, "window": window })),
+        IndexCmd::Drop { id, yes } => {
+            if !yes && !ask(&format!("delete the index `{id}` and all its documents"))? {
+                return Err(Failed(format!("kept the index `{id}`")).into());
+            }
+            ("index_drop", json!({ "id": id, "confirm": true }))
         }
-        IndexCmd::Drop { id } => {
-            let r = blocking(&mgr, move |m| m.drop_index(&IndexRef::new(id))).await?;
-            out.emit(&r, || format!("dropped {} ({} freed)", r.id, mib(r.bytes_freed)))
-        }
-    }
+    };
+    face.run(tool, args(arguments)).await?;
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! The subcommands: the router's generic ones here, the domain ones (calling the cores directly) beside.
+//! The subcommands: each turns its flags into a tool's arguments and calls the router through [`crate::face`].
 
 pub(crate) mod index;
 pub(crate) mod molecules;

@@ -1,9 +1,8 @@
-//! `pipette molecules …`: biomolecule discovery (UniProt, ChEMBL) and protein lookup, calling core-scrapers.
+//! `pipette molecules …`: `discover_biomolecules` and `protein_get` through the router.
 
-use core_scrapers::biomolecules::{self, DiscoverRequest, Kind};
-use core_scrapers::{ResponseFormat, ScrapersConfig, http::Upstreams};
+use serde_json::json;
 
-use crate::output::Output;
+use crate::face::{Face, args};
 
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum MoleculesCmd {
@@ -11,62 +10,37 @@ pub(crate) enum MoleculesCmd {
     Discover {
         /// A human gene symbol or a UniProt accession.
         target: String,
-        /// What to discover (repeatable; default: all three).
-        #[arg(long = "kind", value_enum)]
-        kinds: Vec<KindArg>,
+        /// What to discover: proteins | compounds | drugs (repeatable; default: all three).
+        #[arg(long = "kind", value_delimiter = ',')]
+        kinds: Vec<String>,
         /// At most this many of each kind (1–100).
         #[arg(long, short = 'n', default_value_t = 10)]
         max_results: u32,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "detailed")]
+        format: String,
     },
     /// One UniProtKB entry.
     Protein {
         /// A UniProt accession, e.g. P15056.
         accession: String,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "detailed")]
+        format: String,
     },
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub(crate) enum KindArg {
-    Proteins,
-    Compounds,
-    Drugs,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::Proteins => Kind::Proteins,
-            KindArg::Compounds => Kind::Compounds,
-            KindArg::Drugs => Kind::Drugs,
+pub(crate) async fn run(face: &Face, cmd: MoleculesCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
+        MoleculesCmd::Discover { target, kinds, max_results, format } => (
+            "discover_biomolecules",
+            json!({ "target": target, "kinds": (!kinds.is_empty()).then_some(kinds),
+                    "max_results": max_results, "response_format": format }),
+        ),
+        MoleculesCmd::Protein { accession, format } => {
+            ("protein_get", json!({ "accession": accession, "response_format": format }))
         }
-    }
-}
-
-/// The upstreams from the environment (`PIPETTE_*`) and the cache (`REDIS_URL` or in-process).
-async fn upstreams() -> anyhow::Result<Upstreams> {
-    let config = ScrapersConfig::from_env()?;
-    let cache = core_cache::Cache::from_env().await?;
-    Ok(Upstreams::new(&config, cache)?)
-}
-
-pub(crate) async fn run(cmd: MoleculesCmd, out: &Output) -> anyhow::Result<()> {
-    let upstreams = upstreams().await?;
-    match cmd {
-        MoleculesCmd::Discover { target, kinds, max_results } => {
-            let mut request = DiscoverRequest::new(target);
-            if !kinds.is_empty() {
-                request.kinds = kinds.into_iter().map(Kind::from).collect();
-            }
-            request.max_results = max_results;
-            let bar = out.progress(None, "molecules");
-            let result = biomolecules::discover(&upstreams, &request).await;
-            bar.finish();
-            let result = result?;
-            out.emit(&result, || result.markdown(ResponseFormat::Detailed))
-        }
-        MoleculesCmd::Protein { accession } => {
-            let protein = biomolecules::protein_get(&upstreams, &accession).await?;
-            out.emit(&protein, || protein.markdown(ResponseFormat::Detailed))
-        }
-    }
+    };
+    face.run(tool, args(arguments)).await?;
+    Ok(())
 }

@@ -1,9 +1,8 @@
-//! `pipette pubmed …`: PubMed search and fetch, calling core-scrapers directly.
+//! `pipette pubmed …`: `pubmed_search` and `pubmed_fetch` through the router.
 
-use core_scrapers::pubmed::{self, SearchRequest, Sort};
-use core_scrapers::{ResponseFormat, ScrapersConfig, http::Upstreams};
+use serde_json::json;
 
-use crate::output::Output;
+use crate::face::{Face, args};
 
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum PubmedCmd {
@@ -17,8 +16,9 @@ pub(crate) enum PubmedCmd {
         /// Results to skip (paging).
         #[arg(long, default_value_t = 0)]
         offset: u32,
-        #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
-        sort: SortArg,
+        /// relevance | pub-date | first-author | journal.
+        #[arg(long, default_value = "relevance")]
+        sort: String,
         /// Earliest publication date: YYYY, YYYY/MM or YYYY/MM/DD.
         #[arg(long = "from", value_name = "DATE")]
         date_from: Option<String>,
@@ -28,63 +28,49 @@ pub(crate) enum PubmedCmd {
         /// Keep only this publication type (repeatable), e.g. `--type Review`.
         #[arg(long = "type", value_name = "TYPE")]
         publication_types: Vec<String>,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "concise")]
+        format: String,
+        /// Also keep the articles in this local index (see `pipette index search`).
+        #[arg(long, value_name = "INDEX")]
+        index: Option<String>,
     },
     /// Fetch articles by PMID (at most 200).
     Fetch {
         /// PMIDs, e.g. `22663011 9997`.
         #[arg(required = true, num_args = 1..)]
         pmids: Vec<String>,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "detailed")]
+        format: String,
+        /// Also keep the articles in this local index (see `pipette index search`).
+        #[arg(long, value_name = "INDEX")]
+        index: Option<String>,
     },
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub(crate) enum SortArg {
-    Relevance,
-    PubDate,
-    FirstAuthor,
-    Journal,
-}
-
-impl From<SortArg> for Sort {
-    fn from(s: SortArg) -> Sort {
-        match s {
-            SortArg::Relevance => Sort::Relevance,
-            SortArg::PubDate => Sort::PubDate,
-            SortArg::FirstAuthor => Sort::FirstAuthor,
-            SortArg::Journal => Sort::Journal,
+pub(crate) async fn run(face: &Face, cmd: PubmedCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
+        PubmedCmd::Search {
+            query,
+            max_results,
+            offset,
+            sort,
+            date_from,
+            date_to,
+            publication_types,
+            format,
+            index,
+        } => (
+            "pubmed_search",
+            json!({ "query": query, "max_results": max_results, "offset": offset,
+                    "sort": sort.replace('-', "_"), "date_from": date_from, "date_to": date_to,
+                    "publication_types": publication_types, "response_format": format, "index": index }),
+        ),
+        PubmedCmd::Fetch { pmids, format, index } => {
+            ("pubmed_fetch", json!({ "pmids": pmids, "response_format": format, "index": index }))
         }
-    }
-}
-
-/// The upstreams from the environment (`PIPETTE_*`, `NCBI_*`) and the cache (`REDIS_URL` or in-process).
-async fn upstreams() -> anyhow::Result<Upstreams> {
-    let config = ScrapersConfig::from_env()?;
-    let cache = core_cache::Cache::from_env().await?;
-    Ok(Upstreams::new(&config, cache)?)
-}
-
-pub(crate) async fn run(cmd: PubmedCmd, out: &Output) -> anyhow::Result<()> {
-    let upstreams = upstreams().await?;
-    match cmd {
-        PubmedCmd::Search { query, max_results, offset, sort, date_from, date_to, publication_types } => {
-            let request = SearchRequest {
-                query,
-                max_results,
-                offset,
-                sort: sort.into(),
-                date_from,
-                date_to,
-                publication_types,
-            };
-            let bar = out.progress(None, "pubmed");
-            let result = pubmed::search(&upstreams, &request, &bar.callback()).await;
-            bar.finish();
-            let result = result?;
-            out.emit(&result, || result.markdown(ResponseFormat::Concise))
-        }
-        PubmedCmd::Fetch { pmids } => {
-            let result = pubmed::fetch(&upstreams, &pmids).await?;
-            out.emit(&result, || result.markdown(ResponseFormat::Detailed))
-        }
-    }
+    };
+    face.run(tool, args(arguments)).await?;
+    Ok(())
 }

@@ -1,11 +1,10 @@
-//! `pipette tools`, `pipette call` and `pipette jobs`: the same registry and router as the MCP server, in-process.
+//! `pipette tools`, `pipette call` and `pipette jobs`: the registry and any tool, through the router.
 
 use std::fmt::Write as _;
 
-use mcp_tools::{CallOptions, CallOutcome, Router};
-use tokio::sync::mpsc;
+use serde_json::{Value, json};
 
-use crate::output::Output;
+use crate::face::{Face, args};
 
 /// `pipette jobs …`
 #[derive(clap::Subcommand, Debug)]
@@ -40,127 +39,73 @@ pub(crate) enum JobsCmd {
     },
 }
 
-/// Prints the tool table.
-pub(crate) fn tools(router: &Router, out: &Output) -> anyhow::Result<()> {
-    let rows: Vec<serde_json::Value> = router
+/// The first sentence of a description, on one line (never cut inside a word).
+fn first_sentence(description: &str) -> String {
+    let joined = description.split_whitespace().collect::<Vec<_>>().join(" ");
+    match joined.find(". ") {
+        Some(end) => joined[..=end].to_owned(),
+        None => joined,
+    }
+}
+
+/// Prints the tool table, its columns as wide as their widest cell.
+pub(crate) fn tools(face: &Face) -> anyhow::Result<()> {
+    let rows: Vec<[String; 5]> = face
+        .router()
         .registry()
         .tools()
         .iter()
         .map(|t| {
             let d = t.descriptor;
-            serde_json::json!({
-                "name": d.name, "category": d.category.as_str(), "runtime": d.runtime.as_str(),
-                "timeout_seconds": d.timeout_seconds, "description": d.description.lines().next().unwrap_or(""),
-            })
+            [
+                d.name.to_owned(),
+                d.category.as_str().to_owned(),
+                d.runtime.as_str().to_owned(),
+                format!("{}s", d.timeout_seconds),
+                first_sentence(d.description),
+            ]
         })
         .collect();
-    out.emit(&rows, || {
-        let mut s = format!(
-            "{:<24} {:<10} {:<9} {:>8}  {}\n",
-            "NAME", "CATEGORY", "RUNTIME", "TIMEOUT", "DESCRIPTION"
-        );
-        for r in &rows {
-            let _ = writeln!(
-                s,
-                "{:<24} {:<10} {:<9} {:>7}s  {}",
-                r["name"].as_str().unwrap_or(""),
-                r["category"].as_str().unwrap_or(""),
-                r["runtime"].as_str().unwrap_or(""),
-                r["timeout_seconds"],
-                r["description"].as_str().unwrap_or("")
-            );
-        }
-        s
-    })
-}
-
-/// Calls a tool through the router, waiting for it, with a progress bar and Ctrl-C cancelling it.
-pub(crate) async fn call(router: &Router, tool: &str, args: &str, out: &Output) -> anyhow::Result<()> {
-    let args: serde_json::Value = if args.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::from_str(args).map_err(|e| anyhow::anyhow!("the arguments are not valid JSON: {e}"))?
-    };
-    let mut value = call_value(router, tool, args, out).await?;
-    let text = mcp_tools::render_text(&value);
-    if let Some(object) = value.as_object_mut() {
-        object.remove(mcp_tools::MARKDOWN_KEY);
+    let value: Vec<Value> = rows
+        .iter()
+        .zip(face.router().registry().tools())
+        .map(|(r, t)| {
+            json!({ "name": r[0], "category": r[1], "runtime": r[2],
+                    "timeout_seconds": t.descriptor.timeout_seconds, "description": r[4] })
+        })
+        .collect();
+    let header = ["NAME", "CATEGORY", "RUNTIME", "TIMEOUT", "DESCRIPTION"].map(str::to_owned);
+    let width = |i: usize| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+    let mut text = String::new();
+    for r in [&header].into_iter().chain(&rows) {
+        let _ = writeln!(text, "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {}", r[0], r[1], r[2], r[3], r[4]);
     }
-    out.emit(&value, || text)
+    face.print(&Value::Array(value), text)
 }
 
-/// Queues a call as a job for a running server or worker and prints its ticket.
-pub(crate) fn detach(router: &Router, tool: &str, args: &str, out: &Output) -> anyhow::Result<()> {
-    let args: serde_json::Value = if args.trim().is_empty() {
-        serde_json::json!({})
+/// `pipette call TOOL ARGS`.
+pub(crate) async fn call(face: &Face, tool: &str, arguments: &str) -> anyhow::Result<()> {
+    let arguments: Value = if arguments.trim().is_empty() {
+        json!({})
     } else {
-        serde_json::from_str(args).map_err(|e| anyhow::anyhow!("the arguments are not valid JSON: {e}"))?
+        serde_json::from_str(arguments)
+            .map_err(|e| anyhow::anyhow!("the arguments are not valid JSON: {e}"))?
     };
-    let ticket =
-        router.detach(tool, args).map_err(|e| anyhow::anyhow!("{} error: {}", e.kind.as_str(), e.message))?;
-    let value = serde_json::to_value(&ticket)?;
-    out.emit(&value, || format!("{}\n{}\n", ticket.job_id, ticket.hint))
-}
-
-pub(crate) async fn call_value(
-    router: &Router,
-    tool: &str,
-    args: serde_json::Value,
-    out: &Output,
-) -> anyhow::Result<serde_json::Value> {
-    let bar = out.progress(None, tool);
-    let report = bar.callback();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let options = CallOptions {
-        progress: Some(tx),
-        cancel: cancel.clone(),
-        inline_ms: Some(u64::MAX / 4),
-        client: None,
-    };
-    let call = router.call(tool, args, options);
-    tokio::pin!(call);
-    let result = loop {
-        tokio::select! {
-            r = &mut call => break r,
-            Some(p) = rx.recv() => report(p.current, p.total, p.message.as_deref().unwrap_or("")),
-            _ = tokio::signal::ctrl_c() => cancel.cancel(),
-        }
-    };
-    bar.finish();
-    match result {
-        Ok(CallOutcome::Done(v)) => Ok(v),
-        Ok(job @ CallOutcome::Job(_)) => Ok(job.into_value()),
-        Err(e) => Err(anyhow::anyhow!("{} error: {}", e.kind.as_str(), e.message)),
-    }
+    face.run(tool, arguments).await?;
+    Ok(())
 }
 
 /// `pipette jobs …`, through the job tools.
-pub(crate) async fn jobs(router: &Router, cmd: JobsCmd, out: &Output) -> anyhow::Result<()> {
-    let (tool, args) = match cmd {
+pub(crate) async fn jobs(face: &Face, cmd: JobsCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
         JobsCmd::List { status, tool, limit } => {
-            ("job_list", serde_json::json!({ "status": status, "tool": tool, "limit": limit }))
+            ("job_list", json!({ "status": status, "tool": tool, "limit": limit }))
         }
-        JobsCmd::Status { job_id } => ("job_status", serde_json::json!({ "job_id": job_id })),
-        JobsCmd::Cancel { job_id } => ("job_cancel", serde_json::json!({ "job_id": job_id })),
-        JobsCmd::Resume { job_id } => ("job_resume", serde_json::json!({ "job_id": job_id })),
+        JobsCmd::Status { job_id } => ("job_status", json!({ "job_id": job_id })),
+        JobsCmd::Cancel { job_id } => ("job_cancel", json!({ "job_id": job_id })),
+        JobsCmd::Resume { job_id } => ("job_resume", json!({ "job_id": job_id })),
     };
-    let value = call_value(router, tool, args, out).await?;
-    out.emit(&value, || {
-        let Some(list) = value.get("jobs").and_then(|j| j.as_array()) else {
-            return serde_json::to_string_pretty(&value).unwrap_or_default();
-        };
-        let mut s = format!("{:<32} {:<20} {:<12} {}\n", "JOB", "TOOL", "STATUS", "STARTED");
-        for j in list {
-            let _ = writeln!(
-                s,
-                "{:<32} {:<20} {:<12} {}",
-                j["job_id"].as_str().unwrap_or(""),
-                j["tool"].as_str().unwrap_or(""),
-                j["status"].as_str().unwrap_or(""),
-                j["started_at"].as_str().unwrap_or("")
-            );
-        }
-        s
-    })
+    face.run(tool, args(arguments)).await?;
+    Ok(())
 }

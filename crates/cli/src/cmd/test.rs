@@ -1,13 +1,11 @@
-//! `pipette test`: run a project's tests and linters through core-testing, with live progress.
+//! `pipette test …`: `test_run`, `test_rerun_failed`, `test_detect` and `lint_run` through the router, with
+//! live progress; a run that did not pass (failures, errors, a timeout, no test executed) exits non-zero.
 
-use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use core_testing::{
-    AllowedRoots, Config, CoverageOutcome, DetectRequest, Detection, LintRequest, LintTool,
-    RerunFailedRequest, RunResult, RunStatus, RunnerKind, RunnerSelection, Severity, TestRunReport,
-    TestRunRequest, TestStatus, Testing,
-};
+use serde_json::{Value, json};
+
+use crate::face::{Face, Failed, args};
 
 /// Run tests, rerun failures, detect runners, lint.
 #[derive(clap::Subcommand, Debug)]
@@ -20,7 +18,7 @@ pub(crate) enum TestCmd {
         /// Runners, comma-separated: cargo_test, cargo_nextest, clippy, pytest, unittest, mypy,
         /// ruff, flake8 (default: detected).
         #[arg(long, value_delimiter = ',')]
-        runners: Vec<RunnerKind>,
+        runners: Vec<String>,
         /// Narrow the tests: a name substring (cargo), a -k expression or node id (pytest).
         #[arg(long, short = 'k')]
         filter: Option<String>,
@@ -57,7 +55,7 @@ pub(crate) enum TestCmd {
         path: PathBuf,
         /// Tools, comma-separated: clippy, mypy, ruff, flake8 (default: configured).
         #[arg(long, value_delimiter = ',')]
-        tools: Vec<LintTool>,
+        tools: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -77,235 +75,58 @@ pub(crate) struct Common {
     save: bool,
 }
 
+impl Common {
+    fn into_arguments(self, path: &Path) -> serde_json::Map<String, Value> {
+        let env: serde_json::Map<String, Value> = self.env.into_iter().map(|(k, v)| (k, v.into())).collect();
+        let mut map = serde_json::Map::new();
+        map.insert("path".into(), absolute(path).into());
+        map.insert("timeout_seconds".into(), json!(self.timeout));
+        map.insert("env".into(), (!env.is_empty()).then_some(Value::Object(env)).into());
+        map.insert("save".into(), self.save.into());
+        map
+    }
+}
+
 fn parse_env(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("`{s}` is not KEY=VALUE"))
 }
 
-/// The service, allowed to run under `roots` only (`--allow-root`, `PIPETTE_ALLOWED_ROOTS`, else the data
-/// directory's `files` folder).
-fn testing_in(roots: &[PathBuf]) -> Testing {
-    let mut config = Config::from_env();
-    config.allowed_roots = AllowedRoots::existing(roots);
-    Testing::new(config)
+/// The project path as the tools take it: absolute (the CLI's working directory is not the router's).
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned()).display().to_string()
 }
 
-pub(crate) async fn run(cmd: TestCmd, out: &crate::Output, roots: &[PathBuf]) -> anyhow::Result<()> {
-    match cmd {
+pub(crate) async fn run(face: &Face, cmd: TestCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
         TestCmd::Run { path, runners, filter, coverage, include_passed, common } => {
-            let testing = testing_in(roots);
-            let mut request = TestRunRequest::new(path);
-            if !runners.is_empty() {
-                request.runners = RunnerSelection::List(runners);
-            }
-            request.filter = filter;
-            request.coverage = coverage;
-            request.include_passed = include_passed;
-            request.timeout_seconds = common.timeout;
-            request.env = common.env.into_iter().collect();
-            request.save = common.save;
-            let bar = out.progress(None, "test");
-            let callback = bar.callback();
-            let report = testing.run(&request, &callback).await;
-            bar.finish();
-            finish(out, &report?)
+            let mut map = common.into_arguments(&path);
+            map.insert("runners".into(), (!runners.is_empty()).then_some(runners).into());
+            map.insert("filter".into(), filter.into());
+            map.insert("coverage".into(), coverage.into());
+            map.insert("include_passed".into(), include_passed.into());
+            ("test_run", Value::Object(map))
         }
         TestCmd::RerunFailed { path, include_passed, common } => {
-            let testing = testing_in(roots);
-            let mut request = RerunFailedRequest::new(path);
-            request.include_passed = include_passed;
-            request.timeout_seconds = common.timeout;
-            request.env = common.env.into_iter().collect();
-            request.save = common.save;
-            let bar = out.progress(None, "rerun");
-            let callback = bar.callback();
-            let report = testing.rerun_failed(&request, &callback).await;
-            bar.finish();
-            finish(out, &report?)
+            let mut map = common.into_arguments(&path);
+            map.insert("include_passed".into(), include_passed.into());
+            ("test_rerun_failed", Value::Object(map))
         }
-        TestCmd::Detect { path } => {
-            let testing = testing_in(roots);
-            let detection = testing.detect(&DetectRequest { path }).await?;
-            out.emit(&detection, || detection_text(&detection))
-        }
+        TestCmd::Detect { path } => ("test_detect", json!({ "path": absolute(&path) })),
         TestCmd::Lint { path, tools, common } => {
-            let testing = testing_in(roots);
-            let mut request = LintRequest::new(path);
-            request.tools = tools;
-            request.timeout_seconds = common.timeout;
-            request.env = common.env.into_iter().collect();
-            request.save = common.save;
-            let bar = out.progress(None, "lint");
-            let callback = bar.callback();
-            let report = testing.lint(&request, &callback).await;
-            bar.finish();
-            finish(out, &report?)
-        }
-    }
-}
-
-/// Prints the report; anything but a pass (failures, errors, a timeout, or no test executed) makes the
-/// command fail (non-zero exit).
-fn finish(out: &crate::Output, report: &TestRunReport) -> anyhow::Result<()> {
-    out.emit(report, || report_text(report))?;
-    if report.summary.status != RunStatus::Passed {
-        anyhow::bail!("{}", report.summary.message);
-    }
-    Ok(())
-}
-
-fn status_word(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Passed => "passed",
-        RunStatus::NoTests => "NO TESTS",
-        RunStatus::Failed => "FAILED",
-        RunStatus::Error => "ERROR",
-        RunStatus::Timeout => "TIMEOUT",
-    }
-}
-
-fn report_text(report: &TestRunReport) -> String {
-    let mut text = String::new();
-    for result in &report.results {
-        result_text(result, &mut text);
-    }
-    for note in &report.notes {
-        let _ = writeln!(text, "note: {note}");
-    }
-    for path in &report.saved {
-        let _ = writeln!(text, "saved: {path}");
-    }
-    let _ =
-        writeln!(text, "\n{} ({:.1} s)", report.summary.message, report.summary.duration_ms as f64 / 1000.0);
-    text
-}
-
-fn result_text(r: &RunResult, text: &mut String) {
-    let c = &r.counts;
-    let mut what = Vec::new();
-    if r.runner.runs_tests() {
-        what.push(format!("{} tests", c.total));
-        for (n, word) in [
-            (c.passed, "passed"),
-            (c.failed, "failed"),
-            (c.errors, "errors"),
-            (c.skipped, "skipped"),
-            (c.xfailed, "xfailed"),
-            (c.xpassed, "xpassed"),
-        ] {
-            if n > 0 {
-                what.push(format!("{n} {word}"));
-            }
-        }
-    } else {
-        what.push(format!("{} diagnostics", r.diagnostic_counts.total));
-    }
-    let _ = writeln!(
-        text,
-        "{:<14} {:<8} {}  ({:.1} s)",
-        r.runner.as_str(),
-        status_word(r.status),
-        what.join(", "),
-        r.duration_ms as f64 / 1000.0
-    );
-    if let Some(error) = &r.error {
-        let _ = writeln!(text, "  error: {error}");
-    }
-    for t in r.tests.iter().filter(|t| matches!(t.status, TestStatus::Failed | TestStatus::Error)) {
-        let location = match (&t.file, t.line) {
-            (Some(f), Some(l)) => format!(" ({f}:{l})"),
-            _ => String::new(),
-        };
-        let message = t.message.as_deref().and_then(|m| m.lines().next()).unwrap_or("");
-        let word = if t.status == TestStatus::Error { "ERROR " } else { "FAILED" };
-        let _ = writeln!(text, "  {word} {}{location}: {message}", t.name);
-    }
-    for d in r.diagnostics.iter().take(50) {
-        let severity = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        };
-        let _ = writeln!(
-            text,
-            "  {}:{}:{} {severity} {}{}",
-            d.file.as_deref().unwrap_or("?"),
-            d.line.unwrap_or(0),
-            d.column.unwrap_or(0),
-            d.code.as_deref().map(|c| format!("[{c}] ")).unwrap_or_default(),
-            d.message.lines().next().unwrap_or("")
-        );
-    }
-    if r.diagnostics.len() > 50 {
-        let _ = writeln!(text, "  ... and {} more", r.diagnostics.len() - 50);
-    }
-    match &r.coverage {
-        Some(CoverageOutcome::Measured(cov)) => {
-            let _ = writeln!(
-                text,
-                "  coverage {:.2} % ({}/{} statements)",
-                cov.total_percent, cov.covered_lines, cov.num_statements
-            );
-            for f in cov.files.iter().filter(|f| f.percent < 100.0).take(10) {
-                let _ = writeln!(text, "    {:>6.2} %  {}", f.percent, f.file);
-            }
-        }
-        Some(CoverageOutcome::Unavailable { reason }) => {
-            let _ = writeln!(text, "  coverage not measured: {reason}");
-        }
-        None => {}
-    }
-    for note in &r.notes {
-        let _ = writeln!(text, "  note: {note}");
-    }
-}
-
-fn detection_text(d: &Detection) -> String {
-    let mut text = String::new();
-    let _ = writeln!(text, "project: {}", d.project);
-    if let Some(rust) = &d.rust {
-        let _ = writeln!(
-            text,
-            "rust: {}{}{}",
-            rust.manifest,
-            rust.package.as_deref().map(|p| format!(" (package {p})")).unwrap_or_default(),
-            if rust.workspace { " [workspace]" } else { "" }
-        );
-    }
-    if let Some(py) = &d.python {
-        let _ = writeln!(
-            text,
-            "python: {} ({} test files; config: {})",
-            py.interpreter,
-            py.test_files,
-            if py.config_files.is_empty() { "none".to_string() } else { py.config_files.join(", ") }
-        );
-    }
-    let names = |kinds: &[RunnerKind]| {
-        if kinds.is_empty() {
-            "none".to_string()
-        } else {
-            kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            let mut map = common.into_arguments(&path);
+            map.insert("tools".into(), tools.into());
+            ("lint_run", Value::Object(map))
         }
     };
-    let _ = writeln!(text, "test runners: {}", names(&d.test_runners));
-    let _ = writeln!(text, "linters: {}", names(&d.linters));
-    if !d.tools.is_empty() {
-        let _ = writeln!(text, "tools:");
-        for t in &d.tools {
-            let _ = writeln!(
-                text,
-                "  {:<14} {:<10} {}{}",
-                t.runner.as_str(),
-                if t.available { "installed" } else { "MISSING" },
-                t.version.as_deref().unwrap_or(""),
-                t.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default()
-            );
-        }
+    let Some(result) = face.run(tool, args(arguments)).await? else { return Ok(()) };
+    // A report (not `detect`): anything but a pass fails the command, saying why once.
+    if let Some(summary) = result.get("summary")
+        && summary["status"] != "passed"
+    {
+        let message = summary["message"].as_str().unwrap_or("the run did not pass");
+        return Err(Failed(message.to_owned()).into());
     }
-    for e in &d.evidence {
-        let _ = writeln!(text, "  - {e}");
-    }
-    text
+    Ok(())
 }

@@ -1,15 +1,10 @@
-//! `pipette trials …`: ClinicalTrials.gov search and fetch, mutation → trial matching (single and batch),
-//! calling core-scrapers directly.
+//! `pipette trials …`: `trials_search`, `trial_get`, `trials_match` and `trials_match_batch` through the router.
 
 use std::path::PathBuf;
 
-use core_scrapers::mutation::{self, MatchBatch, MatchFilters, MatchLimits};
-use core_scrapers::trials::{
-    self, DistanceUnit, GeoFilter, TrialCaps, TrialGetParams, TrialSearchParams, TrialSection,
-};
-use core_scrapers::{ResponseFormat, ScrapersConfig, http::Upstreams};
+use serde_json::{Value, json};
 
-use crate::output::Output;
+use crate::face::{Face, args};
 
 /// Where to look: `--lat`, `--lon` and `--radius` together.
 #[derive(clap::Args, Debug, Clone)]
@@ -23,77 +18,20 @@ pub(crate) struct GeoArgs {
     /// Radius around the point.
     #[arg(long, requires_all = ["lat", "lon"])]
     radius: Option<f64>,
-    /// Unit of the radius.
-    #[arg(long, value_enum, default_value_t = UnitArg::Mi)]
-    unit: UnitArg,
+    /// Unit of the radius: mi | km.
+    #[arg(long, default_value = "mi")]
+    unit: String,
 }
 
 impl GeoArgs {
-    fn filter(&self) -> Option<GeoFilter> {
-        match (self.lat, self.lon, self.radius) {
-            (Some(lat), Some(lon), Some(radius)) => {
-                Some(GeoFilter { lat, lon, radius, unit: self.unit.into() })
-            }
-            _ => None,
-        }
+    /// The tools' `geo` argument: `lat,lon,radius<unit>`.
+    fn geo(&self) -> Option<String> {
+        let (lat, lon, radius) = (self.lat?, self.lon?, self.radius?);
+        Some(format!("{lat},{lon},{radius}{}", self.unit))
     }
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub(crate) enum UnitArg {
-    Mi,
-    Km,
-}
-
-impl From<UnitArg> for DistanceUnit {
-    fn from(u: UnitArg) -> DistanceUnit {
-        match u {
-            UnitArg::Mi => DistanceUnit::Mi,
-            UnitArg::Km => DistanceUnit::Km,
-        }
-    }
-}
-
-/// How much the text shows (`--json` is always complete).
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub(crate) enum FormatArg {
-    Concise,
-    Detailed,
-}
-
-impl From<FormatArg> for ResponseFormat {
-    fn from(f: FormatArg) -> ResponseFormat {
-        match f {
-            FormatArg::Concise => ResponseFormat::Concise,
-            FormatArg::Detailed => ResponseFormat::Detailed,
-        }
-    }
-}
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub(crate) enum SectionArg {
-    Eligibility,
-    Locations,
-    Arms,
-    Outcomes,
-    Sponsor,
-    Dates,
-}
-
-impl From<SectionArg> for TrialSection {
-    fn from(s: SectionArg) -> TrialSection {
-        match s {
-            SectionArg::Eligibility => TrialSection::Eligibility,
-            SectionArg::Locations => TrialSection::Locations,
-            SectionArg::Arms => TrialSection::Arms,
-            SectionArg::Outcomes => TrialSection::Outcomes,
-            SectionArg::Sponsor => TrialSection::Sponsor,
-            SectionArg::Dates => TrialSection::Dates,
-        }
-    }
-}
-
-/// The filters of `match` and `match-batch`.
+/// The filters and limits of `match` and `match-batch`.
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct MatchArgs {
     /// Condition or disease, e.g. `non-small cell lung cancer`.
@@ -114,39 +52,32 @@ pub(crate) struct MatchArgs {
     #[command(flatten)]
     geo: GeoArgs,
     /// Candidate studies examined per mutation (1–200).
-    #[arg(long, default_value_t = MatchLimits::default().max_candidates)]
-    max_candidates: u32,
+    #[arg(long)]
+    max_candidates: Option<u32>,
     /// Entries shown in matches, and in excluded (1–200).
-    #[arg(long, short = 'n', default_value_t = MatchLimits::default().max_results)]
-    max_results: u32,
-    /// How much the text shows.
-    #[arg(long, value_enum, default_value_t = FormatArg::Concise)]
-    format: FormatArg,
+    #[arg(long, short = 'n')]
+    max_results: Option<u32>,
+    /// How much the text shows: concise (default) | detailed.
+    #[arg(long)]
+    format: Option<String>,
+    /// Also keep the matched trials in this local index (see `pipette index search`).
+    #[arg(long, value_name = "INDEX")]
+    index: Option<String>,
 }
 
 impl MatchArgs {
-    fn filters(&self) -> MatchFilters {
-        let status = if self.any_status {
-            Some(Vec::new())
-        } else if self.status.is_empty() {
-            None
-        } else {
-            Some(self.status.clone())
-        };
-        MatchFilters {
-            status,
-            phase: self.phase.clone(),
-            condition: self.condition.clone(),
-            location: self.location.clone(),
-            geo: self.geo.filter(),
-        }
-    }
-
-    fn limits(&self) -> MatchLimits {
-        MatchLimits {
-            max_candidates: self.max_candidates,
-            max_results: self.max_results,
-            response_format: self.format.into(),
+    /// The arguments besides the mutation(s).
+    fn arguments(self) -> serde_json::Map<String, Value> {
+        let status =
+            if self.any_status { Some(Vec::new()) } else { (!self.status.is_empty()).then_some(self.status) };
+        let value = json!({
+            "condition": self.condition, "status": status, "phase": (!self.phase.is_empty()).then_some(self.phase), "location": self.location,
+            "geo": self.geo.geo(), "max_candidates": self.max_candidates, "max_results": self.max_results,
+            "response_format": self.format, "index": self.index,
+        });
+        match args(value) {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         }
     }
 }
@@ -184,46 +115,50 @@ pub(crate) enum TrialsCmd {
         /// Continue from the token a previous search printed.
         #[arg(long)]
         page_token: Option<String>,
-        /// The most studies (1–1000).
-        #[arg(long, short = 'n', default_value_t = trials::DEFAULT_MAX_RESULTS)]
-        max_results: u32,
-        /// How much the text shows.
-        #[arg(long, value_enum, default_value_t = FormatArg::Concise)]
-        format: FormatArg,
+        /// The most studies (1–1000; default 50).
+        #[arg(long, short = 'n')]
+        max_results: Option<u32>,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "concise")]
+        format: String,
+        /// Also keep the studies in this local index (see `pipette index search`).
+        #[arg(long, value_name = "INDEX")]
+        index: Option<String>,
     },
     /// Fetch one study by NCT number.
     Get {
         /// e.g. NCT06604689.
         nct_id: String,
-        /// Sections besides the summary (repeatable or comma-separated); default all.
-        #[arg(long = "section", value_enum, value_delimiter = ',')]
-        sections: Vec<SectionArg>,
+        /// Sections besides the summary (repeatable or comma-separated): eligibility, locations, arms,
+        /// outcomes, sponsor, dates; default all.
+        #[arg(long = "section", value_delimiter = ',')]
+        sections: Vec<String>,
         /// Only the sites in or near this place (city, state, country or facility), nearest first.
         #[arg(long)]
         location: Option<String>,
         #[command(flatten)]
         geo: GeoArgs,
-        /// How much the text shows.
-        #[arg(long, value_enum, default_value_t = FormatArg::Detailed)]
-        format: FormatArg,
+        /// How much the text shows: concise | detailed.
+        #[arg(long, default_value = "detailed")]
+        format: String,
         /// The most locations.
-        #[arg(long, default_value_t = TrialCaps::default().max_locations)]
-        max_locations: u32,
+        #[arg(long)]
+        max_locations: Option<u32>,
         /// The most criteria per list.
-        #[arg(long, default_value_t = TrialCaps::default().max_criteria)]
-        max_criteria: u32,
+        #[arg(long)]
+        max_criteria: Option<u32>,
         /// The most characters of the raw criteria text (0 leaves it out).
-        #[arg(long, default_value_t = TrialCaps::default().max_criteria_chars)]
-        max_criteria_chars: u32,
+        #[arg(long)]
+        max_criteria_chars: Option<u32>,
         /// The most interventions.
-        #[arg(long, default_value_t = TrialCaps::default().max_interventions)]
-        max_interventions: u32,
+        #[arg(long)]
+        max_interventions: Option<u32>,
         /// The most arms.
-        #[arg(long, default_value_t = TrialCaps::default().max_arms)]
-        max_arms: u32,
+        #[arg(long)]
+        max_arms: Option<u32>,
         /// The most outcome measures.
-        #[arg(long, default_value_t = TrialCaps::default().max_outcomes)]
-        max_outcomes: u32,
+        #[arg(long)]
+        max_outcomes: Option<u32>,
     },
     /// Trials for one mutation, e.g. `pipette trials match EGFR L858R -c "lung cancer"`.
     Match {
@@ -245,16 +180,8 @@ pub(crate) enum TrialsCmd {
     },
 }
 
-/// The upstreams from the environment (`PIPETTE_*`) and the cache (`REDIS_URL` or in-process).
-async fn upstreams() -> anyhow::Result<Upstreams> {
-    let config = ScrapersConfig::from_env()?;
-    let cache = core_cache::Cache::from_env().await?;
-    Ok(Upstreams::new(&config, cache)?)
-}
-
-pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
-    let upstreams = upstreams().await?;
-    match cmd {
+pub(crate) async fn run(face: &Face, cmd: TrialsCmd) -> anyhow::Result<()> {
+    let (tool, arguments) = match cmd {
         TrialsCmd::Search {
             condition,
             term,
@@ -268,27 +195,14 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             page_token,
             max_results,
             format,
-        } => {
-            let params = TrialSearchParams {
-                condition,
-                term,
-                intervention,
-                sponsor,
-                location,
-                geo: geo.filter(),
-                status,
-                phase,
-                page_size,
-                page_token,
-                max_results: Some(max_results),
-                response_format: format.into(),
-            };
-            let bar = out.progress(None, "trials");
-            let result = trials::trials_search(&upstreams, &params).await;
-            bar.finish();
-            let result = result?;
-            out.emit(&result, || result.markdown(format.into()))
-        }
+            index,
+        } => (
+            "trials_search",
+            json!({ "condition": condition, "term": term, "intervention": intervention, "sponsor": sponsor,
+                    "location": location, "geo": geo.geo(), "status": status, "phase": phase,
+                    "page_size": page_size, "page_token": page_token, "max_results": max_results,
+                    "response_format": format, "index": index }),
+        ),
         TrialsCmd::Get {
             nct_id,
             sections,
@@ -301,44 +215,23 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
             max_interventions,
             max_arms,
             max_outcomes,
-        } => {
-            let params = TrialGetParams {
-                nct_id,
-                sections: sections.into_iter().map(TrialSection::from).collect(),
-                location,
-                geo: geo.filter(),
-                response_format: format.into(),
-                caps: TrialCaps {
-                    max_locations,
-                    max_criteria,
-                    max_criteria_chars,
-                    max_interventions,
-                    max_arms,
-                    max_outcomes,
-                },
-            };
-            let trial = trials::trial_get(&upstreams, &params).await?;
-            out.emit(&trial, || trial.markdown(format.into()))
-        }
+        } => (
+            "trial_get",
+            json!({ "nct_id": nct_id, "sections": (!sections.is_empty()).then_some(sections),
+                    "location": location, "geo": geo.geo(), "response_format": format,
+                    "max_locations": max_locations, "max_criteria": max_criteria,
+                    "max_criteria_chars": max_criteria_chars, "max_interventions": max_interventions,
+                    "max_arms": max_arms, "max_outcomes": max_outcomes }),
+        ),
         TrialsCmd::Match { mutation, args } => {
-            let mutation = mutation.join(" ");
-            let bar = out.progress(None, "match");
-            let result = mutation::trials_match(
-                &upstreams,
-                &mutation,
-                &args.filters(),
-                &args.limits(),
-                &bar.callback(),
-            )
-            .await;
-            bar.finish();
-            let result = result?;
-            out.emit(&result, || result.summary_markdown.clone())
+            let mut arguments = args.arguments();
+            arguments.insert("mutation".into(), mutation.join(" ").into());
+            ("trials_match", Value::Object(arguments))
         }
         TrialsCmd::MatchBatch { mut mutations, file, args } => {
             if let Some(path) = file {
                 let text = std::fs::read_to_string(&path)
-                    .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", path.display()))?;
+                    .map_err(|err| anyhow::anyhow!("--file: cannot read {}: {err}", path.display()))?;
                 mutations.extend(
                     text.lines()
                         .map(|line| line.split('#').next().unwrap_or_default().trim())
@@ -346,30 +239,14 @@ pub(crate) async fn run(cmd: TrialsCmd, out: &Output) -> anyhow::Result<()> {
                         .map(str::to_owned),
                 );
             }
-            let bar = out.progress(Some(mutations.len() as u64), "batch");
-            let result = mutation::trials_match_batch(
-                &upstreams,
-                &mutations,
-                &args.filters(),
-                &args.limits(),
-                &bar.callback(),
-            )
-            .await;
-            bar.finish();
-            let result = result?;
-            out.emit(&result, || render_batch(&result))
+            let mut arguments = args.arguments();
+            if arguments.remove("index").is_some() {
+                anyhow::bail!("--index: `pipette trials match-batch` does not keep its results in an index");
+            }
+            arguments.insert("mutations".into(), mutations.into());
+            ("trials_match_batch", Value::Object(arguments))
         }
-    }
-}
-
-fn render_batch(b: &MatchBatch) -> String {
-    let mut text = format!(
-        "{} mutations: {} matched, {} failed ({} upstream requests)\n\n",
-        b.results.len(),
-        b.succeeded,
-        b.failed,
-        b.distinct_requests
-    );
-    text.push_str(&b.summary_markdown);
-    text
+    };
+    face.run(tool, args(arguments)).await?;
+    Ok(())
 }

@@ -31,9 +31,10 @@ struct CacheReport {
 
 /// The cache analytics as a readable markdown report (backend, size, hit rate per tool and upstream).
 #[tool_metadata(category = cache, runtime = Async, priority = 8, timeout_seconds = 15, retry = none, read_only)]
-async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<CacheReport, Error> {
+async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<Shown<CacheReport>, Error> {
     let analytics = ctx.service::<Cache>()?.analytics().await;
-    Ok(CacheReport { report_markdown: analytics.to_markdown(), analytics })
+    let markdown = analytics.to_markdown();
+    Ok(Shown { result: CacheReport { report_markdown: markdown.clone(), analytics }, markdown })
 }
 
 /// Warms the cache by matching mutations to trials, so that later `trials_match` calls are answered from the
@@ -42,10 +43,10 @@ async fn cache_report(ctx: ToolContext, _p: NoParams) -> Result<CacheReport, Err
 /// BRAF V600E, KRAS G12C). Reports each mutation warmed and why. Runs as a background job with progress.
 #[tool_metadata(category = cache, runtime = Async, priority = 2, timeout_seconds = 900, inline_ms = 500,
                 retry = none, open_world)]
-async fn warm_cache(ctx: ToolContext, p: WarmRequest) -> Result<WarmReport, Error> {
+async fn warm_cache(ctx: ToolContext, p: WarmRequest) -> Result<Shown<WarmReport>, Error> {
     let upstreams = ctx.service::<Upstreams>()?;
     let cache = ctx.service::<Cache>()?;
-    Ok(warm::warm(&upstreams, &cache, &p, &ctx.progress().callback()).await?)
+    Ok(warm::warm(&upstreams, &cache, &p, &ctx.progress().callback()).await?.into())
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

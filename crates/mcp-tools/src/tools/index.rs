@@ -9,6 +9,7 @@ use tool_metadata::{ToolContext, tool_metadata};
 
 use crate::Error;
 use crate::assist::{Confirmed, confirm};
+use crate::format::Shown;
 
 /// Creates an index from a schema (fields with type, stored, indexed, fast, tokenizer, plus an id field) or a
 /// built-in schema (`{"builtin": "pubmed"}` or `{"builtin": "trials"}`), spread over `shards` tantivy indexes.
@@ -20,9 +21,9 @@ async fn index_create(ctx: ToolContext, p: CreateRequest) -> Result<IndexStatus,
 /// Adds documents (inline, or a JSONL file under the allowed roots), upserting by id by default. Bad documents
 /// are reported with their position and reason and do not stop the rest; answers after the commit.
 #[tool_metadata(category = indexing, runtime = Blocking, priority = 5, timeout_seconds = 3600, inline_ms = 15000)]
-async fn index_add(ctx: ToolContext, p: AddRequest) -> Result<AddResponse, Error> {
+async fn index_add(ctx: ToolContext, p: AddRequest) -> Result<Shown<AddResponse>, Error> {
     let progress = ctx.progress().callback();
-    Ok(ctx.service::<IndexManager>()?.add(&p, &progress)?)
+    Ok(ctx.service::<IndexManager>()?.add(&p, &progress)?.into())
 }
 
 /// One document by its id, as it was added.
@@ -39,8 +40,8 @@ async fn index_delete(ctx: ToolContext, p: DeleteRequest) -> Result<DeleteRespon
 
 /// Searches a local index (tantivy syntax) with filters, sort, paging and snippets.
 #[tool_metadata(category = indexing, runtime = Blocking, priority = 8, timeout_seconds = 30, read_only)]
-async fn index_search(ctx: ToolContext, p: SearchRequest) -> Result<SearchResponse, Error> {
-    Ok(ctx.service::<IndexManager>()?.search(&p)?)
+async fn index_search(ctx: ToolContext, p: SearchRequest) -> Result<Shown<SearchResponse>, Error> {
+    Ok(ctx.service::<IndexManager>()?.search(&p)?.into())
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -48,8 +49,8 @@ struct NoParams {}
 
 /// Every index in the data directory, with its documents, size and whether it is loaded.
 #[tool_metadata(category = indexing, runtime = Blocking, priority = 7, timeout_seconds = 30, read_only)]
-async fn index_list(ctx: ToolContext, _p: NoParams) -> Result<ListResponse, Error> {
-    Ok(ctx.service::<IndexManager>()?.list()?)
+async fn index_list(ctx: ToolContext, _p: NoParams) -> Result<Shown<ListResponse>, Error> {
+    Ok(ctx.service::<IndexManager>()?.list()?.into())
 }
 
 /// Deletes an index and all its documents from disk. Asks the person to confirm through the client

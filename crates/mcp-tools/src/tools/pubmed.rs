@@ -9,11 +9,10 @@ use crate::Error;
 use crate::assist::{Summarized, WithSummary, summarize};
 use crate::format::{Formatted, Shown};
 use crate::research_index::{Indexed, WithIndex, index_into, with_index_note};
-use core_indexing::BuiltinSchema;
 
 /// Searches PubMed: full records (abstract, authors, journal, DOI, MeSH) and the total count.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 120, retry = none,
-                cache_ttl_seconds = 3600, read_only, open_world)]
+                cache_ttl_seconds = 3600, read_only, open_world, indexes_results)]
 async fn pubmed_search(
     ctx: ToolContext,
     p: Formatted<WithIndex<WithSummary<SearchRequest>>>,
@@ -22,10 +21,11 @@ async fn pubmed_search(
     let (format, p) = (p.response_format, p.request);
     let (q, wanted) = (&p.request.request, p.request.summarize);
     let result = pubmed::search(&upstreams, q, &ctx.progress().callback()).await?;
-    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), &result.articles).await?;
     let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
     let task = "Summarize what these PubMed articles report, for the query above.";
     let summary = summarize(&ctx, wanted, task, &markdown).await;
+    let markdown = summary.as_ref().map_or(markdown, |s| s.text.clone());
     Ok(Shown { result: Summarized { result: Indexed { result, indexed }, summary }, markdown })
 }
 
@@ -38,7 +38,7 @@ struct FetchParams {
 
 /// PubMed articles by PMID, in order; lists the PMIDs without a record.
 #[tool_metadata(category = research, runtime = Async, priority = 5, timeout_seconds = 60, retry = none,
-                cache_ttl_seconds = 21600, read_only, open_world)]
+                cache_ttl_seconds = 21600, read_only, open_world, indexes_results)]
 async fn pubmed_fetch(
     ctx: ToolContext,
     p: Formatted<WithIndex<FetchParams>>,
@@ -46,7 +46,7 @@ async fn pubmed_fetch(
     let upstreams = ctx.service::<Upstreams>()?;
     let (format, p) = (p.response_format, p.request);
     let result = pubmed::fetch(&upstreams, &p.request.pmids).await?;
-    let indexed = index_into(&ctx, p.index.as_deref(), BuiltinSchema::Pubmed, &result.articles).await?;
+    let indexed = index_into(&ctx, p.index.as_deref(), &result.articles).await?;
     let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
     Ok(Shown { result: Indexed { result, indexed }, markdown })
 }

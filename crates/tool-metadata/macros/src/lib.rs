@@ -43,7 +43,7 @@ const CATEGORIES: &[(&str, &str)] = &[
 ];
 const RUNTIMES: &[&str] = &["Async", "Blocking", "Process"];
 const KEYS: &str = "name, category, runtime, priority, timeout_seconds, inline_ms, retry, cache_ttl_seconds, \
-                    read_only, destructive, idempotent, open_world, deprecated";
+                    read_only, destructive, idempotent, open_world, indexes_results, deprecated";
 
 #[derive(Default)]
 struct Args {
@@ -59,6 +59,7 @@ struct Args {
     destructive: Option<bool>,
     idempotent: Option<bool>,
     open_world: Option<bool>,
+    indexes_results: Option<bool>,
     deprecated: Option<String>,
 }
 
@@ -146,6 +147,7 @@ fn parse_args(attr: TokenStream2) -> syn::Result<Args> {
             "destructive" => flag(&mut a.destructive, &meta)?,
             "idempotent" => flag(&mut a.idempotent, &meta)?,
             "open_world" => flag(&mut a.open_world, &meta)?,
+            "indexes_results" => flag(&mut a.indexes_results, &meta)?,
             "name" | "category" | "runtime" | "priority" | "timeout_seconds" | "inline_ms" | "retry"
             | "cache_ttl_seconds" | "deprecated" => {
                 let Meta::NameValue(nv) = &meta else {
@@ -322,6 +324,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let destructive = args.destructive.unwrap_or(false);
     let idempotent = args.idempotent.unwrap_or(false);
     let open_world = args.open_world.unwrap_or(false);
+    let indexes_results = args.indexes_results.unwrap_or(false);
     let call = if with_ctx { quote!(#fn_name(ctx, params)) } else { quote!({ drop(ctx); #fn_name(params) }) };
     let mod_name = format_ident!("__tool_metadata_{}", fn_name);
 
@@ -370,6 +373,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
                         idempotent: #idempotent,
                         open_world: #open_world,
                     },
+                    indexes_results: #indexes_results,
                     deprecated: #deprecated,
                     input_schema,
                     output_schema,
