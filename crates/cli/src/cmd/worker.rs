@@ -28,19 +28,8 @@ pub(crate) async fn run(router: &Router, args: WorkerArgs) -> anyhow::Result<()>
     let stop = CancellationToken::new();
     let signals = stop.clone();
     tokio::spawn(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let term = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
+        let signal = mcp_tools::shutdown::signalled().await;
+        tracing::info!("stopping: {signal}");
         signals.cancel();
     });
     tracing::info!(pid = std::process::id(), "pipette worker ready");
