@@ -25,6 +25,7 @@ mod services;
 mod telemetry;
 mod text;
 mod tools;
+mod workflow;
 pub mod toolsets;
 
 pub use config::RouterConfig;

@@ -30,6 +30,10 @@ pub struct CallOptions {
     pub inline_ms: Option<u64>,
     /// The MCP client behind the call (sampling, elicitation); none for the CLI.
     pub client: Option<Arc<dyn ClientBridge>>,
+    /// Overrides the tool's own deadline (a workflow step's `timeout_seconds`).
+    pub timeout_seconds: Option<u64>,
+    /// Overrides the tool's own retry policy (a workflow step's `retry`).
+    pub retry: Option<RetryPolicy>,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -38,6 +42,8 @@ impl std::fmt::Debug for CallOptions {
             .field("progress", &self.progress.is_some())
             .field("inline_ms", &self.inline_ms)
             .field("client", &self.client.is_some())
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -84,6 +90,18 @@ struct Inner {
     process_limit: PriorityLimiter,
     blocking: BlockingPool,
     seen: SeenIds,
+}
+
+/// The router as a service of the tools that call other tools (workflows): kept in the extensions, it
+/// holds the router weakly (the router owns the extensions).
+pub(crate) struct RouterHandle(std::sync::OnceLock<std::sync::Weak<Inner>>);
+
+impl RouterHandle {
+    /// The router, acting for `principal` (`None` once the router is gone).
+    pub(crate) fn router(&self, principal: Principal) -> Option<Router> {
+        let inner = self.0.get()?.upgrade()?;
+        Some(Router { inner, principal })
+    }
 }
 
 /// Dispatches every call by its runtime, with limits, deadlines, retries, caching, metrics and jobs.
@@ -328,15 +346,17 @@ impl Router {
         config: RouterConfig,
         jobs: Arc<JobManager>,
         cache: core_cache::Cache,
-        extensions: Extensions,
+        mut extensions: Extensions,
     ) -> Result<Router, ToolError> {
+        let handle = Arc::new(RouterHandle(std::sync::OnceLock::new()));
+        extensions.insert(handle.clone());
         let blocking = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.blocking_threads)
             .thread_name("pipette-blocking")
             .enable_all()
             .build()
             .map_err(|e| ToolError::internal(format!("cannot start the blocking pool: {e}")))?;
-        Ok(Router {
+        let router = Router {
             inner: Arc::new(Inner {
                 async_limit: PriorityLimiter::new("Async", config.async_limit),
                 blocking_limit: PriorityLimiter::new("Blocking", config.blocking_threads),
@@ -350,7 +370,9 @@ impl Router {
                 extensions: Arc::new(extensions),
             }),
             principal: Principal::local(),
-        })
+        };
+        let _ = handle.0.set(Arc::downgrade(&router.inner));
+        Ok(router)
     }
 
     /// The same router, acting for `principal` (cheap: the router is shared).
@@ -468,6 +490,7 @@ impl Router {
         let inner = &self.inner;
         let (info, args, async_mode) = self.prepare(tool, arguments)?;
         let desc = info.descriptor;
+        let limits = Limits::of(desc, &options);
         // With a shared queue (Redis), a background call goes through it: any consumer may run it.
         if async_mode && inner.jobs.is_shared() {
             let ticket = inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)?;
@@ -500,7 +523,7 @@ impl Router {
             let args = args.clone();
             let cancel = cancel.clone();
             async move {
-                let out = supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await;
+                let out = supervise_cached(&inner, desc, limits, args, ctx, cancel, key.as_deref()).await;
                 let _ = tx.send(out);
             }
         };
@@ -576,7 +599,8 @@ impl Router {
                     Some(err) => Err(err),
                     None => {
                         let key = cacheable(desc, &args).then(|| cache_key(&args));
-                        supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await
+                        let limits = Limits::of(desc, &CallOptions::default());
+                        supervise_cached(&inner, desc, limits, args, ctx, cancel, key.as_deref()).await
                     }
                 };
                 let _ = tx.send(out);
@@ -728,12 +752,13 @@ async fn follow_job(
 async fn supervise_cached(
     inner: &Inner,
     desc: &'static ToolDescriptor,
+    limits: Limits,
     args: serde_json::Value,
     ctx: ToolContext,
     cancel: CancellationToken,
     key: Option<&str>,
 ) -> Result<serde_json::Value, ToolError> {
-    let out = supervise(inner, desc, args, ctx, cancel).await;
+    let out = supervise(inner, desc, limits, args, ctx, cancel).await;
     if let Ok(v) = &out {
         inner.note_seen(desc, v);
     }
@@ -769,10 +794,27 @@ impl Inner {
     }
 }
 
+/// A call's deadline and retry policy: the tool's own unless the call overrides them.
+#[derive(Clone, Copy)]
+struct Limits {
+    timeout_seconds: u64,
+    retry: RetryPolicy,
+}
+
+impl Limits {
+    fn of(desc: &ToolDescriptor, options: &CallOptions) -> Limits {
+        Limits {
+            timeout_seconds: options.timeout_seconds.unwrap_or(desc.timeout_seconds),
+            retry: options.retry.unwrap_or(desc.retry),
+        }
+    }
+}
+
 /// Admits, runs (with retries) and times out one call; records its metrics.
 async fn supervise(
     inner: &Inner,
     desc: &'static ToolDescriptor,
+    limits: Limits,
     args: serde_json::Value,
     ctx: ToolContext,
     cancel: CancellationToken,
@@ -787,11 +829,11 @@ async fn supervise(
     metrics::histogram!("pipette_tool_queue_wait_seconds", &labels).record(queued.elapsed().as_secs_f64());
     metrics::gauge!("pipette_tool_in_flight", &labels).increment(1.0);
     let started = Instant::now();
-    let deadline = Duration::from_secs(desc.timeout_seconds);
+    let deadline = Duration::from_secs(limits.timeout_seconds);
 
     let attempt = || run_once(inner, desc, &args, &ctx, &permit);
     let attempts = async {
-        match desc.retry {
+        match limits.retry {
             RetryPolicy::None => attempt().await,
             RetryPolicy::Fixed { retries, delay_ms } => {
                 let b = ConstantBuilder::default()
@@ -812,7 +854,7 @@ async fn supervise(
     let out = tokio::select! {
         r = tokio::time::timeout(deadline, attempts) => r.unwrap_or_else(|_| Err(ToolError::new(
             ErrorKind::Timeout,
-            format!("`{}` did not finish within its {} s deadline", desc.name, desc.timeout_seconds),
+            format!("`{}` did not finish within its {} s deadline", desc.name, limits.timeout_seconds),
         ).with_retryable(false))),
         _ = cancel.cancelled() => Err(cancelled(desc.name)),
     };
