@@ -387,3 +387,136 @@ fn describe(err: &ToolError) -> String {
         None => format!("{} ({})", err.message, err.kind.as_str()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::json;
+    use tool_metadata::{Extensions, Progress, ProgressSink, ProgressUpdate};
+
+    use super::*;
+    use crate::workflow::{Definition, validate};
+
+    /// A job's side of the progress: the step records kept, the reports, and what a resumed job had.
+    #[derive(Default)]
+    struct Kept {
+        items: Mutex<BTreeMap<u64, Value>>,
+        reports: Mutex<Vec<ProgressUpdate>>,
+        prior: Vec<(u64, Value)>,
+    }
+
+    impl ProgressSink for Kept {
+        fn report(&self, update: ProgressUpdate) {
+            self.reports.lock().unwrap().push(update);
+        }
+        fn log(&self, _line: &str) {}
+        fn item(&self, index: u64, value: Value) {
+            self.items.lock().unwrap().insert(index, value);
+        }
+        fn prior_items(&self) -> Vec<(u64, Value)> {
+            self.prior.clone()
+        }
+    }
+
+    async fn router(dir: &std::path::Path) -> Router {
+        let config = crate::RouterConfig { data_dir: dir.to_path_buf(), ..crate::RouterConfig::default() };
+        crate::build_router(config, None).await.unwrap()
+    }
+
+    async fn run_def(router: &Router, def: Value, kept: Arc<Kept>) -> Result<WorkflowOutcome, ToolError> {
+        let def: Definition = serde_json::from_value(def).unwrap();
+        let (v, plan) = validate(&def, router.registry());
+        let plan = plan.unwrap_or_else(|| panic!("{:?}", v.errors));
+        let sink: Arc<dyn ProgressSink> = kept;
+        let ctx = ToolContext::new(
+            "workflow_run",
+            Progress::new(sink),
+            CancellationToken::new(),
+            Arc::new(Extensions::default()),
+        );
+        run(&plan, router, &ctx).await
+    }
+
+    fn state(o: &WorkflowOutcome, id: &str) -> (StepState, u32, Option<String>) {
+        let s = o.steps.iter().find(|s| s.id == id).unwrap();
+        (s.state, s.attempts, s.error.clone())
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_skips_its_dependants_not_its_siblings() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = router(dir.path()).await;
+        let kept = Arc::new(Kept::default());
+        let def = json!({"name": "w", "max_parallel": 2, "steps": [
+            {"id": "mk", "tool": "index_create", "args": {"id": "docs", "schema": {"builtin": "pubmed"}}},
+            {"id": "add", "tool": "index_add", "depends_on": ["mk"],
+             "args": {"id": "docs", "documents": [{"pmid": "1", "title": "BRAF in melanoma"}]}},
+            {"id": "bad", "tool": "index_search", "args": {"id": "missing", "query": "x"}},
+            {"id": "after", "tool": "index_list", "depends_on": ["bad"]},
+            {"id": "later", "tool": "index_list", "depends_on": ["after"]},
+            {"id": "find", "tool": "index_search", "depends_on": ["add"],
+             "args": {"id": {"$ref": "mk", "path": "$.id"}, "query": "melanoma"}},
+        ]});
+        let o = run_def(&router, def, kept.clone()).await.unwrap();
+        assert_eq!(o.status, "failed");
+        assert_eq!((o.completed, o.total), (3, 6));
+        assert_eq!(state(&o, "bad").0, StepState::Failed);
+        assert!(o.failed[0].error.contains("missing"), "{:?}", o.failed);
+        let (s, _, cause) = state(&o, "after");
+        assert_eq!(s, StepState::Skipped);
+        assert!(cause.unwrap().starts_with("`bad` failed:"));
+        let (s, _, cause) = state(&o, "later");
+        assert_eq!(s, StepState::Skipped);
+        assert!(cause.unwrap().starts_with("`bad` failed:"), "the root cause travels");
+        assert_eq!(o.outputs["find"]["total_hits"], 1, "{}", o.outputs["find"]);
+        assert_eq!(kept.items.lock().unwrap().len(), 6, "every step's record was kept");
+        let last = kept.reports.lock().unwrap().last().cloned().unwrap();
+        assert_eq!((last.current, last.total), (6, Some(6)));
+    }
+
+    #[tokio::test]
+    async fn a_resumed_workflow_skips_completed_steps_and_reruns_the_running_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = router(dir.path()).await;
+        let def = json!({"name": "w", "steps": [
+            {"id": "mk", "tool": "index_create", "args": {"id": "made", "schema": {"builtin": "pubmed"}}},
+            {"id": "list", "tool": "index_list", "depends_on": ["mk"]},
+        ]});
+        // As the job kept them when its process died: `mk` done (its index never made here), `list` running.
+        let done = json!({"id": "mk", "tool": "index_create", "state": "completed", "attempts": 1,
+                          "output": {"id": "made"}});
+        let running = json!({"id": "list", "tool": "index_list", "state": "running", "attempts": 1});
+        let kept = Arc::new(Kept { prior: vec![(0, done), (1, running)], ..Kept::default() });
+        let o = run_def(&router, def, kept).await.unwrap();
+        assert_eq!(o.status, "completed");
+        assert_eq!(state(&o, "mk").1, 1, "not run again");
+        assert_eq!(state(&o, "list").1, 2, "run again");
+        assert_eq!(o.outputs["list"]["indexes"], json!([]), "index_create was not called again");
+    }
+
+    #[tokio::test]
+    async fn for_each_gathers_results_in_order_and_a_bad_path_names_step_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = router(dir.path()).await;
+        let three = json!({"name": "x", "steps": [
+            {"id": "c1", "tool": "index_list"}, {"id": "b2", "tool": "index_list"}, {"id": "a3", "tool": "index_list"}]});
+        let def = json!({"name": "w", "max_parallel": 3, "steps": [
+            {"id": "mk", "tool": "index_create", "for_each": {"$ref": "ids", "path": "$.waves[0][*]"},
+             "args": {"id": {"$ref": "$item"}, "schema": {"builtin": "trials"}}},
+            {"id": "ids", "tool": "workflow_validate", "args": {"definition": three}},
+        ]});
+        let o = run_def(&router, def, Arc::new(Kept::default())).await.unwrap();
+        assert_eq!(state(&o, "mk").0, StepState::Completed, "{:?}", o.failed);
+        let ids: Vec<&str> = o.outputs["mk"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["c1", "b2", "a3"], "one call per item, results in the items' order");
+        let def = json!({"name": "w", "steps": [
+            {"id": "l", "tool": "index_list"},
+            {"id": "s", "tool": "index_search", "args": {"id": {"$ref": "l", "path": "$.nothing"}, "query": "x"}},
+        ]});
+        let o = run_def(&router, def, Arc::new(Kept::default())).await.unwrap();
+        let (s, _, why) = state(&o, "s");
+        assert_eq!(s, StepState::Failed);
+        assert_eq!(why.unwrap(), "args: `$.nothing` selects nothing in the output of `l`");
+    }
+}

@@ -29,14 +29,15 @@ pub(crate) fn literature_to_index(query: &str, index: &str, max_results: u32) ->
 
 /// "mutation panel": match the mutations to trials, then read the best match of each in full.
 pub(crate) fn mutation_panel(mutations: &[String], condition: Option<&str>) -> Definition {
-    let mut filters = serde_json::Map::new();
+    let mut args = serde_json::Map::new();
+    args.insert("mutations".into(), json!(mutations));
     if let Some(c) = condition {
-        filters.insert("condition".into(), c.into());
+        args.insert("condition".into(), c.into());
     }
     let def = json!({
         "name": "mutation panel",
         "steps": [
-            {"id": "match", "tool": "trials_match_batch", "args": {"mutations": mutations, "filters": filters}},
+            {"id": "match", "tool": "trials_match_batch", "args": args},
             {"id": "best", "tool": "trial_get",
              "for_each": {"$ref": "match", "path": "$.results[*].result.matches[0].trial.nct_id"},
              "args": {"nct_id": {"$ref": "$item"}}},
