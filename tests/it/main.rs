@@ -18,3 +18,4 @@ mod tasks;
 mod testing;
 mod toolsets;
 mod warm;
+mod workflow;

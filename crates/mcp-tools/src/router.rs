@@ -30,10 +30,13 @@ pub struct CallOptions {
     pub inline_ms: Option<u64>,
     /// The MCP client behind the call (sampling, elicitation); none for the CLI.
     pub client: Option<Arc<dyn ClientBridge>>,
-    /// Overrides the tool's own deadline (a workflow step's `timeout_seconds`).
-    pub timeout_seconds: Option<u64>,
-    /// Overrides the tool's own retry policy (a workflow step's `retry`).
-    pub retry: Option<RetryPolicy>,
+}
+
+/// A call's own deadline and retry policy over its tool's (a workflow step's `timeout_seconds`, `retry`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overrides {
+    pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) retry: Option<RetryPolicy>,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -42,8 +45,6 @@ impl std::fmt::Debug for CallOptions {
             .field("progress", &self.progress.is_some())
             .field("inline_ms", &self.inline_ms)
             .field("client", &self.client.is_some())
-            .field("timeout_seconds", &self.timeout_seconds)
-            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -487,10 +488,21 @@ impl Router {
         arguments: serde_json::Value,
         options: CallOptions,
     ) -> Result<CallOutcome, ToolError> {
+        self.call_with(tool, arguments, options, Overrides::default()).await
+    }
+
+    /// [`Router::call`] with the tool's deadline or retry policy overridden (workflow steps).
+    pub(crate) async fn call_with(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        options: CallOptions,
+        overrides: Overrides,
+    ) -> Result<CallOutcome, ToolError> {
         let inner = &self.inner;
         let (info, args, async_mode) = self.prepare(tool, arguments)?;
         let desc = info.descriptor;
-        let limits = Limits::of(desc, &options);
+        let limits = Limits::of(desc, overrides);
         // With a shared queue (Redis), a background call goes through it: any consumer may run it.
         if async_mode && inner.jobs.is_shared() {
             let ticket = inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)?;
@@ -512,6 +524,9 @@ impl Router {
 
         let started_at = jobs::now_string();
         let cancel = CancellationToken::new();
+        // A caller that stops waiting (its future dropped: a workflow cancelled, a request task gone) stops
+        // the work too, unless the call has become a job by then.
+        let stop_on_drop = cancel.clone().drop_guard();
         let progress = Arc::new(CallProgress::new(options.progress, inner.jobs.clone(), None, Vec::new()));
         let sink: Arc<dyn ProgressSink> = progress.clone();
         let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
@@ -556,6 +571,7 @@ impl Router {
         }
 
         // Past the inline budget: the call continues as a job that outlives this request.
+        stop_on_drop.disarm();
         let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
         let ticket = inner.jobs.start(
             &self.principal,
@@ -599,7 +615,7 @@ impl Router {
                     Some(err) => Err(err),
                     None => {
                         let key = cacheable(desc, &args).then(|| cache_key(&args));
-                        let limits = Limits::of(desc, &CallOptions::default());
+                        let limits = Limits::of(desc, Overrides::default());
                         supervise_cached(&inner, desc, limits, args, ctx, cancel, key.as_deref()).await
                     }
                 };
@@ -802,10 +818,10 @@ struct Limits {
 }
 
 impl Limits {
-    fn of(desc: &ToolDescriptor, options: &CallOptions) -> Limits {
+    fn of(desc: &ToolDescriptor, overrides: Overrides) -> Limits {
         Limits {
-            timeout_seconds: options.timeout_seconds.unwrap_or(desc.timeout_seconds),
-            retry: options.retry.unwrap_or(desc.retry),
+            timeout_seconds: overrides.timeout_seconds.unwrap_or(desc.timeout_seconds),
+            retry: overrides.retry.unwrap_or(desc.retry),
         }
     }
 }

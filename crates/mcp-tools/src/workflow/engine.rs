@@ -19,6 +19,7 @@ use tool_metadata::{ErrorKind, RetryPolicy, ToolContext, ToolError};
 
 use super::refs::{self, ITEM};
 use super::{Plan, StepDef, StepRecord, StepState};
+use crate::router::Overrides;
 use crate::{CallOptions, CallOutcome, Router};
 
 /// Bytes of a step's output a result or a status shows inline; a longer output is cut to a preview.
@@ -125,11 +126,12 @@ pub(crate) async fn run(plan: &Plan, router: &Router, ctx: &ToolContext) -> Resu
             break;
         }
         tokio::select! {
-            Some((i, out, attempts, took)) = running.next() => finish(&mut run, i, out, attempts, took),
+            biased;
             _ = ctx.cancellation().cancelled() => {
                 stop.cancel();
                 return Err(cancel_all(&mut run, &mut running).await);
             }
+            Some((i, out, attempts, took)) = running.next() => finish(&mut run, i, out, attempts, took),
         }
     }
     Ok(outcome(run))
@@ -190,6 +192,10 @@ fn start_ready(
 }
 
 fn finish(run: &mut Run<'_>, i: usize, out: Result<Value, String>, attempts: u32, took: Duration) {
+    if out.is_err() && run.ctx.cancellation().is_cancelled() {
+        run.records[i].duration_ms = Some(took.as_millis() as u64);
+        return run.set(i, StepState::Cancelled, Some("stopped: the workflow was cancelled".into()));
+    }
     let r = &mut run.records[i];
     r.attempts += attempts.saturating_sub(1);
     r.duration_ms = Some(took.as_millis() as u64);
@@ -354,11 +360,10 @@ async fn call(
         let options = CallOptions {
             cancel: stop.child_token(),
             inline_ms: Some(timeout.saturating_add(30).saturating_mul(1000)),
-            timeout_seconds: Some(timeout),
-            retry: Some(RetryPolicy::None),
             ..CallOptions::default()
         };
-        let err = match router.call(&step.tool, args.clone(), options).await {
+        let overrides = Overrides { timeout_seconds: Some(timeout), retry: Some(RetryPolicy::None) };
+        let err = match router.call_with(&step.tool, args.clone(), options, overrides).await {
             Ok(CallOutcome::Done(v)) => return (Ok(v), attempts),
             Ok(CallOutcome::Job(t)) => {
                 ToolError::internal(format!("`{}` continued as job {} unexpectedly", step.tool, t.job_id))

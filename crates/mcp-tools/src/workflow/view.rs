@@ -87,6 +87,19 @@ pub(crate) fn view(rec: JobRecord) -> Result<WorkflowView, ToolError> {
             (steps, failed)
         }
     };
+    // A cancelled run was stopped where it stood: what was running was stopped, the rest never started.
+    let mut steps = steps;
+    if rec.status == JobStatus::Cancelled {
+        for s in steps.iter_mut() {
+            let why = match s.state {
+                StepState::Running => "stopped: the workflow was cancelled",
+                StepState::Pending => "not started: the workflow was cancelled",
+                _ => continue,
+            };
+            s.state = StepState::Cancelled;
+            s.error = Some(why.to_owned());
+        }
+    }
     let status = match rec.status {
         JobStatus::Completed if !failed.is_empty() || steps.iter().any(|s| s.state != StepState::Completed) => {
             "failed".to_owned()
