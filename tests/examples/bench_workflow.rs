@@ -24,8 +24,11 @@ fn median(mut v: Vec<Duration>) -> f64 {
 fn dag(n: usize) -> Value {
     let steps: Vec<Value> = (0..n)
         .map(|i| {
-            let mut needs: Vec<String> =
-                [i.wrapping_sub(1), i / 2, i / 3].iter().filter(|&&d| d < i).map(|d| format!("s{d}")).collect();
+            let mut needs: Vec<String> = [i.wrapping_sub(1), i / 2, i / 3]
+                .iter()
+                .filter(|&&d| d < i)
+                .map(|d| format!("s{d}"))
+                .collect();
             needs.dedup();
             if i % 10 == 5 {
                 json!({"id": format!("s{i}"), "tool": "fixture_slow", "depends_on": needs,
@@ -42,7 +45,9 @@ fn chain(n: usize) -> Value {
     let steps: Vec<Value> = (0..n)
         .map(|i| match i {
             0 => json!({"id": "s0", "tool": "fixture_noop"}),
-            _ => json!({"id": format!("s{i}"), "tool": "fixture_noop", "depends_on": [format!("s{}", i - 1)]}),
+            _ => {
+                json!({"id": format!("s{i}"), "tool": "fixture_noop", "depends_on": [format!("s{}", i - 1)]})
+            }
         })
         .collect();
     json!({"name": "chain", "steps": steps, "max_parallel": 1})
@@ -120,16 +125,23 @@ async fn main() {
     let slow = json!({"ms": 20});
     let (mut fan, mut seq, mut fan_slow, mut seq_slow) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..5 {
-        fan.push(timed(&router, "workflow_run", json!({"definition": fan_out(FAN, "fixture_noop", &json!({}))})).await);
+        fan.push(
+            timed(&router, "workflow_run", json!({"definition": fan_out(FAN, "fixture_noop", &json!({}))}))
+                .await,
+        );
         seq.push(one_by_one(&router, FAN, "fixture_noop", &json!({})).await);
-        fan_slow.push(timed(&router, "workflow_run", json!({"definition": fan_out(FAN, "fixture_slow", &slow)})).await);
+        fan_slow.push(
+            timed(&router, "workflow_run", json!({"definition": fan_out(FAN, "fixture_slow", &slow)})).await,
+        );
         seq_slow.push(one_by_one(&router, FAN, "fixture_slow", &slow).await);
     }
     let (fan, seq, fan_slow, seq_slow) = (median(fan), median(seq), median(fan_slow), median(seq_slow));
 
     println!("| measure | value | target / baseline |");
     println!("|---|---|---|");
-    println!("| validate a 1,000-step DAG (workflow_validate through the router) | {validate_ms:.2} ms | ≤ 10 ms |");
+    println!(
+        "| validate a 1,000-step DAG (workflow_validate through the router) | {validate_ms:.2} ms | ≤ 10 ms |"
+    );
     println!(
         "| {CHAIN}-step chain of fixture_noop, inline | {wf:.1} ms ({:.3} ms/step over the tool) | {direct:.1} ms one by one; ≤ 1 ms/step |",
         (wf - direct) / CHAIN as f64

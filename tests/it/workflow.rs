@@ -27,9 +27,10 @@ async fn wait_until(conn: &Conn, id: &str, what: &str, done: impl Fn(&Value) -> 
 /// The recorded PubMed answers, made to agree: the recorded esearch answer with its id list cut to the one
 /// PMID the recorded efetch answer holds (as recorded, the two come from different queries).
 fn route_pubmed(lab: &Lab) {
-    let mut esearch: Value =
-        serde_json::from_slice(&pipette_test_support::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"))
-            .unwrap();
+    let mut esearch: Value = serde_json::from_slice(&pipette_test_support::fixture(
+        "pubmed/esearch_json_apc_pE1317Q_retmax100.json",
+    ))
+    .unwrap();
     esearch["esearchresult"]["idlist"] = json!([PMID]);
     lab.server.route("GET", "/eutils/esearch.fcgi", Reply::json(200, esearch));
     lab.server.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
@@ -54,7 +55,8 @@ async fn the_saved_literature_to_index_workflow_ends_with_the_articles_searchabl
     let plan = call_ok(&conn, "workflow_validate", json!({ "definition": definition })).await;
     assert_eq!(plan["waves"], json!([["create", "search"], ["fetch"], ["index"]]), "{plan}");
 
-    let (r, progress) = call_with_progress(&conn, &client, "workflow_run", json!({ "definition": definition })).await;
+    let (r, progress) =
+        call_with_progress(&conn, &client, "workflow_run", json!({ "definition": definition })).await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));
     let out = r.structured_content.unwrap();
     assert_eq!(out["status"], "completed", "{out}");
@@ -109,7 +111,10 @@ async fn a_cycle_and_a_bad_reference_are_named_before_anything_runs() {
     ]});
     let out = call_ok(&conn, "workflow_run", json!({ "definition": empty })).await;
     assert_eq!(out["status"], "failed");
-    assert_eq!(out["failed"], json!([{"step": "second", "error": "args: `$.nope` selects nothing in the output of `first`"}]));
+    assert_eq!(
+        out["failed"],
+        json!([{"step": "second", "error": "args: `$.nope` selects nothing in the output of `first`"}])
+    );
     conn.cancel().await.unwrap();
 }
 
@@ -178,7 +183,11 @@ async fn a_workflow_killed_mid_run_finishes_in_a_new_process_without_repeating_c
     route_pubmed(&lab);
     let study = format!("clinicaltrials/get_{}_20260811.json", NCT.to_ascii_lowercase());
     // The second step's upstream answers slowly: the process is killed while it waits.
-    lab.server.route("GET", &format!("/ctgov/studies/{NCT}"), Reply::fixture(&study).delay(Duration::from_secs(3)));
+    lab.server.route(
+        "GET",
+        &format!("/ctgov/studies/{NCT}"),
+        Reply::fixture(&study).delay(Duration::from_secs(3)),
+    );
     let def = json!({"name": "killed", "steps": [
         {"id": "search", "tool": "pubmed_search", "args": {"query": "APC p.E1317Q", "max_results": 5}},
         {"id": "trial", "tool": "trial_get", "depends_on": ["search"], "args": {"nct_id": NCT}},

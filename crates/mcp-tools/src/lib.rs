@@ -25,8 +25,8 @@ mod services;
 mod telemetry;
 mod text;
 mod tools;
-mod workflow;
 pub mod toolsets;
+mod workflow;
 
 pub use config::RouterConfig;
 pub use error::Error;

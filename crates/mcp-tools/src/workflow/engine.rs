@@ -97,7 +97,11 @@ impl Run<'_> {
 }
 
 /// Runs `plan` through `router`, resuming from the step records the job kept (a run after a restart).
-pub(crate) async fn run(plan: &Plan, router: &Router, ctx: &ToolContext) -> Result<WorkflowOutcome, ToolError> {
+pub(crate) async fn run(
+    plan: &Plan,
+    router: &Router,
+    ctx: &ToolContext,
+) -> Result<WorkflowOutcome, ToolError> {
     let prior: BTreeMap<u64, StepRecord> = ctx.progress().prior_items();
     let mut run = Run { plan, ctx, records: Vec::with_capacity(plan.def.steps.len()) };
     for (i, s) in plan.def.steps.iter().enumerate() {
@@ -137,7 +141,9 @@ pub(crate) async fn run(plan: &Plan, router: &Router, ctx: &ToolContext) -> Resu
     Ok(outcome(run))
 }
 
-type StepFuture = std::pin::Pin<Box<dyn std::future::Future<Output = (usize, Result<Value, String>, u32, Duration)> + Send>>;
+type StepFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (usize, Result<Value, String>, u32, Duration)> + Send>,
+>;
 
 /// Skips the pending steps whose needs will never complete; starts those whose needs all completed.
 fn start_ready(
@@ -513,7 +519,8 @@ mod tests {
         ]});
         let o = run_def(&router, def, Arc::new(Kept::default())).await.unwrap();
         assert_eq!(state(&o, "mk").0, StepState::Completed, "{:?}", o.failed);
-        let ids: Vec<&str> = o.outputs["mk"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> =
+            o.outputs["mk"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["c1", "b2", "a3"], "one call per item, results in the items' order");
         let def = json!({"name": "w", "steps": [
             {"id": "l", "tool": "index_list"},

@@ -79,7 +79,11 @@ struct Issues(Vec<PlanIssue>);
 
 impl Issues {
     fn add(&mut self, step: Option<&str>, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(PlanIssue { step: step.map(str::to_owned), field: field.into(), message: message.into() });
+        self.0.push(PlanIssue {
+            step: step.map(str::to_owned),
+            field: field.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -163,7 +167,11 @@ fn check_step(
     let mut found = Vec::new();
     if let Some(each) = &s.for_each {
         if !refs::is_ref(each) {
-            issues.add(id, "for_each", "expected a reference: {\"$ref\": \"<step id>\", \"path\": \"<JSONPath>\"}");
+            issues.add(
+                id,
+                "for_each",
+                "expected a reference: {\"$ref\": \"<step id>\", \"path\": \"<JSONPath>\"}",
+            );
         } else {
             refs::collect(each, "for_each", &mut found);
         }
@@ -173,13 +181,19 @@ fn check_step(
         match f.parsed {
             Err(why) => issues.add(id, f.at, why),
             Ok(r) if r.step == ITEM && s.for_each.is_some() && f.at != "for_each" => {}
-            Ok(r) if r.step == ITEM => {
-                issues.add(id, f.at, "`$item` refers to the current item of a `for_each` step; this one has none")
-            }
+            Ok(r) if r.step == ITEM => issues.add(
+                id,
+                f.at,
+                "`$item` refers to the current item of a `for_each` step; this one has none",
+            ),
             Ok(r) if r.step == s.id => issues.add(id, f.at, "a step cannot refer to its own result"),
             Ok(r) => match index.get(r.step.as_str()) {
                 Some(&j) => deps.push(j),
-                None => issues.add(id, f.at, format!("refers to step `{}`, which is not in this workflow", r.step)),
+                None => issues.add(
+                    id,
+                    f.at,
+                    format!("refers to step `{}`, which is not in this workflow", r.step),
+                ),
             },
         }
     }
@@ -213,20 +227,28 @@ fn check_tool(s: &StepDef, registry: &Registry, issues: &mut Issues) {
     if let Some(accepted) = info.accepted()
         && let Some(k) = args.keys().find(|k| !accepted.contains(k))
     {
-        issues.add(id, format!("args.{k}"), format!("`{}` takes no `{k}`; it accepts {}", s.tool, accepted.join(", ")));
+        issues.add(
+            id,
+            format!("args.{k}"),
+            format!("`{}` takes no `{k}`; it accepts {}", s.tool, accepted.join(", ")),
+        );
         return;
     }
     let deferred: HashSet<&str> =
         args.iter().filter(|(_, v)| holds_ref(v)).map(|(k, _)| k.as_str()).collect();
-    let literal: serde_json::Map<String, serde_json::Value> =
-        args.iter().filter(|(k, _)| !deferred.contains(k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let literal: serde_json::Map<String, serde_json::Value> = args
+        .iter()
+        .filter(|(k, _)| !deferred.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let literal = serde_json::Value::Object(literal);
     let Some(validator) = info.validator() else { return };
     for e in validator.iter_errors(&literal) {
         let path = e.instance_path().to_string();
         let top = path.trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
         let message = e.to_string();
-        let name = if top.is_empty() { message.split('"').nth(1).unwrap_or_default().to_owned() } else { top };
+        let name =
+            if top.is_empty() { message.split('"').nth(1).unwrap_or_default().to_owned() } else { top };
         if deferred.contains(name.as_str()) {
             continue; // a required argument given by reference
         }
@@ -324,7 +346,10 @@ mod tests {
         Registry::from_inventory().unwrap()
     }
 
-    fn check(def: serde_json::Value, expected: Result<&[&[&str]], &[(&str, &str, &str)]>) {
+    /// The waves, or the problems as (step, field, part of the message).
+    type Expected<'a> = Result<&'a [&'a [&'a str]], &'a [(&'a str, &'a str, &'a str)]>;
+
+    fn check(def: serde_json::Value, expected: Expected<'_>) {
         let def: Definition = serde_json::from_value(def).unwrap();
         let (v, plan) = validate(&def, &registry());
         match expected {

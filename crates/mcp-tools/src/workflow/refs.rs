@@ -93,9 +93,10 @@ impl Ref {
     pub(crate) fn select(&self, output: &Value) -> Result<Value, String> {
         let nodes = self.path.query(output);
         if self.singular {
-            nodes.exactly_one().cloned().map_err(|_| {
-                format!("`{}` selects nothing in the output of `{}`", self.path_text, self.step)
-            })
+            nodes
+                .exactly_one()
+                .cloned()
+                .map_err(|_| format!("`{}` selects nothing in the output of `{}`", self.path_text, self.step))
         } else {
             Ok(Value::Array(nodes.all().into_iter().cloned().collect()))
         }
@@ -158,7 +159,11 @@ mod tests {
         assert!(parse(&json!({"$ref": 3})).unwrap_err().contains("step id"));
         assert!(parse(&json!({"$ref": "s", "pth": "$"})).unwrap_err().contains("not `pth`"));
         let mut found = Vec::new();
-        collect(&json!({"a": [1, {"$ref": "x"}], "b": {"c": {"$ref": "y", "path": "$.z"}}}), "args", &mut found);
+        collect(
+            &json!({"a": [1, {"$ref": "x"}], "b": {"c": {"$ref": "y", "path": "$.z"}}}),
+            "args",
+            &mut found,
+        );
         let at: Vec<&str> = found.iter().map(|f| f.at.as_str()).collect();
         assert_eq!(at, ["args.a[1]", "args.b.c"]);
     }

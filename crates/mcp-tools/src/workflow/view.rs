@@ -53,7 +53,8 @@ fn not_a_workflow(id: &str, rec: &JobRecord) -> ToolError {
 pub(crate) fn view(rec: JobRecord) -> Result<WorkflowView, ToolError> {
     let def: Option<Definition> =
         rec.arguments.get("definition").and_then(|d| serde_json::from_value(d.clone()).ok());
-    let outcome: Option<WorkflowOutcome> = rec.result.as_ref().and_then(|r| serde_json::from_value(r.clone()).ok());
+    let outcome: Option<WorkflowOutcome> =
+        rec.result.as_ref().and_then(|r| serde_json::from_value(r.clone()).ok());
     let (steps, failed) = match outcome {
         Some(o) => {
             let failed = o.failed.clone();
@@ -101,7 +102,9 @@ pub(crate) fn view(rec: JobRecord) -> Result<WorkflowView, ToolError> {
         }
     }
     let status = match rec.status {
-        JobStatus::Completed if !failed.is_empty() || steps.iter().any(|s| s.state != StepState::Completed) => {
+        JobStatus::Completed
+            if !failed.is_empty() || steps.iter().any(|s| s.state != StepState::Completed) =>
+        {
             "failed".to_owned()
         }
         s => s.as_str().to_owned(),
@@ -128,13 +131,24 @@ impl WorkflowView {
         for s in &self.steps {
             let note = s.error.clone().unwrap_or_default().replace('|', "\\|");
             let ms = s.duration_ms.map(|m| m.to_string()).unwrap_or_default();
-            let _ = writeln!(out, "| {} | {} | {} | {} | {ms} | {note} |", s.id, s.tool, s.state.as_str(), s.attempts);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {ms} | {note} |",
+                s.id,
+                s.tool,
+                s.state.as_str(),
+                s.attempts
+            );
         }
         if let Some(e) = &self.error {
             let _ = writeln!(out, "\n{}", e.message);
         }
         if matches!(self.status.as_str(), "running" | "queued") {
-            let _ = writeln!(out, "\nFollow it with workflow_status {{\"workflow_id\": \"{}\"}}.", self.workflow_id);
+            let _ = writeln!(
+                out,
+                "\nFollow it with workflow_status {{\"workflow_id\": \"{}\"}}.",
+                self.workflow_id
+            );
         }
         out
     }
@@ -155,7 +169,14 @@ impl WorkflowOutcome {
         }
         for s in &self.steps {
             let ms = s.duration_ms.map(|m| format!(", {m} ms")).unwrap_or_default();
-            let _ = writeln!(out, "- `{}` ({}): {}, {} attempt(s){ms}", s.id, s.tool, s.state.as_str(), s.attempts);
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): {}, {} attempt(s){ms}",
+                s.id,
+                s.tool,
+                s.state.as_str(),
+                s.attempts
+            );
         }
         for (id, v) in &self.outputs {
             let _ = writeln!(out, "\nOutput of `{id}` (in `outputs.{id}`, {} bytes).", v.to_string().len());
@@ -165,7 +186,11 @@ impl WorkflowOutcome {
 }
 
 /// `workflow_status`: the workflow `id` of `principal`.
-pub(crate) fn status(jobs: &JobManager, principal: &Principal, id: &str) -> Result<Shown<WorkflowView>, ToolError> {
+pub(crate) fn status(
+    jobs: &JobManager,
+    principal: &Principal,
+    id: &str,
+) -> Result<Shown<WorkflowView>, ToolError> {
     let rec = jobs.get(principal, id).map_err(|e| e.with_param("workflow_id"))?;
     if rec.tool != RUN_TOOL {
         return Err(not_a_workflow(id, &rec));
@@ -218,8 +243,16 @@ pub(crate) fn list(
         .collect();
     let mut markdown = format!("{} workflow(s), newest first.\n\n", workflows.len());
     for w in &workflows {
-        let p = w.progress.as_ref().map(|p| format!(" {}/{}", p.current, p.total.unwrap_or(0))).unwrap_or_default();
-        let _ = writeln!(markdown, "- `{}` {} — {}{p}, started {}", w.workflow_id, w.name, w.status, w.started_at);
+        let p = w
+            .progress
+            .as_ref()
+            .map(|p| format!(" {}/{}", p.current, p.total.unwrap_or(0)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            markdown,
+            "- `{}` {} — {}{p}, started {}",
+            w.workflow_id, w.name, w.status, w.started_at
+        );
     }
     Ok(Shown { markdown, result: WorkflowList { workflows } })
 }
