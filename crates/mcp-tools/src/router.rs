@@ -37,6 +37,8 @@ pub struct CallOptions {
 pub(crate) struct Overrides {
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) retry: Option<RetryPolicy>,
+    /// The work stops when the caller stops waiting (drops the call) before it became a job.
+    pub(crate) stop_when_dropped: bool,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -524,9 +526,9 @@ impl Router {
 
         let started_at = jobs::now_string();
         let cancel = CancellationToken::new();
-        // A caller that stops waiting (its future dropped: a workflow cancelled, a request task gone) stops
-        // the work too, unless the call has become a job by then.
-        let stop_on_drop = cancel.clone().drop_guard();
+        // A caller that asked for it (a workflow's step) stops the work when it stops waiting, unless the
+        // call has become a job by then.
+        let stop_on_drop = overrides.stop_when_dropped.then(|| cancel.clone().drop_guard());
         let progress = Arc::new(CallProgress::new(options.progress, inner.jobs.clone(), None, Vec::new()));
         let sink: Arc<dyn ProgressSink> = progress.clone();
         let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
@@ -571,7 +573,9 @@ impl Router {
         }
 
         // Past the inline budget: the call continues as a job that outlives this request.
-        stop_on_drop.disarm();
+        if let Some(guard) = stop_on_drop {
+            guard.disarm();
+        }
         let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
         let ticket = inner.jobs.start(
             &self.principal,

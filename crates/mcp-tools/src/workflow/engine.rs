@@ -368,7 +368,11 @@ async fn call(
             inline_ms: Some(timeout.saturating_add(30).saturating_mul(1000)),
             ..CallOptions::default()
         };
-        let overrides = Overrides { timeout_seconds: Some(timeout), retry: Some(RetryPolicy::None) };
+        let overrides = Overrides {
+            timeout_seconds: Some(timeout),
+            retry: Some(RetryPolicy::None),
+            stop_when_dropped: true,
+        };
         let err = match router.call_with(&step.tool, args.clone(), options, overrides).await {
             Ok(CallOutcome::Done(v)) => return (Ok(v), attempts),
             Ok(CallOutcome::Job(t)) => {
