@@ -19,3 +19,4 @@ mod tasks;
 mod testing;
 mod toolsets;
 mod warm;
+mod workflow;

@@ -51,6 +51,11 @@ const PRODUCTION_TOOLS: &[&str] = &[
     "trials_match_batch",
     "trials_search",
     "warm_cache",
+    "workflow_cancel",
+    "workflow_list",
+    "workflow_run",
+    "workflow_status",
+    "workflow_validate",
 ];
 
 async fn scenario(conn: &Conn, client: &Client) {

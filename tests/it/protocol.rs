@@ -179,7 +179,16 @@ async fn prompts_list_and_get_validate_arguments_like_tools() {
     let conn = connect("pipette-mcp", dir.path(), &[], Person::new(false, Answer::Accept)).await;
     let prompts = conn.list_all_prompts().await.unwrap();
     let names: Vec<_> = prompts.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["find_trials_for_mutations", "literature_review", "triage_test_run"]);
+    assert_eq!(
+        names,
+        [
+            "find_trials_for_mutations",
+            "literature_review",
+            "literature_to_index",
+            "mutation_panel",
+            "triage_test_run"
+        ]
+    );
     let trials = &prompts[0];
     let args: Vec<_> =
         trials.arguments.iter().flatten().map(|a| (a.name.as_str(), a.required.unwrap_or(false))).collect();
@@ -213,6 +222,19 @@ async fn prompts_list_and_get_validate_arguments_like_tools() {
 
     let review = get("literature_review", json!({ "gene": "kras", "alteration": "G12C" })).await.unwrap();
     assert!(serde_json::to_string(&review.messages).unwrap().contains("KRAS G12C"));
+
+    // The saved workflows, run by name: the prompt hands over the definition for workflow_run.
+    let lit = get("literature_to_index", json!({ "query": "BRAF V600E", "index": "braf" })).await.unwrap();
+    let text = serde_json::to_string(&lit.messages).unwrap();
+    assert!(
+        text.contains("workflow_run") && text.contains("pubmed_fetch") && text.contains("index_add"),
+        "{text}"
+    );
+    let bad = get("literature_to_index", json!({ "query": "x", "index": "../up" })).await.unwrap_err();
+    assert!(format!("{bad:?}").contains("index"), "{bad:?}");
+    let panel = get("mutation_panel", json!({ "mutations": "EGFR L858R" })).await.unwrap();
+    let text = serde_json::to_string(&panel.messages).unwrap();
+    assert!(text.contains("trials_match_batch") && text.contains("trial_get"), "{text}");
     let triage = get("triage_test_run", json!({ "job_id": "nope" })).await.unwrap_err();
     assert!(format!("{triage:?}").contains("nope"), "an unknown job is named: {triage:?}");
 

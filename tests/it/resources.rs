@@ -136,12 +136,13 @@ async fn complete_prompt(conn: &WConn, arg: &str, value: &str, ctx: &[(&str, &st
     conn.complete_prompt_argument("fixture_prompt", arg, value, ctx).await.expect("completion/complete")
 }
 
-const TEMPLATES: [&str; 5] = [
+const TEMPLATES: [&str; 6] = [
     "index://{id}/doc/{doc_id}",
     "index://{id}/status",
     "job://{job_id}",
     "pubmed://{pmid}",
     "trial://{nct_id}",
+    "workflow://saved/{name}",
 ];
 
 #[tokio::test]
@@ -164,9 +165,15 @@ async fn resources_read_list_and_complete_over_stdio() {
     let job = templates.iter().find(|t| t.uri_template == "job://{job_id}").unwrap();
     assert_eq!(job.mime_type.as_deref(), Some("application/json"));
     assert!(job.description.as_deref().unwrap().contains("Subscribe"));
-    // A fresh data dir: no index and no job to list.
+    // A fresh data dir: no index and no job to list; the saved workflows are there.
     let listed = conn.list_all_resources().await.unwrap();
-    assert!(listed.iter().all(|r| r.uri.starts_with("test://")), "{listed:?}");
+    let saved: Vec<&str> =
+        listed.iter().map(|r| r.uri.as_str()).filter(|u| u.starts_with("workflow://")).collect();
+    assert_eq!(saved, ["workflow://saved/literature-to-index", "workflow://saved/mutation-panel"]);
+    assert!(
+        listed.iter().all(|r| r.uri.starts_with("test://") || r.uri.starts_with("workflow://saved/")),
+        "{listed:?}"
+    );
 
     // Nothing seen yet: no PMID or NCT id to suggest.
     assert!(complete_resource(&conn, "pubmed://{pmid}", "pmid", "", &[]).await.values.is_empty());

@@ -52,6 +52,10 @@ const SETS: &[(&str, &[&str])] = &[
     ("jobs", &["job_cancel", "job_list", "job_prune", "job_resume", "job_status"]),
     ("cache", &["cache_analytics", "cache_report", "invalidate_cache", "warm_cache"]),
     ("ops", &["circuit_status", "health", "metrics", "metrics_prometheus"]),
+    (
+        "workflows",
+        &["workflow_cancel", "workflow_list", "workflow_run", "workflow_status", "workflow_validate"],
+    ),
 ];
 
 async fn listed(conn: &Conn) -> Vec<String> {

@@ -12,6 +12,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("queue", "pipette-tests", "bench_queue"),
     ("queue", "core-scrapers", "bench_limits"),
     ("reliability", "pipette-tests", "bench_reliability"),
+    ("workflow", "pipette-tests", "bench_workflow"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
     ("results", "core-scrapers", "bench_results"),
@@ -26,7 +27,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
         bail!(
-            "unknown benchmark area `{bad}`; expected one of: router, memory, queue, reliability, research, results, trials-results, index, testing, interface"
+            "unknown benchmark area `{bad}`; expected one of: router, memory, queue, reliability, workflow, research, results, trials-results, index, testing, interface"
         );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {

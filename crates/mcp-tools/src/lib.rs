@@ -27,6 +27,7 @@ mod telemetry;
 mod text;
 mod tools;
 pub mod toolsets;
+mod workflow;
 
 pub use config::RouterConfig;
 pub use error::Error;

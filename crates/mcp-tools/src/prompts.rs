@@ -4,3 +4,4 @@
 
 mod research;
 mod testing;
+mod workflow;

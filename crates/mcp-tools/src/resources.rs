@@ -8,9 +8,11 @@
 //! | `index://{id}/doc/{doc_id}` | `index_get` | |
 //! | `index://{id}/status` | `index_status` | every index |
 //! | `job://{job_id}` (subscribable) | `job_status` | the 50 newest jobs |
+//! | `workflow://saved/{name}` | (a saved workflow definition) | both saved workflows |
 
 mod local;
 mod research;
+mod workflow;
 
 use tool_metadata::ToolError;
 

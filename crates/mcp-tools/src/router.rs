@@ -32,6 +32,15 @@ pub struct CallOptions {
     pub client: Option<Arc<dyn ClientBridge>>,
 }
 
+/// A call's own deadline and retry policy over its tool's (a workflow step's `timeout_seconds`, `retry`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overrides {
+    pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) retry: Option<RetryPolicy>,
+    /// The work stops when the caller stops waiting (drops the call) before it became a job.
+    pub(crate) stop_when_dropped: bool,
+}
+
 impl std::fmt::Debug for CallOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallOptions")
@@ -84,6 +93,18 @@ struct Inner {
     process_limit: PriorityLimiter,
     blocking: BlockingPool,
     seen: SeenIds,
+}
+
+/// The router as a service of the tools that call other tools (workflows): kept in the extensions, it
+/// holds the router weakly (the router owns the extensions).
+pub(crate) struct RouterHandle(std::sync::OnceLock<std::sync::Weak<Inner>>);
+
+impl RouterHandle {
+    /// The router, acting for `principal` (`None` once the router is gone).
+    pub(crate) fn router(&self, principal: Principal) -> Option<Router> {
+        let inner = self.0.get()?.upgrade()?;
+        Some(Router { inner, principal })
+    }
 }
 
 /// Dispatches every call by its runtime, with limits, deadlines, retries, caching, metrics and jobs.
@@ -327,15 +348,17 @@ impl Router {
         config: RouterConfig,
         jobs: Arc<JobManager>,
         cache: core_cache::Cache,
-        extensions: Extensions,
+        mut extensions: Extensions,
     ) -> Result<Router, ToolError> {
+        let handle = Arc::new(RouterHandle(std::sync::OnceLock::new()));
+        extensions.insert(handle.clone());
         let blocking = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.blocking_threads)
             .thread_name("pipette-blocking")
             .enable_all()
             .build()
             .map_err(|e| ToolError::internal(format!("cannot start the blocking pool: {e}")))?;
-        Ok(Router {
+        let router = Router {
             inner: Arc::new(Inner {
                 async_limit: PriorityLimiter::new("Async", config.async_limit),
                 blocking_limit: PriorityLimiter::new("Blocking", config.blocking_threads),
@@ -349,7 +372,9 @@ impl Router {
                 extensions: Arc::new(extensions),
             }),
             principal: Principal::local(),
-        })
+        };
+        let _ = handle.0.set(Arc::downgrade(&router.inner));
+        Ok(router)
     }
 
     /// The same router, acting for `principal` (cheap: the router is shared).
@@ -464,9 +489,21 @@ impl Router {
         arguments: serde_json::Value,
         options: CallOptions,
     ) -> Result<CallOutcome, ToolError> {
+        self.call_with(tool, arguments, options, Overrides::default()).await
+    }
+
+    /// [`Router::call`] with the tool's deadline or retry policy overridden (workflow steps).
+    pub(crate) async fn call_with(
+        &self,
+        tool: &str,
+        arguments: serde_json::Value,
+        options: CallOptions,
+        overrides: Overrides,
+    ) -> Result<CallOutcome, ToolError> {
         let inner = &self.inner;
         let (info, args, async_mode) = self.prepare(tool, arguments)?;
         let desc = info.descriptor;
+        let limits = Limits::of(desc, overrides);
         // With a shared queue (Redis), a background call goes through it: any consumer may run it.
         if async_mode && inner.jobs.is_shared() {
             let ticket = inner.jobs.enqueue(&self.principal, desc.name, desc.retry, &args)?;
@@ -488,6 +525,9 @@ impl Router {
 
         let started_at = jobs::now_string();
         let cancel = CancellationToken::new();
+        // A caller that asked for it (a workflow's step) stops the work when it stops waiting, unless the
+        // call has become a job by then.
+        let stop_on_drop = overrides.stop_when_dropped.then(|| cancel.clone().drop_guard());
         let progress = Arc::new(CallProgress::new(options.progress, inner.jobs.clone(), None, Vec::new()));
         let sink: Arc<dyn ProgressSink> = progress.clone();
         let ctx = ToolContext::new(desc.name, Progress::new(sink), cancel.clone(), inner.extensions.clone())
@@ -499,7 +539,7 @@ impl Router {
             let args = args.clone();
             let cancel = cancel.clone();
             async move {
-                let out = supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await;
+                let out = supervise_cached(&inner, desc, limits, args, ctx, cancel, key.as_deref()).await;
                 let _ = tx.send(out);
             }
         };
@@ -532,6 +572,9 @@ impl Router {
         }
 
         // Past the inline budget: the call continues as a job that outlives this request.
+        if let Some(guard) = stop_on_drop {
+            guard.disarm();
+        }
         let latest = progress.lock().latest.as_ref().map(jobs::ProgressJson::from);
         let ticket = inner.jobs.start(
             &self.principal,
@@ -575,7 +618,8 @@ impl Router {
                     Some(err) => Err(err),
                     None => {
                         let key = cacheable(desc, &args).then(|| cache_key(&args));
-                        supervise_cached(&inner, desc, args, ctx, cancel, key.as_deref()).await
+                        let limits = Limits::of(desc, Overrides::default());
+                        supervise_cached(&inner, desc, limits, args, ctx, cancel, key.as_deref()).await
                     }
                 };
                 let _ = tx.send(out);
@@ -727,12 +771,13 @@ async fn follow_job(
 async fn supervise_cached(
     inner: &Inner,
     desc: &'static ToolDescriptor,
+    limits: Limits,
     args: serde_json::Value,
     ctx: ToolContext,
     cancel: CancellationToken,
     key: Option<&str>,
 ) -> Result<serde_json::Value, ToolError> {
-    let out = supervise(inner, desc, args, ctx, cancel).await;
+    let out = supervise(inner, desc, limits, args, ctx, cancel).await;
     if let Ok(v) = &out {
         inner.note_seen(desc, v);
     }
@@ -768,10 +813,27 @@ impl Inner {
     }
 }
 
+/// A call's deadline and retry policy: the tool's own unless the call overrides them.
+#[derive(Clone, Copy)]
+struct Limits {
+    timeout_seconds: u64,
+    retry: RetryPolicy,
+}
+
+impl Limits {
+    fn of(desc: &ToolDescriptor, overrides: Overrides) -> Limits {
+        Limits {
+            timeout_seconds: overrides.timeout_seconds.unwrap_or(desc.timeout_seconds),
+            retry: overrides.retry.unwrap_or(desc.retry),
+        }
+    }
+}
+
 /// Admits, runs (with retries) and times out one call; records its metrics.
 async fn supervise(
     inner: &Inner,
     desc: &'static ToolDescriptor,
+    limits: Limits,
     args: serde_json::Value,
     ctx: ToolContext,
     cancel: CancellationToken,
@@ -786,11 +848,11 @@ async fn supervise(
     metrics::histogram!("pipette_tool_queue_wait_seconds", &labels).record(queued.elapsed().as_secs_f64());
     metrics::gauge!("pipette_tool_in_flight", &labels).increment(1.0);
     let started = Instant::now();
-    let deadline = Duration::from_secs(desc.timeout_seconds);
+    let deadline = Duration::from_secs(limits.timeout_seconds);
 
     let attempt = || run_once(inner, desc, &args, &ctx, &permit);
     let attempts = async {
-        match desc.retry {
+        match limits.retry {
             RetryPolicy::None => attempt().await,
             RetryPolicy::Fixed { retries, delay_ms } => {
                 let b = ConstantBuilder::default()
@@ -811,7 +873,7 @@ async fn supervise(
     let out = tokio::select! {
         r = tokio::time::timeout(deadline, attempts) => r.unwrap_or_else(|_| Err(ToolError::new(
             ErrorKind::Timeout,
-            format!("`{}` did not finish within its {} s deadline", desc.name, desc.timeout_seconds),
+            format!("`{}` did not finish within its {} s deadline", desc.name, limits.timeout_seconds),
         ).with_retryable(false))),
         _ = cancel.cancelled() => Err(cancelled(desc.name)),
     };

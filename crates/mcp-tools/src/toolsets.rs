@@ -26,6 +26,8 @@ pub enum Toolset {
     Cache,
     /// Health and metrics.
     Ops,
+    /// Workflows: durable DAGs of tool calls (not in the default set).
+    Workflows,
 }
 
 /// What a toolset holds: whole categories plus single tools of other categories.
@@ -37,8 +39,15 @@ struct Spec {
 
 impl Toolset {
     /// Every toolset, in order.
-    pub const ALL: [Toolset; 6] =
-        [Toolset::Research, Toolset::Index, Toolset::Testing, Toolset::Jobs, Toolset::Cache, Toolset::Ops];
+    pub const ALL: [Toolset; 7] = [
+        Toolset::Research,
+        Toolset::Index,
+        Toolset::Testing,
+        Toolset::Jobs,
+        Toolset::Cache,
+        Toolset::Ops,
+        Toolset::Workflows,
+    ];
 
     /// What a session serves unless told otherwise: a researcher's tools.
     pub const DEFAULT: &'static [Toolset] = &[Toolset::Research];
@@ -78,6 +87,11 @@ impl Toolset {
                 categories: &[Category::Ops],
                 extra_tools: &[],
             },
+            Toolset::Workflows => Spec {
+                description: "workflows: durable DAGs of tool calls submitted once (validate, run, status, cancel, list)",
+                categories: &[Category::Workflows],
+                extra_tools: &[],
+            },
         }
     }
 
@@ -90,6 +104,7 @@ impl Toolset {
             Toolset::Jobs => "jobs",
             Toolset::Cache => "cache",
             Toolset::Ops => "ops",
+            Toolset::Workflows => "workflows",
         }
     }
 
@@ -253,7 +268,7 @@ pub mod dynamic {
     /// `toolsets_list`'s description.
     pub const LIST_DESCRIPTION: &str = "Toolsets, their tools, and which are enabled here.";
     /// `toolset_enable`'s description.
-    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset's tools for this session.";
+    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset for this session.";
 
     /// `toolsets_list`'s input schema.
     pub fn list_input() -> serde_json::Value {

@@ -32,11 +32,13 @@ pub enum Category {
     Ops,
     /// Fixtures for tests and protocol conformance; never in a production build.
     Fixture,
+    /// Workflows: durable DAGs of tool calls.
+    Workflows,
 }
 
 impl Category {
     /// Every category, in order.
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Research,
         Category::Indexing,
         Category::Testing,
@@ -44,6 +46,7 @@ impl Category {
         Category::Cache,
         Category::Ops,
         Category::Fixture,
+        Category::Workflows,
     ];
 
     /// The snake_case name.
@@ -56,6 +59,7 @@ impl Category {
             Category::Cache => "cache",
             Category::Ops => "ops",
             Category::Fixture => "fixture",
+            Category::Workflows => "workflows",
         }
     }
 }

@@ -9,3 +9,4 @@ mod ops;
 mod pubmed;
 mod testing;
 mod trials;
+mod workflow;

@@ -40,6 +40,7 @@ const CATEGORIES: &[(&str, &str)] = &[
     ("cache", "Cache"),
     ("ops", "Ops"),
     ("fixture", "Fixture"),
+    ("workflows", "Workflows"),
 ];
 const RUNTIMES: &[&str] = &["Async", "Blocking", "Process"];
 const KEYS: &str = "name, category, runtime, priority, timeout_seconds, inline_ms, retry, cache_ttl_seconds, \
@@ -297,7 +298,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let Some(category) = args.category else {
         return err(
             Span::call_site(),
-            "missing `category = ...` (research, indexing, testing, jobs, cache, ops, fixture)",
+            "missing `category = ...` (research, indexing, testing, jobs, cache, ops, fixture, workflows)",
         );
     };
     let Some(runtime) = args.runtime else {
