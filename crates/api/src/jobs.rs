@@ -41,14 +41,22 @@ pub(crate) async fn list(
         None | Some("") => None,
         Some(s) => Some(JobStatus::ALL.into_iter().find(|j| j.as_str() == s).ok_or_else(|| {
             let all: Vec<&str> = JobStatus::ALL.iter().map(|j| j.as_str()).collect();
-            ToolError::invalid_argument("status", format!("unknown status `{s}`; expected one of {}", all.join(", ")))
+            ToolError::invalid_argument(
+                "status",
+                format!("unknown status `{s}`; expected one of {}", all.join(", ")),
+            )
         })?),
     };
     let limit = match query.get("limit") {
         None => 50,
-        Some(l) => l.trim().parse::<usize>().ok().filter(|n| (1..=LIST_MAX).contains(n)).ok_or_else(|| {
-            ToolError::invalid_argument("limit", format!("expected a whole number from 1 to {LIST_MAX}, got `{l}`"))
-        })?,
+        Some(l) => {
+            l.trim().parse::<usize>().ok().filter(|n| (1..=LIST_MAX).contains(n)).ok_or_else(|| {
+                ToolError::invalid_argument(
+                    "limit",
+                    format!("expected a whole number from 1 to {LIST_MAX}, got `{l}`"),
+                )
+            })?
+        }
     };
     let tool = query.get("tool").map(String::as_str).filter(|t| !t.is_empty());
     let router = api.router_for(caller);

@@ -22,7 +22,9 @@ pub(crate) async fn serve(State(api): State<Api>) -> Response {
 
 /// A component name: what OpenAPI allows (`^[a-zA-Z0-9._-]+$`), anything else as `_`.
 fn component_name(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect()
 }
 
 /// Points every `#/$defs/NAME…` reference inside `v` at `#/components/schemas/PREFIX.NAME…`.
@@ -252,7 +254,16 @@ pub fn document(registry: &Registry) -> Value {
                 "summary": "Server-sent events: `progress` ({status, progress}) as it changes, then `result` or `error`.",
                 "tags": ["jobs"],
                 "responses": not_found_or(json!({"description": "The event stream; it ends with the job.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}}})),
+                    "content": {"text/event-stream": {"schema": {
+                        "description": "One event: `progress` (data: {status, progress}), then `result` (data: \
+                            the result) or `error` (data: the tool error), as JSON text.",
+                        "type": "object",
+                        "required": ["event", "data"],
+                        "properties": {
+                            "event": {"type": "string", "enum": ["progress", "result", "error"]},
+                            "data": {"type": "string", "contentMediaType": "application/json"},
+                        },
+                    }}}})),
             },
         }),
     );

@@ -102,7 +102,14 @@ impl ToolError {
             kind,
             ErrorKind::Upstream | ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::CircuitOpen
         );
-        ToolError { kind, message: message.into(), param: None, retryable, service: None, retry_after_seconds: None }
+        ToolError {
+            kind,
+            message: message.into(),
+            param: None,
+            retryable,
+            service: None,
+            retry_after_seconds: None,
+        }
     }
 
     /// Parameter `name` is wrong: `reason` says what was expected.
