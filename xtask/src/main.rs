@@ -23,7 +23,7 @@ const USAGE: &str = "usage: cargo xtask <command>
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
   bench [AREA...] [--debug]
-                     benchmarks: router, memory, queue, research, results, index, testing, interface (default: all);
+                     benchmarks: router, api, memory, queue, research, results, index, testing, interface (default: all);
                      interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
   fuzz [--seconds N] [--target NAME]...
                      coverage-guided fuzzing (libFuzzer, stable toolchain) of the parsers that read the outside
