@@ -10,7 +10,7 @@ use tool_metadata::{ErrorKind, ToolError};
 /// thing is 404; a busy or cancelled thing 409; an upstream that failed or sent what cannot be read 502,
 /// one that is rate limiting or whose circuit is open 503, one too slow 504; a local resource that failed
 /// 503; only a bug in pipette is 500, and it too says what happened.
-pub fn status_of(kind: ErrorKind) -> StatusCode {
+pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::UnknownTool | ErrorKind::NotFound => StatusCode::NOT_FOUND,

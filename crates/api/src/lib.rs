@@ -17,9 +17,6 @@ use axum::routing::{get, post};
 use mcp_tools::Router;
 use tool_metadata::Principal;
 
-pub use error::status_of;
-pub use openapi::document as openapi_document;
-
 /// Where the API is mounted.
 pub const PREFIX: &str = "/api/v1";
 

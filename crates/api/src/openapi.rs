@@ -168,7 +168,7 @@ fn job_id_param() -> Value {
 }
 
 /// The whole document for `registry`.
-pub fn document(registry: &Registry) -> Value {
+pub(crate) fn document(registry: &Registry) -> Value {
     let mut components = Map::new();
     let error = adopt(schema_of::<ToolError>(), "ToolError", &mut components);
     components.insert("ToolError".into(), error);
