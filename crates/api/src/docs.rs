@@ -17,9 +17,9 @@ pub(crate) async fn page(State(api): State<Api>) -> Html<String> {
     let mut rows = String::new();
     for info in api.router.registry().tools() {
         let d = info.descriptor;
-        let _ = write!(
+        let _ = writeln!(
             rows,
-            "<tr><td><code>POST {p}/tools/{name}</code></td><td>{cat}</td><td>{desc}</td></tr>\n",
+            "<tr><td><code>POST {p}/tools/{name}</code></td><td>{cat}</td><td>{desc}</td></tr>",
             name = escape(d.name),
             cat = d.category.as_str(),
             desc = escape(d.description),
