@@ -8,6 +8,7 @@ use anyhow::bail;
 /// (area, package, example)
 const AREAS: &[(&str, &str, &str)] = &[
     ("router", "pipette-tests", "bench_server"),
+    ("api", "pipette-tests", "bench_api"),
     ("memory", "pipette-tests", "bench_memory"),
     ("queue", "pipette-tests", "bench_queue"),
     ("queue", "core-scrapers", "bench_limits"),
@@ -27,7 +28,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
         bail!(
-            "unknown benchmark area `{bad}`; expected one of: router, memory, queue, reliability, workflow, research, results, trials-results, index, testing, interface"
+            "unknown benchmark area `{bad}`; expected one of: router, api, memory, queue, reliability, workflow, research, results, trials-results, index, testing, interface"
         );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {

@@ -33,9 +33,9 @@ fn install(root: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Kills the server when dropped, whatever happens in between.
-struct Server {
-    child: Child,
-    data_dir: PathBuf,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) data_dir: PathBuf,
 }
 
 impl Drop for Server {
@@ -46,12 +46,12 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// `GET /health` answered 200.
-fn healthy(port: u16) -> bool {
+pub(crate) fn healthy(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");

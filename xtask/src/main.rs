@@ -8,6 +8,7 @@ mod conformance;
 mod docs;
 mod fuzz;
 mod interface;
+mod schemathesis;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -17,17 +18,19 @@ use anyhow::{Context as _, bail};
 
 const USAGE: &str = "usage: cargo xtask <command>
 
-  ci                 fmt check, clippy -D warnings, tidy, docs --check, tests
+  ci                 fmt check, clippy -D warnings, tidy, docs --check, tests, schemathesis
   test               build the binaries, then run every test (nextest when installed)
   tidy               file-size, dependency-direction and doc-comment checks
   docs [--check]     write TOOLS.md from the registry (--check: fail when stale)
   bench [AREA...] [--debug]
-                     benchmarks: router, memory, queue, research, results, index, testing, interface (default: all);
+                     benchmarks: router, api, memory, queue, research, results, index, testing, interface (default: all);
                      interface: tools/list bytes and spawn → tools/list ms (--debug: the dev build)
   fuzz [--seconds N] [--target NAME]...
                      coverage-guided fuzzing (libFuzzer, stable toolchain) of the parsers that read the outside
                      world: pubmed, ctgov, test_outputs, tool_args (default: 60 s each); crashes are kept in
                      fuzz/regressions/ and become regression tests
+  schemathesis       Schemathesis against the HTTP API's OpenAPI document (pipette-mcp --http over the
+                     recorded upstream): no 5xx, every response as documented
   conformance [--release-plain]
                      the official MCP conformance suite against pipette-mcp --http with its fixtures
                      (--release-plain: against the release build without them, reporting only)";
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Some("bench") => bench::run(&root(), &args[1..]),
         Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("conformance") => conformance::run_suite(&args[1..]),
+        Some("schemathesis") => schemathesis::run(&root()),
         _ => {
             eprintln!("{USAGE}");
             return std::process::ExitCode::from(2);
@@ -89,13 +93,15 @@ fn works(program: &str, args: &[&str]) -> bool {
 static TOOLS_PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
 
 /// The Python tools the test runner's tests drive (pytest with pytest-cov, mypy, ruff, flake8), at the
-/// versions the parsers are tested against, and the modules that show they are there.
-const PYTHON_TOOLS: [(&str, &str); 5] = [
+/// versions the parsers are tested against, and Schemathesis (`cargo xtask schemathesis`); with the modules
+/// that show they are there.
+const PYTHON_TOOLS: [(&str, &str); 6] = [
     ("pytest>=9,<10", "pytest"),
     ("pytest-cov>=7,<8", "pytest_cov"),
     ("mypy>=2,<3", "mypy"),
     ("ruff>=0.17,<0.18", "ruff"),
     ("flake8>=7,<8", "flake8"),
+    ("schemathesis>=4.32,<5", "schemathesis"),
 ];
 
 /// Says in one line what the tests need that this machine lacks, before anything is built. (The Python
@@ -129,7 +135,7 @@ fn python_venv() -> PathBuf {
 /// Makes the Python tools' virtualenv under target/ (once), installs into it what is missing, and puts its
 /// `bin` first on the PATH of every command run from here on: the tests find `python3 -m pytest`, `ruff`
 /// and the rest there, whatever the machine's own Python has.
-fn python_tools() -> anyhow::Result<()> {
+pub(crate) fn python_tools() -> anyhow::Result<()> {
     let venv = python_venv();
     let bin = venv.join("bin");
     let python = bin.join("python3");
@@ -171,5 +177,6 @@ fn ci() -> anyhow::Result<()> {
     run("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
     tidy::run(&root())?;
     docs::run(&root(), true)?;
-    test()
+    test()?;
+    schemathesis::run(&root())
 }

@@ -14,6 +14,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     wrappers_are_small(root, &mut problems)?;
     cores_know_nothing_of_mcp(root, &mut problems)?;
+    faces_stay_faces(root, &mut problems)?;
     files_open_with_a_doc_line(root, &mut problems)?;
     no_unused_dependencies(root, &mut problems)?;
     if problems.is_empty() {
@@ -62,34 +63,52 @@ fn wrappers_are_small(root: &Path, problems: &mut Vec<String>) -> anyhow::Result
     Ok(())
 }
 
+/// The packages `krate` depends on (normal and build edges, transitively).
+fn deps_of(root: &Path, krate: &str) -> anyhow::Result<Vec<String>> {
+    let out = Command::new("cargo")
+        .args([
+            "tree",
+            "--quiet",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "-p",
+            krate,
+        ])
+        .current_dir(root)
+        .output()
+        .context("running cargo tree")?;
+    if !out.status.success() {
+        bail!("cargo tree -p {krate} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    Ok(tree.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_owned).collect())
+}
+
 fn cores_know_nothing_of_mcp(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
     for core in CORES {
-        let out = Command::new("cargo")
-            .args([
-                "tree",
-                "--quiet",
-                "--edges",
-                "normal,build",
-                "--prefix",
-                "none",
-                "--format",
-                "{p}",
-                "-p",
-                core,
-            ])
-            .current_dir(root)
-            .output()
-            .context("running cargo tree")?;
-        if !out.status.success() {
-            bail!("cargo tree -p {core} failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let tree = String::from_utf8_lossy(&out.stdout);
-        for dep in tree.lines().filter_map(|l| l.split_whitespace().next()) {
-            if FORBIDDEN_FOR_CORES.contains(&dep) {
+        for dep in deps_of(root, core)? {
+            if FORBIDDEN_FOR_CORES.contains(&dep.as_str()) {
                 problems.push(format!(
                     "{core} depends on {dep}: core crates know nothing of MCP or the tools layer"
                 ));
             }
+        }
+    }
+    Ok(())
+}
+
+/// The HTTP API is a face over the tools layer: it speaks no MCP, and the tools layer never depends on it.
+fn faces_stay_faces(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    for (krate, forbidden, why) in [
+        ("pipette-api", "rmcp", "the HTTP API speaks HTTP, not MCP"),
+        ("mcp-tools", "pipette-api", "the tools layer knows nothing of its faces"),
+    ] {
+        if deps_of(root, krate)?.iter().any(|d| d == forbidden) {
+            problems.push(format!("{krate} depends on {forbidden}: {why}"));
         }
     }
     Ok(())

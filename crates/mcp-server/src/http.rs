@@ -1,4 +1,5 @@
-//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), the probes
+//! Streamable HTTP: `/mcp` (rmcp; resumable SSE streams through `streams.rs` and `events.rs`), the JSON API
+//! under `/api/v1` (the `pipette-api` crate), the probes
 //! `GET /livez`, `GET /readyz` and `GET /health`, and `GET /metrics`, every path behind one guard: Host and Origin checks (DNS rebinding), then the bearer
 //! token of a principal (`auth.rs`). `listener.rs` accepts the connections (cap, header and idle timeouts).
 
@@ -292,6 +293,8 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
             return (StatusCode::UNAUTHORIZED, headers, body).into_response();
         };
         tracing::trace!(principal = %who.principal, operator = who.operator, "authenticated an HTTP request");
+        // The JSON API reads the principal itself (MCP reads `Authenticated` through rmcp's request parts).
+        req.extensions_mut().insert(mcp_tools::Principal::named(who.principal.clone(), who.operator));
         req.extensions_mut().insert(who);
     }
     next.run(req).await
@@ -416,7 +419,7 @@ async fn metrics() -> Response {
     }
 }
 
-/// `/livez`, `/readyz`, `/health`, `/metrics` and `/mcp`, each behind the guard.
+/// `/livez`, `/readyz`, `/health`, `/metrics`, `/api/v1` and `/mcp`, each behind the guard.
 fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum::Router {
     let rmcp_config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(config.hosts.clone())
@@ -429,7 +432,9 @@ fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum
         Arc::new(Sessions::new(MemoryEventStore::new(config.event_budget), SSE_RETRY, config.max_sessions)),
         rmcp_config,
     );
+    let api = pipette_api::routes(server.router().clone());
     axum::Router::new()
+        .nest(pipette_api::PREFIX, api)
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/health", get(health))

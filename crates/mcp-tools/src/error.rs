@@ -24,7 +24,14 @@ pub enum Error {
 }
 
 fn tool_error(kind: &str, retryable: bool, message: String, param: Option<String>) -> ToolError {
-    ToolError { kind: ErrorKind::from_name(kind), message, param, retryable }
+    ToolError {
+        kind: ErrorKind::from_name(kind),
+        message,
+        param,
+        retryable,
+        service: None,
+        retry_after_seconds: None,
+    }
 }
 
 impl From<Error> for ToolError {
@@ -55,7 +62,14 @@ impl From<Error> for ToolError {
                     core_scrapers::ScrapeError::InvalidArgument { name, .. } => Some(name.clone()),
                     _ => None,
                 };
-                tool_error(s.kind(), s.retryable(), s.to_string(), param)
+                let mut e = tool_error(s.kind(), s.retryable(), s.to_string(), param);
+                if let Some(service) = s.service() {
+                    e = e.with_service(service.as_str());
+                }
+                if let Some(after) = s.retry_after() {
+                    e = e.with_retry_after(after);
+                }
+                e
             }
         }
     }
@@ -84,5 +98,11 @@ mod tests {
             after: std::time::Duration::from_secs(1),
         }));
         assert_eq!((e.kind, e.retryable), (ErrorKind::Timeout, true));
+        assert_eq!(e.service.as_deref(), Some("pubmed"));
+        let e = ToolError::from(Error::from(ScrapeError::RateLimited {
+            service: Service::ClinicalTrials,
+            retry_after: Some(std::time::Duration::from_millis(1500)),
+        }));
+        assert_eq!((e.service.as_deref(), e.retry_after_seconds), (Some("ctgov"), Some(2)));
     }
 }

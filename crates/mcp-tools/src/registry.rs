@@ -109,6 +109,11 @@ impl ToolInfo {
         self.schemas().accepted.as_ref()
     }
 
+    /// The argument names the tool accepts besides `async_mode` (`None`: any name); the router refuses others.
+    pub fn accepted_arguments(&self) -> Option<&[String]> {
+        self.accepted().map(Vec::as_slice)
+    }
+
     /// The argument validator (`None` if the declared schema does not compile, which `check_schemas`
     /// reports and tests refuse).
     pub(crate) fn validator(&self) -> Option<&jsonschema::Validator> {

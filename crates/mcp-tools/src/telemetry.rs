@@ -182,8 +182,8 @@ pub struct Series {
     /// Sum of observations (summaries).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sum: Option<f64>,
-    /// Quantiles by name (`p50`, `p95`, `p99`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    /// Quantiles by name (`p50`, `p95`, `p99`); absent for counters and gauges.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub quantiles: BTreeMap<String, f64>,
 }
 

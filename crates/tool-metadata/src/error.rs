@@ -87,6 +87,12 @@ pub struct ToolError {
     /// Whether the same call may succeed later.
     #[serde(default)]
     pub retryable: bool,
+    /// The upstream service at fault (`pubmed`, `ctgov`, `uniprot`, `chembl`), for upstream failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// How many seconds to wait before trying again, when the upstream (or its open circuit) said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ToolError {
@@ -96,7 +102,14 @@ impl ToolError {
             kind,
             ErrorKind::Upstream | ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::CircuitOpen
         );
-        ToolError { kind, message: message.into(), param: None, retryable }
+        ToolError {
+            kind,
+            message: message.into(),
+            param: None,
+            retryable,
+            service: None,
+            retry_after_seconds: None,
+        }
     }
 
     /// Parameter `name` is wrong: `reason` says what was expected.
@@ -107,6 +120,8 @@ impl ToolError {
             message: format!("invalid argument `{name}`: {reason}"),
             param: Some(name),
             retryable: false,
+            service: None,
+            retry_after_seconds: None,
         }
     }
 
@@ -123,6 +138,19 @@ impl ToolError {
     /// Sets whether the router may retry this error.
     pub fn with_retryable(mut self, retryable: bool) -> ToolError {
         self.retryable = retryable;
+        self
+    }
+
+    /// Names the upstream service at fault.
+    pub fn with_service(mut self, service: impl Into<String>) -> ToolError {
+        self.service = Some(service.into());
+        self
+    }
+
+    /// Says how long to wait before trying again (rounded up to whole seconds).
+    pub fn with_retry_after(mut self, after: std::time::Duration) -> ToolError {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        self.retry_after_seconds = Some(secs);
         self
     }
 
