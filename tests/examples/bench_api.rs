@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use pipette_tests::bench::{release_bin, rss_kib};
+use pipette_tests::bench::rss_kib;
 use serde_json::json;
 
 const CONNECTIONS: usize = 64;
@@ -89,19 +89,9 @@ async fn mcp_session(url: &str) -> String {
 
 #[tokio::main]
 async fn main() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
-    let server = tokio::process::Command::new(release_bin("pipette-mcp-test"))
-        .args(["--http", &format!("127.0.0.1:{port}")])
-        .env("PIPETTE_DATA_DIR", dir.path())
-        .env("PIPETTE_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let mcp_url = format!("http://127.0.0.1:{port}/mcp");
+    let (server, base) = pipette_tests::bench::http_server(dir.path()).await;
+    let mcp_url = format!("{base}/mcp");
     let session = mcp_session(&mcp_url).await;
     let mcp: Request = Arc::new(move |client, i| {
         let body = format!(
@@ -116,7 +106,7 @@ async fn main() {
             .header("content-type", "application/json")
             .body(body)
     });
-    let api_url = format!("http://127.0.0.1:{port}/api/v1/tools/fixture_echo");
+    let api_url = format!("{base}/api/v1/tools/fixture_echo");
     let api: Request = Arc::new(move |client, _| {
         client.post(&api_url).header("content-type", "application/json").body("{\"text\":\"x\"}")
     });

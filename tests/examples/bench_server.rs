@@ -164,19 +164,9 @@ async fn main() {
     let (_, _) = stdio_run(&mut s, 40_000, 8, 200_000).await;
     let after = rss_kib(s.child.id().unwrap());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let hdir = tempfile::tempdir().unwrap();
-    let _http = tokio::process::Command::new(release_bin("pipette-mcp-test"))
-        .args(["--http", &format!("127.0.0.1:{port}")])
-        .env("PIPETTE_DATA_DIR", hdir.path())
-        .env("PIPETTE_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (_http, base) = pipette_tests::bench::http_server(hdir.path()).await;
+    let url = format!("{base}/mcp");
     let client = reqwest::Client::new();
     let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}});
     let resp = client

@@ -23,3 +23,27 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         .unwrap_or(0)
 }
+
+/// Starts the release `pipette-mcp-test --http` on a free local port with its data in `data_dir`, and waits
+/// until it accepts connections; answers the process (killed on drop) and its base URL.
+///
+/// # Panics
+/// When the binary is missing or cannot be started.
+pub async fn http_server(data_dir: &std::path::Path) -> (tokio::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port");
+    #[allow(clippy::disallowed_methods)] // a benchmark starts the real server
+    let child = tokio::process::Command::new(release_bin("pipette-mcp-test"))
+        .args(["--http", &format!("127.0.0.1:{port}")])
+        .env("PIPETTE_DATA_DIR", data_dir)
+        .env("PIPETTE_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start pipette-mcp-test --http");
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
