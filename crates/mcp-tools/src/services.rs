@@ -275,9 +275,7 @@ impl Health {
         );
         (job_store, cache)
     }
-}
 
-impl Health {
     /// What makes pipette unable to serve (the embedded job store), and what only degrades it (the shared
     /// cache and job store on an unreachable Redis), in plain words.
     fn unusable(&self, job_store: &Subsystem, cache: &Subsystem) -> (Vec<String>, Vec<String>) {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     url: String,
     child: Option<Child>,
-    _dir: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 impl RedisServer {
@@ -18,7 +18,7 @@ impl RedisServer {
     /// Panics with a clear message when neither is possible: Redis tests never pass silently.
     pub fn start() -> RedisServer {
         if let Ok(url) = std::env::var("PIPETTE_TEST_REDIS_URL") {
-            return RedisServer { url, child: None, _dir: None };
+            return RedisServer { url, child: None, dir: None };
         }
         Self::start_own()
     }
@@ -48,10 +48,9 @@ impl RedisServer {
     pub fn restart(&mut self) {
         self.kill();
         let port = self.url.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok());
-        let fresh = Self::start_on(port.expect("the port of the server's URL"));
-        // The old value owns the same temp dir: forget it rather than let its drop remove the new one's.
-        let old = std::mem::replace(self, fresh);
-        std::mem::forget(old);
+        // The new server uses the same temp dir: the old value must not remove it when it is dropped.
+        self.dir = None;
+        *self = Self::start_on(port.expect("the port of the server's URL"));
     }
 
     fn start_on(port: u16) -> RedisServer {
@@ -72,7 +71,7 @@ impl RedisServer {
             assert!(Instant::now() < deadline, "redis-server did not start on port {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        RedisServer { url: format!("redis://127.0.0.1:{port}/"), child: Some(child), _dir: Some(dir) }
+        RedisServer { url: format!("redis://127.0.0.1:{port}/"), child: Some(child), dir: Some(dir) }
     }
 
     /// The server's URL, for `REDIS_URL`.
@@ -87,7 +86,7 @@ impl Drop for RedisServer {
             let _ = child.kill();
             let _ = child.wait();
         }
-        if let Some(dir) = &self._dir {
+        if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
