@@ -4,6 +4,7 @@
 //! against the tool's schema, admits the call by runtime and priority, enforces the deadline, retries
 //! what the tool marks retryable, serves cached results, records metrics, and turns long calls into jobs.
 
+mod alerts;
 mod assist;
 mod config;
 #[cfg(feature = "conformance")]
@@ -29,6 +30,10 @@ mod tools;
 pub mod toolsets;
 mod workflow;
 
+pub use alerts::{
+    Alert, AlertConfig, AlertList, Alerts, Board, CacheRow, IndexRow, JobRow, LastError, Point, Severity, ToolRow,
+    UpstreamRow,
+};
 pub use config::RouterConfig;
 pub use error::Error;
 pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson};

@@ -407,6 +407,11 @@ impl Router {
         self.inner.extensions.get::<crate::Health>()
     }
 
+    /// The alerts engine, read without a tool call (absent in routers built without the core services).
+    pub fn alerts(&self) -> Option<Arc<crate::Alerts>> {
+        self.inner.extensions.get::<crate::Alerts>()
+    }
+
     /// The PMIDs and NCT ids seen in research results (for completions).
     pub fn seen_ids(&self) -> &SeenIds {
         &self.inner.seen

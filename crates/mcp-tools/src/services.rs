@@ -53,14 +53,28 @@ pub async fn build_router_with(
         }
         None => upstreams.report_circuits(),
     }
+    let alerts = Arc::new(crate::Alerts::new(
+        crate::AlertConfig::from_env()?,
+        crate::alerts::Sources {
+            exporter: metrics.clone(),
+            upstreams: upstreams.clone(),
+            registry: registry.clone(),
+            jobs: jobs.clone(),
+            indexes: indexes.clone(),
+            data_dir: config.data_dir.clone(),
+        },
+    ));
+    alerts.start();
     let health = Health {
         registry: registry.clone(),
         jobs: jobs.clone(),
         cache: cache.clone(),
         upstreams: upstreams.clone(),
+        alerts: Some(alerts.clone()),
     };
     let mut ext = Extensions::default();
     ext.insert(Arc::new(health));
+    ext.insert(alerts);
     ext.insert(testing);
     ext.insert(upstreams.clone());
     ext.insert(indexes);
@@ -147,8 +161,9 @@ pub(crate) struct Subsystem {
 pub enum HealthStatus {
     /// Every subsystem is ok and every upstream circuit is closed or half-open.
     Ok,
-    /// pipette serves, but an upstream's circuit is open (its tools fail fast until it recovers), or the
-    /// shared Redis is unreachable (local limits, no shared cache or jobs until it is back).
+    /// pipette serves, but an upstream's circuit is open (its tools fail fast until it recovers), the
+    /// shared Redis is unreachable (local limits, no shared cache or jobs until it is back), or a critical
+    /// alert is active (`alerts`).
     Degraded,
     /// The job store or the cache backend is unusable: pipette cannot serve calls.
     Unavailable,
@@ -157,7 +172,8 @@ pub enum HealthStatus {
 /// The health of every subsystem.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HealthReport {
-    /// `ok`; `degraded` while an upstream's circuit is open or the shared Redis is unreachable;
+    /// `ok`; `degraded` while an upstream's circuit is open, the shared Redis is unreachable or a critical
+    /// alert is active;
     /// `unavailable` when the embedded job store is unusable.
     pub status: HealthStatus,
     /// What is wrong, in plain words (empty when `ok`).
@@ -190,6 +206,7 @@ pub struct Health {
     jobs: Arc<JobManager>,
     cache: core_cache::Cache,
     upstreams: Arc<core_scrapers::http::Upstreams>,
+    alerts: Option<Arc<crate::Alerts>>,
 }
 
 impl std::fmt::Debug for Health {
@@ -233,6 +250,12 @@ impl Health {
                 c.service.as_str(),
                 c.retry_in_ms.map(|ms| format!(" for {} s more", ms.div_ceil(1000))).unwrap_or_default()
             ));
+        }
+        // A critical alert (an open circuit is said above already) degrades pipette too.
+        for alert in self.alerts.iter().flat_map(|a| a.critical()) {
+            if alert.name != "PipetteCircuitOpen" {
+                problems.push(format!("critical alert {}: {}", alert.name, alert.cause));
+            }
         }
         let status = if unavailable {
             HealthStatus::Unavailable

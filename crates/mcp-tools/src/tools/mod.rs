@@ -1,5 +1,6 @@
 //! The tools, one file per family; each is a thin wrapper over a core crate or the router's services.
 
+mod alerts;
 mod cache;
 mod index;
 mod index_admin;
