@@ -1,5 +1,6 @@
 //! End-to-end tests: the router in-process, the real binaries over stdio and HTTP with rmcp's client, the CLI.
 
+mod alerts;
 mod api;
 mod cli;
 mod http;

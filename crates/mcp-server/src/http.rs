@@ -439,6 +439,7 @@ fn app(server: PipetteServer, config: &Config, stop: &CancellationToken) -> axum
         .route("/readyz", get(readyz))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .merge(crate::status::routes())
         .with_state(server)
         // The request guard reads each POSTed body before rmcp does (malformed JSON: 400 with the id).
         .nest_service(

@@ -9,6 +9,7 @@ mod http;
 mod logging;
 mod prompts;
 mod resources;
+mod status;
 mod streams;
 mod tasks;
 mod toolsets;
