@@ -57,7 +57,12 @@ fn active(list: &Value) -> Vec<(String, String, String)> {
         .map(|a| {
             let labels = a["labels"]
                 .as_object()
-                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap())).collect::<Vec<_>>().join(","))
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .unwrap_or_default();
             (a["name"].as_str().unwrap().to_owned(), a["severity"].as_str().unwrap().to_owned(), labels)
         })
@@ -171,11 +176,15 @@ async fn alert_rules_fire_and_clear_on_429s_and_500s_through_the_tool_and_the_lo
     assert_eq!(health["status"], "degraded", "{health}");
     let problems = health["problems"].to_string();
     assert!(problems.contains("critical alert PipetteToolErrorRate"), "{health}");
-    messages_until(&listener, "alert firing: ", &[
-        "PipetteCircuitOpen (upstream=ctgov)",
-        "PipetteToolErrorRate (tool=trial_get)",
-        "PipetteUpstreamErrorRate (upstream=ctgov)",
-    ])
+    messages_until(
+        &listener,
+        "alert firing: ",
+        &[
+            "PipetteCircuitOpen (upstream=ctgov)",
+            "PipetteToolErrorRate (tool=trial_get)",
+            "PipetteUpstreamErrorRate (upstream=ctgov)",
+        ],
+    )
     .await;
 
     // The upstream recovers: the probe after the cool-down closes the circuit, and once the faults have
@@ -191,12 +200,16 @@ async fn alert_rules_fire_and_clear_on_429s_and_500s_through_the_tool_and_the_lo
         assert!(Instant::now() < deadline, "trial_get never recovered: {:?}", r.content);
     }
     alerts_until(&conn, "every alert to clear", <[_]>::is_empty).await;
-    let cleared = messages_until(&listener, "alert cleared: ", &[
-        "PipetteUpstreamThrottled (upstream=ctgov)",
-        "PipetteCircuitOpen (upstream=ctgov)",
-        "PipetteToolErrorRate (tool=trial_get)",
-        "PipetteUpstreamErrorRate (upstream=ctgov)",
-    ])
+    let cleared = messages_until(
+        &listener,
+        "alert cleared: ",
+        &[
+            "PipetteUpstreamThrottled (upstream=ctgov)",
+            "PipetteCircuitOpen (upstream=ctgov)",
+            "PipetteToolErrorRate (tool=trial_get)",
+            "PipetteUpstreamErrorRate (upstream=ctgov)",
+        ],
+    )
     .await;
     let mut fired: Vec<String> =
         messages(&listener, "alert firing: ").iter().map(|m| name_and_labels(m, "alert firing: ")).collect();

@@ -16,6 +16,7 @@ mod router;
 mod scaleout;
 mod security;
 mod security_http;
+mod status;
 mod support;
 mod tasks;
 mod testing;

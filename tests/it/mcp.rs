@@ -11,6 +11,7 @@ use crate::support::*;
 
 /// The production tool set: a new tool must be added here on purpose.
 const PRODUCTION_TOOLS: &[&str] = &[
+    "alerts",
     "cache_analytics",
     "cache_report",
     "circuit_status",

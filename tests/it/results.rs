@@ -130,6 +130,7 @@ async fn no_tool_answers_raw_json_as_text() {
     let calls = [
         ("health", json!({})),
         ("circuit_status", json!({})),
+        ("alerts", json!({})),
         ("metrics", json!({})),
         ("cache_analytics", json!({})),
         ("cache_report", json!({})),

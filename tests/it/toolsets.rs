@@ -51,7 +51,7 @@ const SETS: &[(&str, &[&str])] = &[
     ("testing", &["job_status", "lint_run", "test_detect", "test_rerun_failed", "test_run"]),
     ("jobs", &["job_cancel", "job_list", "job_prune", "job_resume", "job_status"]),
     ("cache", &["cache_analytics", "cache_report", "invalidate_cache", "warm_cache"]),
-    ("ops", &["circuit_status", "health", "metrics", "metrics_prometheus"]),
+    ("ops", &["alerts", "circuit_status", "health", "metrics", "metrics_prometheus"]),
     (
         "workflows",
         &["workflow_cancel", "workflow_list", "workflow_run", "workflow_status", "workflow_validate"],

@@ -31,8 +31,8 @@ pub mod toolsets;
 mod workflow;
 
 pub use alerts::{
-    Alert, AlertConfig, AlertList, Alerts, Board, CacheRow, IndexRow, JobRow, LastError, Point, Severity, ToolRow,
-    UpstreamRow,
+    Alert, AlertConfig, AlertList, Alerts, Board, CacheRow, IndexRow, JobRow, LastError, Point, Severity,
+    ToolRow, UpstreamRow,
 };
 pub use config::RouterConfig;
 pub use error::Error;

@@ -44,7 +44,10 @@ fn board(server: &PipetteServer, who: Option<Extension<mcp_tools::Principal>>) -
 }
 
 fn unavailable() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, "the status page needs the router's alerts engine, which is not running")
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the status page needs the router's alerts engine, which is not running",
+    )
         .into_response()
 }
 

@@ -123,7 +123,11 @@ pub(super) fn live(b: &Board) -> String {
                 sev = a.severity.as_str(),
                 name = esc(&a.name),
                 labels = esc(&labels.join(",")),
-                on = if labels.is_empty() { String::new() } else { format!(" · {}", esc(&labels.join(", "))) },
+                on = if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", esc(&labels.join(", ")))
+                },
                 since = time(&a.started_at),
                 cause = esc(&a.cause),
                 hint = esc(&a.hint),
@@ -144,16 +148,21 @@ pub(super) fn live(b: &Board) -> String {
                     "<progress value=\"{c}\" max=\"{t}\" aria-label=\"{c} of {t}\">{c} of {t}</progress> <span class=\"num\">{c}/{t}</span>"
                 ),
                 (Some(c), _) => format!("<span class=\"num\">{c}</span>"),
-                _ if j.status == "running" || j.status == "queued" => "<progress aria-label=\"working\"></progress>".to_owned(),
+                _ if j.status == "running" || j.status == "queued" => {
+                    "<progress aria-label=\"working\"></progress>".to_owned()
+                }
                 _ => "–".to_owned(),
             };
-            let message = j.message.as_deref().map(|m| format!(" <span class=\"msg\">{}</span>", esc(m))).unwrap_or_default();
+            let message = j
+                .message
+                .as_deref()
+                .map(|m| format!(" <span class=\"msg\">{}</span>", esc(m)))
+                .unwrap_or_default();
             let _ = write!(
                 h,
-                "<tr data-job-id=\"{id}\" data-status=\"{status}\"><th scope=\"row\"><code>{short}</code></th><td>{tool}</td>\
+                "<tr data-job-id=\"{id}\" data-status=\"{status}\"><th scope=\"row\"><code class=\"id\">{id}</code></th><td>{tool}</td>\
                  <td><span class=\"badge {status}\">{status}</span></td><td class=\"progress\">{progress}{message}</td><td>{started}</td></tr>",
                 id = esc(&j.job_id),
-                short = esc(j.job_id.get(..8).unwrap_or(&j.job_id)),
                 tool = esc(&j.tool),
                 status = esc(&j.status),
                 started = time(&j.started_at),
@@ -167,7 +176,11 @@ pub(super) fn live(b: &Board) -> String {
     if b.tools.is_empty() {
         h.push_str("<p class=\"empty\">No tool calls yet.</p>");
     } else {
-        table_start(&mut h, "Tools: calls, errors and latency", &["Tool", "Calls", "Errors", "p50", "p99", "Calls, last hour", "p99, last hour"]);
+        table_start(
+            &mut h,
+            "Tools: calls, errors and latency",
+            &["Tool", "Calls", "Errors", "p50", "p99", "Calls, last hour", "p99, last hour"],
+        );
         for t in &b.tools {
             let _ = write!(
                 h,
@@ -180,7 +193,8 @@ pub(super) fn live(b: &Board) -> String {
                 errors = count(t.errors),
                 p50 = ms(t.p50_ms),
                 p99 = ms(t.p99_ms),
-                calls_chart = sparkline(&t.history, |p| p.calls, Some(|p: &Point| p.errors), "calls", &t.tool),
+                calls_chart =
+                    sparkline(&t.history, |p| p.calls, Some(|p: &Point| p.errors), "calls", &t.tool),
                 p99_chart = sparkline(&t.history, |p| p.p99_ms, None::<fn(&Point) -> f64>, "p99 ms", &t.tool),
             );
         }
@@ -189,8 +203,14 @@ pub(super) fn live(b: &Board) -> String {
     h.push_str("</section>");
 
     h.push_str("<div class=\"grid\">");
-    h.push_str("<section id=\"upstreams\" aria-labelledby=\"upstreams-h\"><h2 id=\"upstreams-h\">Upstreams</h2>");
-    table_start(&mut h, "Upstreams: circuits, rate limits, errors", &["Service", "Circuit", "Requests", "Errors", "Rate-limit waits", "Last error"]);
+    h.push_str(
+        "<section id=\"upstreams\" aria-labelledby=\"upstreams-h\"><h2 id=\"upstreams-h\">Upstreams</h2>",
+    );
+    table_start(
+        &mut h,
+        "Upstreams: circuits, rate limits, errors",
+        &["Service", "Circuit", "Requests", "Errors", "Rate-limit waits", "Last error"],
+    );
     for u in &b.upstreams {
         let last = u
             .last_error
@@ -249,7 +269,11 @@ pub(super) fn live(b: &Board) -> String {
     if b.indexes.is_empty() {
         h.push_str("<p class=\"empty\">No indexes.</p>");
     } else {
-        table_start(&mut h, "Indexes: size, documents, query latency", &["Index", "Documents", "Size", "Queries", "p50", "p99"]);
+        table_start(
+            &mut h,
+            "Indexes: size, documents, query latency",
+            &["Index", "Documents", "Size", "Queries", "p50", "p99"],
+        );
         for i in &b.indexes {
             let _ = write!(
                 h,
@@ -279,7 +303,12 @@ fn span(secs: u64) -> String {
 
 /// A table in a scrollable, keyboard-focusable region (narrow screens scroll it sideways).
 fn table_start(h: &mut String, caption: &str, headers: &[&str]) {
-    let _ = write!(h, "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"{}\"><table><caption>{}</caption><thead><tr>", esc(caption), esc(caption));
+    let _ = write!(
+        h,
+        "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"{}\"><table><caption>{}</caption><thead><tr>",
+        esc(caption),
+        esc(caption)
+    );
     for head in headers {
         let _ = write!(h, "<th scope=\"col\">{}</th>", esc(head));
     }
@@ -319,10 +348,8 @@ fn sparkline(
         esc(tool),
         line(&value)
     );
-    if let Some(b) = &bad {
-        if points.iter().any(|p| b(p) > 0.0) {
-            let _ = write!(svg, "<polyline class=\"bad\" points=\"{}\"/>", line(b));
-        }
+    if let Some(b) = bad.as_ref().filter(|b| points.iter().any(|p| b(p) > 0.0)) {
+        let _ = write!(svg, "<polyline class=\"bad\" points=\"{}\"/>", line(b));
     }
     svg.push_str("</svg>");
     svg
@@ -334,7 +361,10 @@ mod tests {
 
     #[test]
     fn values_from_outside_are_escaped() {
-        assert_eq!(esc("<script>\"x\" & 'y'</script>"), "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;");
+        assert_eq!(
+            esc("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
         assert_eq!(time("2026-12-03T18:04:05Z"), "<time datetime=\"2026-12-03T18:04:05Z\">18:04:05</time>");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(ms(0.0), "–");

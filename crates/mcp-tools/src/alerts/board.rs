@@ -140,8 +140,13 @@ fn steps(ring: &[&Sample]) -> Vec<(Option<usize>, usize)> {
         return Vec::new();
     }
     let stride = ring.len().div_ceil(POINTS).max(1);
-    let picks: Vec<usize> = (0..ring.len()).rev().step_by(stride).collect::<Vec<_>>().into_iter().rev().collect();
-    picks.iter().enumerate().map(|(i, &p)| (if i == 0 { p.checked_sub(stride) } else { Some(picks[i - 1]) }, p)).collect()
+    let picks: Vec<usize> =
+        (0..ring.len()).rev().step_by(stride).collect::<Vec<_>>().into_iter().rev().collect();
+    picks
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| (if i == 0 { p.checked_sub(stride) } else { Some(picks[i - 1]) }, p))
+        .collect()
 }
 
 impl Alerts {
@@ -190,7 +195,8 @@ impl Alerts {
                 let history = step_pairs
                     .iter()
                     .map(|&(before, at)| {
-                        let (b, a) = (before.map(|i| get(since_hour[i])).unwrap_or_default(), get(since_hour[at]));
+                        let (b, a) =
+                            (before.map(|i| get(since_hour[i])).unwrap_or_default(), get(since_hour[at]));
                         let calls = (a.calls - b.calls).max(0.0);
                         Point {
                             calls,

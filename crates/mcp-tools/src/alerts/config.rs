@@ -113,7 +113,8 @@ mod tests {
     use super::*;
 
     fn check(env: &[(&str, &str)], expected: Result<AlertConfig, &str>) {
-        let got = AlertConfig::from_lookup(|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned()));
+        let got =
+            AlertConfig::from_lookup(|n| env.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned()));
         match (got, expected) {
             (Ok(got), Ok(want)) => assert_eq!(got, want),
             (Err(e), Err(needle)) => assert!(e.message.contains(needle), "{}", e.message),
@@ -125,7 +126,11 @@ mod tests {
     fn thresholds_come_from_the_environment_and_bad_values_name_the_variable() {
         check(&[], Ok(AlertConfig::default()));
         check(
-            &[("PIPETTE_ALERT_INTERVAL_MS", "200"), ("PIPETTE_ALERT_WINDOW_SECONDS", "3"), ("PIPETTE_ALERT_DISK_WARNING", " 0.5 ")],
+            &[
+                ("PIPETTE_ALERT_INTERVAL_MS", "200"),
+                ("PIPETTE_ALERT_WINDOW_SECONDS", "3"),
+                ("PIPETTE_ALERT_DISK_WARNING", " 0.5 "),
+            ],
             Ok(AlertConfig {
                 interval: Duration::from_millis(200),
                 window: Duration::from_secs(3),

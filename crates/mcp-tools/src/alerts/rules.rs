@@ -128,11 +128,11 @@ impl Sample {
         let mut out = Vec::new();
         for (service, u) in &self.upstreams {
             let before = prev.upstreams.get(service);
-            let grew = u.by_status.iter().filter(|(status, n)| {
+            let mut grew = u.by_status.iter().filter(|(status, n)| {
                 is_upstream_error(status)
                     && **n > before.and_then(|b| b.by_status.get(*status)).copied().unwrap_or(0.0)
             });
-            if let Some((status, _)) = grew.last() {
+            if let Some((status, _)) = grew.next_back() {
                 out.push((service.clone(), status.clone()));
             }
         }
@@ -169,7 +169,11 @@ impl<'a> Window<'a> {
 
     /// The largest `value` among the samples where `count` grew since the sample before (a quantile the
     /// exporter reported while calls were being measured).
-    pub(crate) fn worst_while_busy(&self, count: impl Fn(&Sample) -> f64, value: impl Fn(&Sample) -> f64) -> f64 {
+    pub(crate) fn worst_while_busy(
+        &self,
+        count: impl Fn(&Sample) -> f64,
+        value: impl Fn(&Sample) -> f64,
+    ) -> f64 {
         let mut prev = self.base.map_or(0.0, &count);
         let mut worst: f64 = 0.0;
         for s in &self.samples {
@@ -219,7 +223,10 @@ pub(crate) fn evaluate(
                 name: "PipetteToolErrorRate",
                 severity: if ratio >= c.tool_error_critical { Severity::Critical } else { Severity::Warning },
                 labels: labels("tool", tool),
-                cause: format!("{tool}: {errors} of {calls} calls failed in the last {over} ({})", pct(ratio)),
+                cause: format!(
+                    "{tool}: {errors} of {calls} calls failed in the last {over} ({})",
+                    pct(ratio)
+                ),
                 hint: format!(
                     "the errors by kind are in `metrics` (pipette_tool_errors_total{{tool=\"{tool}\"}}); \
                      an upstream's outage shows in `circuit_status`"
@@ -252,7 +259,8 @@ pub(crate) fn evaluate(
         let errors = w.increase(|s| {
             get(s).by_status.iter().filter(|(k, _)| is_upstream_error(k)).map(|(_, v)| v).sum()
         });
-        if requests >= c.upstream_min_requests && requests > 0.0 && errors / requests > c.upstream_error_ratio {
+        if requests >= c.upstream_min_requests && requests > 0.0 && errors / requests > c.upstream_error_ratio
+        {
             out.push(Firing {
                 name: "PipetteUpstreamErrorRate",
                 severity: Severity::Warning,
@@ -305,9 +313,13 @@ pub(crate) fn evaluate(
             severity: Severity::Critical,
             labels: labels("upstream", service),
             cause: format!(
-                "the circuit of {service} is open after {} failed calls: its tools fail fast{}",
+                "the circuit of {service} is open after {} failed call{}: its tools fail fast{}",
                 circuit.consecutive_failures,
-                circuit.retry_in_ms.map(|ms| format!(" for {} s more", ms.div_ceil(1000))).unwrap_or_default()
+                if circuit.consecutive_failures == 1 { "" } else { "s" },
+                circuit
+                    .retry_in_ms
+                    .map(|ms| format!(" for {} s more", ms.div_ceil(1000)))
+                    .unwrap_or_default()
             ),
             hint: format!(
                 "{service} is down or failing; a probe goes through when the cool-down ends \
@@ -327,9 +339,10 @@ pub(crate) fn evaluate(
                 "{failed} jobs failed and {interrupted} were interrupted in the last {}",
                 span(c.jobs_window)
             ),
-            hint: "`job_list` with status `failed` or `interrupted` shows them and why; `job_resume` runs an \
+            hint:
+                "`job_list` with status `failed` or `interrupted` shows them and why; `job_resume` runs an \
                    interrupted one again"
-                .to_owned(),
+                    .to_owned(),
         });
     }
     if let Some(used) = disk_used.filter(|u| *u > c.disk_warning) {
@@ -382,7 +395,12 @@ mod tests {
     }
 
     /// The rules over `ring` fire exactly `expected` (name, severity, label value).
-    fn check(ring: Vec<Sample>, circuits: &[CircuitStatus], disk: Option<f64>, expected: &[(&str, Severity, &str)]) {
+    fn check(
+        ring: Vec<Sample>,
+        circuits: &[CircuitStatus],
+        disk: Option<f64>,
+        expected: &[(&str, Severity, &str)],
+    ) {
         let c = AlertConfig::default();
         let ring: VecDeque<Sample> = ring.into();
         let got = evaluate(&c, &ring, circuits, disk, &|_| Some(5.0));
@@ -400,16 +418,18 @@ mod tests {
         let t0 = Instant::now();
         let ok = || tool(0.0, 0.0, 0.0, 0.0);
         // 20 calls, 3 failed (15 %) in the window: warning; 12 of 20: critical; 9 calls: too few to judge.
-        check(vec![at(t0, 0, &[("a", ok())], &[]), at(t0, 60, &[("a", tool(20.0, 3.0, 20.0, 0.1))], &[])], &[], None, &[(
-            "PipetteToolErrorRate",
-            Severity::Warning,
-            "a",
-        )]);
-        check(vec![at(t0, 60, &[("a", tool(20.0, 12.0, 20.0, 0.1))], &[])], &[], None, &[(
-            "PipetteToolErrorRate",
-            Severity::Critical,
-            "a",
-        )]);
+        check(
+            vec![at(t0, 0, &[("a", ok())], &[]), at(t0, 60, &[("a", tool(20.0, 3.0, 20.0, 0.1))], &[])],
+            &[],
+            None,
+            &[("PipetteToolErrorRate", Severity::Warning, "a")],
+        );
+        check(
+            vec![at(t0, 60, &[("a", tool(20.0, 12.0, 20.0, 0.1))], &[])],
+            &[],
+            None,
+            &[("PipetteToolErrorRate", Severity::Critical, "a")],
+        );
         check(vec![at(t0, 60, &[("a", tool(9.0, 9.0, 9.0, 0.1))], &[])], &[], None, &[]);
         // The failures are older than the window: nothing new failed since.
         let old = tool(20.0, 12.0, 20.0, 0.1);
@@ -419,11 +439,12 @@ mod tests {
     #[test]
     fn latency_over_budget_counts_only_while_calls_are_measured() {
         let t0 = Instant::now();
-        check(vec![at(t0, 0, &[("a", tool(1.0, 0.0, 1.0, 9.0))], &[])], &[], None, &[(
-            "PipetteToolLatencyBudget",
-            Severity::Warning,
-            "a",
-        )]);
+        check(
+            vec![at(t0, 0, &[("a", tool(1.0, 0.0, 1.0, 9.0))], &[])],
+            &[],
+            None,
+            &[("PipetteToolLatencyBudget", Severity::Warning, "a")],
+        );
         // The slow call was before the window; the exporter's quantile still shows it, but no call since.
         let slow = tool(1.0, 0.0, 1.0, 9.0);
         check(vec![at(t0, 0, &[("a", slow.clone())], &[]), at(t0, 400, &[("a", slow)], &[])], &[], None, &[]);
@@ -443,18 +464,33 @@ mod tests {
             opened_at: None,
             retry_in_ms: Some(1500),
         };
-        check(ring, &[open], Some(0.96), &[
-            ("PipetteUpstreamErrorRate", Severity::Warning, "ctgov"),
-            ("PipetteUpstreamThrottled", Severity::Warning, "ctgov"),
-            ("PipetteCircuitOpen", Severity::Critical, "pubmed"),
-            ("PipetteDiskFilling", Severity::Critical, ""),
-        ]);
+        check(
+            ring,
+            &[open],
+            Some(0.96),
+            &[
+                ("PipetteUpstreamErrorRate", Severity::Warning, "ctgov"),
+                ("PipetteUpstreamThrottled", Severity::Warning, "ctgov"),
+                ("PipetteCircuitOpen", Severity::Critical, "pubmed"),
+                ("PipetteDiskFilling", Severity::Critical, ""),
+            ],
+        );
         // 5 of 15 requests failed over the window (a 404 is an answer, not an error).
-        let ring = vec![at(t0, 0, &[], &[("ctgov", &[("200", 10.0), ("500", 4.0), ("404", 1.0), ("timeout", 1.0)])])];
-        check(ring, &[], Some(0.91), &[
-            ("PipetteUpstreamErrorRate", Severity::Warning, "ctgov"),
-            ("PipetteDiskFilling", Severity::Warning, ""),
-        ]);
+        let ring = vec![at(
+            t0,
+            0,
+            &[],
+            &[("ctgov", &[("200", 10.0), ("500", 4.0), ("404", 1.0), ("timeout", 1.0)])],
+        )];
+        check(
+            ring,
+            &[],
+            Some(0.91),
+            &[
+                ("PipetteUpstreamErrorRate", Severity::Warning, "ctgov"),
+                ("PipetteDiskFilling", Severity::Warning, ""),
+            ],
+        );
     }
 
     #[test]
