@@ -277,3 +277,24 @@ async fn the_status_page_shows_calls_a_failing_upstream_and_a_running_job_and_fo
     browser.close().await;
     conn.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_status_page_is_behind_the_token_and_origin_checks_and_allows_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = http_server("pipette-mcp-test", dir.path(), &[("PIPETTE_TOKEN", "s3cret")]).await;
+    let http = reqwest::Client::new();
+    for path in ["/status", "/status/live", "/status.json", "/status/app.js"] {
+        let url = format!("{}{path}", server.base);
+        assert_eq!(http.get(&url).send().await.unwrap().status(), 401, "{path} without the token");
+        let foreign = http.get(&url).bearer_auth("s3cret").header("Origin", "https://evil.example").send();
+        assert_eq!(foreign.await.unwrap().status(), 403, "{path} from a foreign origin");
+        assert_eq!(http.get(&url).bearer_auth("s3cret").send().await.unwrap().status(), 200, "{path}");
+    }
+    let page = http.get(format!("{}/status", server.base)).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.starts_with("default-src 'none'; script-src 'self';"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"), "nothing fetched from elsewhere");
+    assert!(html.contains("<a class=\"skip\" href=\"#live\">"), "{html}");
+}

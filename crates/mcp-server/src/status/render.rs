@@ -34,7 +34,8 @@ fn ms(v: f64) -> String {
 }
 
 fn count(v: f64) -> String {
-    format!("{v:.0}")
+    // An empty sum is -0.0.
+    format!("{:.0}", v + 0.0)
 }
 
 fn bytes(b: u64) -> String {
@@ -368,5 +369,6 @@ mod tests {
         assert_eq!(time("2026-12-03T18:04:05Z"), "<time datetime=\"2026-12-03T18:04:05Z\">18:04:05</time>");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(ms(0.0), "–");
+        assert_eq!(count(Vec::<f64>::new().into_iter().sum()), "0");
     }
 }
