@@ -116,6 +116,11 @@ impl MetricsExporter {
         }
     }
 
+    /// Whether the recorder is built (reading before it is would wait for it to be built).
+    pub(crate) fn is_ready(&self) -> bool {
+        self.handle.get().is_some()
+    }
+
     /// The Prometheus text exposition.
     pub fn prometheus_text(&self) -> String {
         let handle = self.handle();

@@ -146,17 +146,17 @@ impl Alerts {
         Alerts { config, exporter, upstreams, registry, jobs, indexes, data_dir, state: Mutex::default() }
     }
 
-    /// Evaluates the rules now and then every interval, on the current runtime, for as long as the engine
-    /// lives.
+    /// Evaluates the rules every interval, on the current runtime, for as long as the engine lives.
     pub(crate) fn start(self: &Arc<Self>) {
         let engine: Weak<Alerts> = Arc::downgrade(self);
         let interval = self.config.interval;
         tokio::spawn(async move {
             loop {
+                // The first evaluation one interval after start-up: start-up neither waits for it nor shares
+                // the CPU with it (counters start at zero, so nothing is missed).
+                tokio::time::sleep(interval).await;
                 let Some(alerts) = engine.upgrade() else { return };
                 alerts.tick();
-                drop(alerts);
-                tokio::time::sleep(interval).await;
             }
         });
     }
@@ -167,7 +167,12 @@ impl Alerts {
 
     /// One evaluation: a sample, the rules, the alerts that fired and cleared (logged at `warning`).
     fn tick(&self) {
-        let metrics = self.exporter.as_ref().map(MetricsExporter::json).unwrap_or_default();
+        // Until the recorder is built (a moment after start-up) nothing was recorded: reading would only make
+        // this thread wait for the build.
+        let metrics = match &self.exporter {
+            Some(e) if e.is_ready() => e.json(),
+            _ => BTreeMap::new(),
+        };
         let sample = Sample::read(&metrics, Instant::now());
         let circuits = self.upstreams.circuits();
         let disk = fs4::statvfs(&self.data_dir)
