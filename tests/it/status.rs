@@ -297,4 +297,8 @@ async fn the_status_page_is_behind_the_token_and_origin_checks_and_allows_only_i
     let html = page.text().await.unwrap();
     assert!(!html.contains("http://") && !html.contains("https://"), "nothing fetched from elsewhere");
     assert!(html.contains("<a class=\"skip\" href=\"#live\">"), "{html}");
+    // What the Prometheus rules compare with: each tool's latency budget (half of `health`'s 10 s timeout).
+    let metrics = http.get(format!("{}/metrics", server.base)).bearer_auth("s3cret").send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(metrics.contains("pipette_tool_latency_budget_seconds{tool=\"health\"} 5\n"), "{metrics}");
 }

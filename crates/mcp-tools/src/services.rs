@@ -65,6 +65,10 @@ pub async fn build_router_with(
         },
     ));
     alerts.start();
+    if let Some(m) = &metrics {
+        let a = alerts.clone();
+        m.when_ready(move || a.export_budgets());
+    }
     let health = Health {
         registry: registry.clone(),
         jobs: jobs.clone(),

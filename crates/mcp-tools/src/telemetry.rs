@@ -271,6 +271,17 @@ const DESCRIPTIONS: &[(Kind, &str, &str)] = &[
          this process fell back to its own",
     ),
     (
+        Kind::Gauge,
+        "pipette_tool_latency_budget_seconds",
+        "Each tool's latency budget in seconds (PIPETTE_ALERT_LATENCY_BUDGET_RATIO of its timeout): the \
+         PipetteToolLatencyBudget alert compares the tool's p99 with it",
+    ),
+    (
+        Kind::Gauge,
+        "pipette_data_dir_used_ratio",
+        "The share of the data dir's file system in use (0 to 1), read at each alert evaluation",
+    ),
+    (
         Kind::Histogram,
         "pipette_upstream_rate_limit_wait_seconds",
         "Seconds spent waiting for an upstream's rate limit, by service",

@@ -169,16 +169,20 @@ impl Alerts {
     fn tick(&self) {
         // Until the recorder is built (a moment after start-up) nothing was recorded: reading would only make
         // this thread wait for the build.
-        let metrics = match &self.exporter {
-            Some(e) if e.is_ready() => e.json(),
-            _ => BTreeMap::new(),
-        };
-        let sample = Sample::read(&metrics, Instant::now());
-        let circuits = self.upstreams.circuits();
+        let ready = self.exporter.as_ref().is_some_and(MetricsExporter::is_ready);
         let disk = fs4::statvfs(&self.data_dir)
             .ok()
             .filter(|s| s.total_space() > 0)
             .map(|s| 1.0 - s.available_space() as f64 / s.total_space() as f64);
+        if let (true, Some(used)) = (ready, disk) {
+            metrics::gauge!("pipette_data_dir_used_ratio").set(used);
+        }
+        let metrics = match &self.exporter {
+            Some(e) if ready => e.json(),
+            _ => BTreeMap::new(),
+        };
+        let sample = Sample::read(&metrics, Instant::now());
+        let circuits = self.upstreams.circuits();
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let mut st = self.state();
         let errors = sample.new_upstream_errors(st.ring.back().unwrap_or(&Sample::default()));
@@ -247,6 +251,15 @@ impl Alerts {
             );
         }
         st.evaluated_at = Some(now);
+    }
+
+    /// Records every tool's latency budget (`pipette_tool_latency_budget_seconds{tool}`), for Prometheus rules
+    /// to compare a p99 with.
+    pub(crate) fn export_budgets(&self) {
+        for t in self.registry.tools() {
+            let budget = t.descriptor.timeout_seconds as f64 * self.config.latency_budget_ratio;
+            metrics::gauge!("pipette_tool_latency_budget_seconds", "tool" => t.descriptor.name).set(budget);
+        }
     }
 
     /// The active alerts, critical first, then by name.
