@@ -172,6 +172,9 @@ async fn alert_rules_fire_and_clear_on_429s_and_500s_through_the_tool_and_the_lo
             && has(a, "PipetteUpstreamErrorRate", "warning", "upstream=ctgov")
     })
     .await;
+    let shown = crate::support::text(&call(&conn, "alerts", json!({})).await);
+    assert!(shown.contains("- **critical** PipetteCircuitOpen (upstream=ctgov) since "), "{shown}");
+    assert!(shown.contains("Hint: "), "{shown}");
     let health = structured(&conn, "health").await;
     assert_eq!(health["status"], "degraded", "{health}");
     let problems = health["problems"].to_string();

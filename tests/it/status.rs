@@ -187,6 +187,8 @@ async fn the_status_page_shows_calls_a_failing_upstream_and_a_running_job_and_fo
     for text in ["one", "two", "three"] {
         call_ok(&conn, "fixture_echo", json!({ "text": text })).await;
     }
+    call_ok(&conn, "index_create", json!({ "id": "lit", "schema": { "builtin": "pubmed" } })).await;
+    call_ok(&conn, "index_search", json!({ "id": "lit", "query": "melanoma" })).await;
     let failed = call(&conn, "trial_get", json!({ "nct_id": "NCT06604689" })).await;
     assert_eq!(failed.is_error, Some(true), "{:?}", failed.content);
     // A job of 10 items, one every 1.2 s: running while the page is looked at.
@@ -225,6 +227,13 @@ async fn the_status_page_shows_calls_a_failing_upstream_and_a_running_job_and_fo
         .eval("return document.querySelector('tr[data-tool=\"trial_get\"] [data-field=\"errors\"]').textContent;")
         .await;
     assert_eq!(trial, "1");
+
+    // The index, its documents and the query.
+    let index = browser
+        .eval("return Array.from(document.querySelectorAll('tr[data-index=\"lit\"] td'), td => td.textContent);")
+        .await;
+    assert_eq!(index[0], "0", "no documents: {index}");
+    assert_eq!(index[2], "1", "one query: {index}");
 
     // The running job, with a progress bar that moves without a reload.
     let row = format!("tr[data-job-id=\"{job}\"]");

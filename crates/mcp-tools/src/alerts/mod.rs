@@ -280,6 +280,38 @@ impl Alerts {
     }
 }
 
+impl crate::format::CarriesMarkdown for AlertList {
+    fn markdown(&self) -> String {
+        let every = format!("every {} s", self.interval_ms as f64 / 1000.0);
+        let Some(at) = &self.evaluated_at else {
+            return format!(
+                "Not evaluated yet: the rules run {every}, the first time one interval after start-up."
+            );
+        };
+        if self.alerts.is_empty() {
+            return format!("No active alerts (evaluated at {at}, {every}).");
+        }
+        let mut out = format!(
+            "**{} active alert{}** (evaluated at {at}, {every}):\n",
+            self.alerts.len(),
+            if self.alerts.len() == 1 { "" } else { "s" }
+        );
+        for a in &self.alerts {
+            let labels = labels_text(&a.labels);
+            let labels = if labels.is_empty() { String::new() } else { format!(" ({labels})") };
+            out.push_str(&format!(
+                "- **{}** {}{labels} since {}: {}. Hint: {}.\n",
+                a.severity.as_str(),
+                a.name,
+                a.started_at,
+                a.cause,
+                a.hint
+            ));
+        }
+        out
+    }
+}
+
 /// `tool=x, upstream=y`.
 fn labels_text(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
