@@ -154,10 +154,14 @@ impl Alerts {
     pub fn board(&self, principal: &Principal) -> Board {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let alerts = self.list().alerts;
-        let mut jobs: Vec<JobRow> = self
-            .jobs
-            .list(principal, None, None, 20)
-            .unwrap_or_default()
+        // Every running and queued job (up to 50 each), then the 10 most recent others.
+        let list = |status| self.jobs.list(principal, status, None, 50).unwrap_or_default();
+        let mut records = list(Some(JobStatus::Running));
+        records.extend(list(Some(JobStatus::Queued)));
+        let recent = self.jobs.list(principal, None, None, 10 + records.len()).unwrap_or_default();
+        let seen: std::collections::HashSet<String> = records.iter().map(|j| j.job_id.clone()).collect();
+        records.extend(recent.into_iter().filter(|j| !seen.contains(&j.job_id)).take(10));
+        let jobs: Vec<JobRow> = records
             .into_iter()
             .map(|j| JobRow {
                 job_id: j.job_id,
@@ -169,8 +173,6 @@ impl Alerts {
                 message: j.progress.and_then(|p| p.message),
             })
             .collect();
-        let live = |s: &str| s == JobStatus::Running.as_str() || s == JobStatus::Queued.as_str();
-        jobs.sort_by_key(|j| !live(&j.status));
         let indexes = self.indexes.list().map(|l| l.indexes).unwrap_or_default();
         let circuits = self.upstreams.circuits();
 
