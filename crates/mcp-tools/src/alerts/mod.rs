@@ -137,7 +137,7 @@ impl std::fmt::Debug for Alerts {
 /// The ring keeps this much history (the status page's charts), and at least the longest rule window.
 const HISTORY: Duration = Duration::from_secs(3600);
 /// And never more than this many samples (a short interval keeps a shorter history).
-const MAX_SAMPLES: usize = 7200;
+const MAX_SAMPLES: usize = 1440;
 
 impl Alerts {
     /// An engine over these services; nothing runs until [`Alerts::start`].
