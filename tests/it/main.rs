@@ -3,6 +3,7 @@
 mod alerts;
 mod api;
 mod cli;
+mod deploy;
 mod http;
 mod index;
 mod mcp;

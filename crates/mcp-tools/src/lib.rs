@@ -43,7 +43,7 @@ pub use roots::{FILES_DIR, Roots, default_roots};
 pub use router::{CallOptions, CallOutcome, QueueFilter, Router};
 pub use seen::SeenIds;
 pub use services::{Health, HealthReport, HealthStatus, build_router, build_router_with};
-pub use telemetry::MetricsExporter;
+pub use telemetry::{MetricsExporter, exported_metrics};
 pub use text::{
     DEFAULT_MAX_RESULT_BYTES, MARKDOWN_KEY, bound, json_markdown, max_result_bytes, render_text, result_text,
 };

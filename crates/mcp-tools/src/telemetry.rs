@@ -335,6 +335,19 @@ enum Kind {
     Histogram,
 }
 
+/// How a metric is exported: `counter`, `gauge`, or `summary` (histograms are exported as summaries with the
+/// quantiles 0.5, 0.95 and 0.99, plus `_sum` and `_count`).
+pub fn exported_metrics() -> impl Iterator<Item = (&'static str, &'static str)> {
+    DESCRIPTIONS.iter().map(|(kind, name, _)| {
+        let kind = match kind {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "summary",
+        };
+        (*name, kind)
+    })
+}
+
 /// Gives the installed recorder the `# HELP` text of every metric.
 fn describe() {
     for (kind, name, help) in DESCRIPTIONS {

@@ -172,8 +172,7 @@ impl Alerts {
         let ready = self.exporter.as_ref().is_some_and(MetricsExporter::is_ready);
         let disk = fs4::statvfs(&self.data_dir)
             .ok()
-            .filter(|s| s.total_space() > 0)
-            .map(|s| 1.0 - s.available_space() as f64 / s.total_space() as f64);
+            .and_then(|s| disk_used(s.total_space(), s.free_space(), s.available_space()));
         if let (true, Some(used)) = (ready, disk) {
             metrics::gauge!("pipette_data_dir_used_ratio").set(used);
         }
@@ -315,4 +314,26 @@ impl crate::format::CarriesMarkdown for AlertList {
 /// `tool=x, upstream=y`.
 fn labels_text(labels: &BTreeMap<String, String>) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The share of a file system in use as `df` computes it: used / (used + available to unprivileged users), where
+/// used = total - free. Blocks reserved for root (or held back by the host) count neither way, so a disk that
+/// `df` shows 80 % full reads 0.8 here, not the 0.9 that `1 - available / total` would say.
+fn disk_used(total: u64, free: u64, available: u64) -> Option<f64> {
+    let used = total.saturating_sub(free);
+    let usable = used.checked_add(available).filter(|u| *u > 0)?;
+    Some(used as f64 / usable as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn disk_use_is_what_df_shows() {
+        // A disk of 252 GB: 73 GB used, 179 GB free of which 19 GB available to users (`df`: 80 %).
+        let gb = 1_000_000_000;
+        let used = super::disk_used(252 * gb, 179 * gb, 19 * gb).expect("known");
+        assert!((used - 73.0 / 92.0).abs() < 1e-9, "{used}");
+        assert_eq!(super::disk_used(0, 0, 0), None);
+        assert_eq!(super::disk_used(100, 0, 0), Some(1.0));
+    }
 }

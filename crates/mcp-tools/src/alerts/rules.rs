@@ -67,6 +67,10 @@ impl Default for Sample {
     }
 }
 
+/// Error kinds that are the caller's, not a fault of pipette or an upstream (`PipetteToolErrorRate` leaves them
+/// out, as `deploy/prometheus/alerts.yml` does).
+const CALLER_KINDS: [&str; 5] = ["invalid_argument", "unknown_tool", "not_found", "cancelled", "conflict"];
+
 /// Whether an upstream request with this status label failed: a 5xx, a 429, or no answer at all (a timeout,
 /// a refused connection, a body that was not what was asked for). 404 and other 4xx are answers.
 pub(crate) fn is_upstream_error(status: &str) -> bool {
@@ -86,7 +90,11 @@ impl Sample {
         for s in series("pipette_tool_calls_total") {
             out.tools.entry(label(s, "tool")).or_default().calls += s.value.unwrap_or(0.0);
         }
-        for s in series("pipette_tool_errors_total") {
+        // Faults only: a caller's bad arguments, unknown ids, cancellations and conflicts are answers.
+        for s in series("pipette_tool_errors_total")
+            .iter()
+            .filter(|s| !CALLER_KINDS.contains(&label(s, "kind").as_str()))
+        {
             out.tools.entry(label(s, "tool")).or_default().errors += s.value.unwrap_or(0.0);
         }
         for s in series("pipette_tool_duration_seconds") {
@@ -434,6 +442,26 @@ mod tests {
         // The failures are older than the window: nothing new failed since.
         let old = tool(20.0, 12.0, 20.0, 0.1);
         check(vec![at(t0, 0, &[("a", old.clone())], &[]), at(t0, 400, &[("a", old)], &[])], &[], None, &[]);
+    }
+
+    #[test]
+    fn a_callers_bad_arguments_are_not_faults() {
+        let series = |kind: &str, value: f64| Series {
+            labels: [("tool", "pubmed_fetch"), ("kind", kind)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            value: Some(value),
+            ..Series::default()
+        };
+        let metrics: BTreeMap<String, Vec<Series>> = [(
+            "pipette_tool_errors_total".to_owned(),
+            vec![series("invalid_argument", 7.0), series("not_found", 5.0), series("upstream", 2.0)],
+        )]
+        .into_iter()
+        .collect();
+        let sample = Sample::read(&metrics, Instant::now());
+        assert_eq!(sample.tools["pubmed_fetch"].errors, 2.0);
     }
 
     #[test]
