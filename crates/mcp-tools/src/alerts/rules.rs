@@ -51,6 +51,8 @@ pub(crate) struct Sample {
     /// Cache lookups by scope: (hits, misses).
     pub(crate) cache: BTreeMap<String, (f64, f64)>,
     pub(crate) indexes: BTreeMap<String, IndexSample>,
+    /// Calls waiting for a slot now, by runtime (`pipette_runtime_queued`).
+    pub(crate) queued: BTreeMap<String, f64>,
 }
 
 impl Default for Sample {
@@ -63,6 +65,7 @@ impl Default for Sample {
             jobs_finished: BTreeMap::new(),
             cache: BTreeMap::new(),
             indexes: BTreeMap::new(),
+            queued: BTreeMap::new(),
         }
     }
 }
@@ -111,6 +114,9 @@ impl Sample {
             let u = out.upstreams.entry(label(s, "service")).or_default();
             u.waits += s.count.unwrap_or(0.0);
             u.wait_p50 = u.wait_p50.max(q(s, "p50"));
+        }
+        for s in series("pipette_runtime_queued") {
+            *out.queued.entry(label(s, "runtime")).or_default() += s.value.unwrap_or(0.0);
         }
         for s in series("pipette_jobs_finished_total") {
             *out.jobs_finished.entry(label(s, "status")).or_default() += s.value.unwrap_or(0.0);
@@ -314,6 +320,26 @@ pub(crate) fn evaluate(
             });
         }
     }
+    // Calls queueing for a runtime slot at every sample of a whole window (a queue that empties now and then
+    // is a burst, not saturation).
+    let runtimes: Vec<&String> = w.now().map(|s| s.queued.keys().collect()).unwrap_or_default();
+    for runtime in runtimes {
+        let queued = |s: &Sample| s.queued.get(runtime).copied().unwrap_or(0.0);
+        let least = w.samples.iter().map(|s| queued(s)).fold(f64::INFINITY, f64::min);
+        if w.base.is_some() && least > 0.0 {
+            out.push(Firing {
+                name: "PipetteRateLimitSaturated",
+                severity: Severity::Warning,
+                labels: labels("runtime", runtime),
+                cause: format!(
+                    "calls have queued for a {runtime} slot for the whole of the last {over} (at least {least} waiting)"
+                ),
+                hint: "raise the runtime's limit (PIPETTE_ASYNC_LIMIT, PIPETTE_BLOCKING_THREADS, \
+                       PIPETTE_PROCESS_LIMIT) or add a worker (`pipette worker`)"
+                    .to_owned(),
+            });
+        }
+    }
     for circuit in circuits.iter().filter(|c| c.state == CircuitState::Open) {
         let service = circuit.service.as_str();
         out.push(Firing {
@@ -442,6 +468,28 @@ mod tests {
         // The failures are older than the window: nothing new failed since.
         let old = tool(20.0, 12.0, 20.0, 0.1);
         check(vec![at(t0, 0, &[("a", old.clone())], &[]), at(t0, 400, &[("a", old)], &[])], &[], None, &[]);
+    }
+
+    #[test]
+    fn calls_queued_for_a_whole_window_saturate_a_runtime_but_a_burst_does_not() {
+        let t0 = Instant::now();
+        let q = |secs: u64, n: f64| Sample {
+            at: t0 + Duration::from_secs(secs),
+            queued: BTreeMap::from([("Process".to_owned(), n)]),
+            ..Sample::default()
+        };
+        let fired = |ring: Vec<Sample>| {
+            evaluate(&AlertConfig::default(), &ring.into(), &[], None, &|_| None)
+                .iter()
+                .map(|f| (f.name, f.labels.get("runtime").cloned().unwrap_or_default()))
+                .collect::<Vec<_>>()
+        };
+        let always: Vec<Sample> = (0..=6).map(|m| q(m * 60, 3.0)).collect();
+        assert_eq!(fired(always), vec![("PipetteRateLimitSaturated", "Process".to_owned())]);
+        let burst: Vec<Sample> = (0..=6).map(|m| q(m * 60, if m == 4 { 0.0 } else { 3.0 })).collect();
+        assert_eq!(fired(burst), vec![]);
+        // A process younger than the window has not seen a whole window yet.
+        assert_eq!(fired(vec![q(0, 3.0), q(60, 3.0)]), vec![]);
     }
 
     #[test]
