@@ -636,6 +636,9 @@ pub(crate) async fn http(req: Request, next: Next) -> Response {
         }
         bytes.extend_from_slice(&chunk);
     }
+    if let Some(refused) = removed_in_2026(&parts.headers, &bytes) {
+        return refused;
+    }
     match check(&bytes) {
         Checked::Message(_) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Checked::Refused(refusals) => {
@@ -655,6 +658,45 @@ pub(crate) async fn http(req: Request, next: Next) -> Response {
         // A notification or response that cannot be used: accepted and dropped, as JSON-RPC wants.
         Checked::Ignore => StatusCode::ACCEPTED.into_response(),
     }
+}
+
+/// Methods a 2026-07-28 request may not use (its lifecycle has no `initialize`, logging levels ride in
+/// `_meta`, subscriptions go through `subscriptions/listen`, and SEP-2663 dropped the two task methods).
+const REMOVED_IN_2026: [&str; 6] = [
+    "initialize",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "tasks/result",
+    "tasks/list",
+];
+
+/// What a 2026-07-28 request (by its `MCP-Protocol-Version` header) is refused before its parameters are
+/// checked against a method's old shape: a removed method (404, -32601), or custom headers that do not
+/// mirror the tool's arguments (400, -32020; `custom_headers.rs`).
+fn removed_in_2026(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Option<Response> {
+    let version = headers.get("mcp-protocol-version")?.to_str().ok()?.trim();
+    if version < "2026-07-28" {
+        return None;
+    }
+    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else { return None };
+    let method = message.get("method")?.as_str()?;
+    let id = || message.get("id").and_then(usable_id).unwrap_or(Value::Null);
+    if REMOVED_IN_2026.contains(&method) {
+        let message = format!("`{method}` is not part of MCP {version}");
+        let refusal = Refusal::new(id(), rmcp::model::ErrorCode::METHOD_NOT_FOUND.0, message);
+        return Some((StatusCode::NOT_FOUND, Json(refusal.to_json())).into_response());
+    }
+    if method == "tools/call" {
+        let params = message.get("params")?;
+        let tool = params.get("name")?.as_str()?;
+        if let Some(why) = crate::custom_headers::mismatch(headers, tool, params.get("arguments")) {
+            tracing::info!(tool, "refused a tools/call: {why}");
+            let refusal = Refusal::new(id(), crate::custom_headers::HEADER_MISMATCH, why);
+            return Some((StatusCode::BAD_REQUEST, Json(refusal.to_json())).into_response());
+        }
+    }
+    None
 }
 
 #[cfg(test)]

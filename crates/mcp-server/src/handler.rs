@@ -8,15 +8,16 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use mcp_tools::protocol::TaskSupport;
 use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Principal, Router, ToolError, ToolInfo, Toolsets};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
-    CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse,
-    GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
-    UpdateTaskParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ClientCapabilities,
+    CompleteRequestParams, CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::bridge::PeerBridge;
+use crate::mrtr::Rounds;
 use crate::toolsets::{Selection, ToolLists};
 use crate::{completion, logging, prompts, resources, tasks, toolsets};
 
@@ -201,6 +203,24 @@ impl PipetteServer {
         }
     }
 
+    /// The rounds of a request whose client answers questions by retrying it (2026-07-28: no
+    /// `initialize` session behind it); `None` for a 2025-11-25 session, which is asked directly.
+    pub(crate) fn rounds(
+        &self,
+        context: &RequestContext<RoleServer>,
+        method: &str,
+        name: &str,
+        arguments: &serde_json::Value,
+        responses: Option<&rmcp::model::InputResponses>,
+        state: Option<&str>,
+    ) -> Result<Option<Arc<Rounds>>, McpError> {
+        if !crate::mrtr::answers_by_retrying(context) {
+            return Ok(None);
+        }
+        Rounds::open(&self.principal(context), method, name, arguments, responses, state)
+            .map(|r| Some(Arc::new(r)))
+    }
+
     /// The router, acting for the request's principal.
     pub(crate) fn router_for(&self, context: &RequestContext<RoleServer>) -> Router {
         self.router.acting_for(self.principal(context))
@@ -262,16 +282,32 @@ impl ServerHandler for PipetteServer {
         if let Some(answer) = toolsets::intercept(&self.router, &self.selection, &request, &context).await {
             return answer;
         }
+        let support = mcp_tools::protocol::task_support(&request.name);
+        let takes_tasks = tasks::accepted(&context);
+        if support == TaskSupport::Required && !takes_tasks {
+            // Such a tool only answers as a task (SEP-2663): a client that cannot take one is refused.
+            let needs = ClientCapabilities::builder().enable_tasks().build();
+            return Err(McpError::missing_required_client_capability(needs));
+        }
         let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
         let asked = args.clone();
+        let rounds = self.rounds(
+            &context,
+            "tools/call",
+            &request.name,
+            &args,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let bridge = PeerBridge::new(&context);
+        let task_first = takes_tasks && support == TaskSupport::Immediate;
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()).task_first(task_first));
         let options = CallOptions {
             progress: token.is_some().then_some(tx),
             cancel: context.ct.clone(),
-            inline_ms: None,
-            client: Some(Arc::new(bridge)),
+            inline_ms: task_first.then_some(0),
+            client: Some(bridge.clone()),
         };
         let span = tracing::info_span!("mcp_call", mcp_session = self.session, tool = %request.name);
         let router = self.router_for(&context);
@@ -303,10 +339,17 @@ impl ServerHandler for PipetteServer {
         }
         // Likewise the call's log messages.
         logging::flush(self.session).await;
+        // A round that asked the client something ends with what it asked (2026-07-28).
+        if !matches!(outcome, Ok(CallOutcome::Job(_)))
+            && let Some(asked) = rounds.as_ref().and_then(|r| r.outcome())
+        {
+            return asked.map(CallToolResponse::InputRequired);
+        }
         match outcome {
             Ok(CallOutcome::Done(value)) => Ok(done_result(&request.name, &asked, value).into()),
             // A client that speaks Tasks gets its job as a task (task id = job id).
-            Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
+            Ok(CallOutcome::Job(ticket)) if takes_tasks => {
+                bridge.became_task(&ticket.job_id);
                 Ok(tasks::created(&router, &ticket, &context))
             }
             Ok(job @ CallOutcome::Job(_)) => Ok(done_result(&request.name, &asked, job.into_value()).into()),
@@ -344,7 +387,23 @@ impl ServerHandler for PipetteServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(&self.router_for(&context), request).await.map(Into::into)
+        let args =
+            request.arguments.clone().map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
+        let rounds = self.rounds(
+            &context,
+            "prompts/get",
+            &request.name,
+            &args,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()));
+        let got =
+            mcp_tools::protocol::with_client(bridge, prompts::get(&self.router_for(&context), request)).await;
+        if let Some(asked) = rounds.as_ref().and_then(|r| r.outcome()) {
+            return asked.map(GetPromptResponse::InputRequired);
+        }
+        got.map(Into::into)
     }
 
     async fn list_resources(
@@ -368,7 +427,24 @@ impl ServerHandler for PipetteServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        resources::read(&self.router_for(&context), &request.uri).await.map(Into::into)
+        let rounds = self.rounds(
+            &context,
+            "resources/read",
+            &request.uri,
+            &serde_json::Value::Null,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()));
+        let read = mcp_tools::protocol::with_client(
+            bridge,
+            resources::read(&self.router_for(&context), &request.uri),
+        )
+        .await;
+        if let Some(asked) = rounds.as_ref().and_then(|r| r.outcome()) {
+            return asked.map(ReadResourceResponse::InputRequired);
+        }
+        read.map(Into::into)
     }
 
     async fn subscribe(
@@ -446,7 +522,7 @@ impl ServerHandler for PipetteServer {
         request: UpdateTaskParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        tasks::update(&self.router_for(&context), &request.task_id)
+        tasks::update(&self.router_for(&context), request)
     }
 
     async fn on_custom_request(

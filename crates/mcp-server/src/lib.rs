@@ -2,11 +2,14 @@
 
 mod bridge;
 mod completion;
+mod custom_headers;
 mod events;
 mod guard;
 mod handler;
 mod http;
 mod logging;
+mod mrtr;
+mod parked;
 mod prompts;
 mod resources;
 mod streams;
