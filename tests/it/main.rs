@@ -6,6 +6,7 @@ mod http;
 mod index;
 mod mcp;
 mod protocol;
+mod protocol_2026;
 mod queue;
 mod reliability;
 mod research;

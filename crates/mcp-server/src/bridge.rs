@@ -1,10 +1,10 @@
 //! The client behind a call, for tools, prompts and resources: elicitation, sampling and roots. How a
 //! question reaches the client depends on the request:
-//! - a call running as a task parks the task in `input_required` until `tasks/update` answers
-//!   (`parked.rs`);
-//! - a 2026-07-28 request (no `initialize` session) ends its round with an input-required result and is
-//!   answered by the client's retry (`mrtr.rs`);
-//! - a 2025-11-25 session is sent the request on the call's own stream, as before.
+//! - a 2026-07-28 request's call running as a task parks the task in `input_required` until `tasks/update`
+//!   answers (`parked.rs`);
+//! - any other 2026-07-28 request ends its round with an input-required result and is answered by the
+//!   client's retry (`mrtr.rs`);
+//! - a 2025-11-25 session is sent the request on the call's own stream, as before (tasks included).
 //!
 //! A question needing a capability the request did not declare fails the handler; for a 2026-07-28 request
 //! the answer is then -32021 (missing required client capability).
@@ -105,10 +105,10 @@ impl PeerBridge {
                 format!("the MCP client did not declare the {what} capability"),
             ));
         }
-        if let Some(task) = self.task_id().await {
-            return Ok(parked::of(&task).ask(key, request).await);
-        }
         if let Some(rounds) = &self.rounds {
+            if let Some(task) = self.task_id().await {
+                return Ok(parked::of(&task).ask(key, request).await);
+            }
             return match rounds.answer(key) {
                 Some(answer) => Ok(answer.clone()),
                 None => Err(rounds.ask(key, request)),

@@ -301,7 +301,10 @@ impl ServerHandler for PipetteServer {
         )?;
         let token = context.meta.get_progress_token();
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let task_first = takes_tasks && support == TaskSupport::Immediate;
+        // A call that is a task from its start (declared so, or `async_mode: true`) asks its questions as one.
+        let task_first = takes_tasks
+            && (support == TaskSupport::Immediate
+                || args.get("async_mode") == Some(&serde_json::Value::Bool(true)));
         let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()).task_first(task_first));
         let options = CallOptions {
             progress: token.is_some().then_some(tx),
