@@ -671,9 +671,9 @@ const REMOVED_IN_2026: [&str; 6] = [
     "tasks/list",
 ];
 
-/// What a 2026-07-28 request (by its `MCP-Protocol-Version` header) is refused before its parameters are
-/// checked against a method's old shape: a removed method (404, -32601), or custom headers that do not
-/// mirror the tool's arguments (400, -32020; `custom_headers.rs`).
+/// 404 with -32601 for a 2026-07-28 request (by its `MCP-Protocol-Version` header) to a removed method,
+/// before its parameters are checked against the method's old shape. (Its standard and custom headers,
+/// `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` of `x-mcp-header` parameters, are rmcp's to check.)
 fn removed_in_2026(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Option<Response> {
     let version = headers.get("mcp-protocol-version")?.to_str().ok()?.trim();
     if version < "2026-07-28" {
@@ -681,20 +681,14 @@ fn removed_in_2026(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Option<Resp
     }
     let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else { return None };
     let method = message.get("method")?.as_str()?;
-    let id = || message.get("id").and_then(usable_id).unwrap_or(Value::Null);
     if REMOVED_IN_2026.contains(&method) {
-        let message = format!("`{method}` is not part of MCP {version}");
-        let refusal = Refusal::new(id(), rmcp::model::ErrorCode::METHOD_NOT_FOUND.0, message);
+        let id = message.get("id").and_then(usable_id).unwrap_or(Value::Null);
+        let refusal = Refusal::new(
+            id,
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND.0,
+            format!("`{method}` is not part of MCP {version}"),
+        );
         return Some((StatusCode::NOT_FOUND, Json(refusal.to_json())).into_response());
-    }
-    if method == "tools/call" {
-        let params = message.get("params")?;
-        let tool = params.get("name")?.as_str()?;
-        if let Some(why) = crate::custom_headers::mismatch(headers, tool, params.get("arguments")) {
-            tracing::info!(tool, "refused a tools/call: {why}");
-            let refusal = Refusal::new(id(), crate::custom_headers::HEADER_MISMATCH, why);
-            return Some((StatusCode::BAD_REQUEST, Json(refusal.to_json())).into_response());
-        }
     }
     None
 }

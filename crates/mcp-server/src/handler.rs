@@ -468,6 +468,8 @@ impl ServerHandler for PipetteServer {
         let mut accepted = SubscriptionFilter::new();
         let asked = requested.resource_subscriptions.as_deref().unwrap_or_default();
         accepted.resource_subscriptions = Some(resources::Subscriptions::listenable(asked));
+        // And changes of the server-wide tool list.
+        accepted.tools_list_changed = requested.tools_list_changed.filter(|asked| *asked);
         Some(accepted)
     }
 
@@ -480,7 +482,25 @@ impl ServerHandler for PipetteServer {
             let target = resources::Target::Listen(context.sink().clone());
             self.subscriptions.subscribe(&router, id, target, uri)?;
         }
-        context.cancelled().await;
+        let mut tools =
+            context.accepted().tools_list_changed.unwrap_or(false).then(mcp_tools::protocol::tools_changes);
+        loop {
+            tokio::select! {
+                () = context.cancelled() => break,
+                Some(heard) = async { match tools.as_mut() { Some(rx) => Some(rx.recv().await), None => None } } => {
+                    let sent = match heard {
+                        Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            context.sink().notify_tool_list_changed().await.map_err(|e| e.to_string())
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => Err("no more changes".to_owned()),
+                    };
+                    if let Err(e) = sent {
+                        tracing::debug!(error = %e, "a tools/list_changed notification was not delivered");
+                        tools = None;
+                    }
+                }
+            }
+        }
         for uri in &uris {
             self.subscriptions.unsubscribe(id, uri);
         }

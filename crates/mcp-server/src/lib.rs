@@ -2,7 +2,6 @@
 
 mod bridge;
 mod completion;
-mod custom_headers;
 mod events;
 mod guard;
 mod handler;

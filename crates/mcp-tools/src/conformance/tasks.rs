@@ -2,8 +2,8 @@
 //! when cancelled), `failing_job` (a tool error; tasks only), `protocol_error_job` (an internal error),
 //! `confirm_delete` and `multi_input` (tasks at once that wait for the person), `test_tool_with_task` (asks
 //! first, then continues as a task), and the stateless diagnostics `test_missing_capability`,
-//! `test_streaming_elicitation` and `test_logging_tool`, and `test_custom_header` (a parameter mirrored in
-//! a custom header).
+//! `test_streaming_elicitation`, `test_logging_tool` and `test_trigger_tool_change`, and `test_custom_header`
+//! (a parameter mirrored in a custom header).
 
 use std::time::Duration;
 
@@ -146,8 +146,16 @@ struct RegionArgs {
     region: String,
 }
 
-/// Conformance fixture: a parameter mirrored in a custom header (SEP-2243 `x-mcp-header`).
+/// Conformance fixture: a parameter mirrored in a custom header (SEP-2243 `x-mcp-header`; rmcp checks it).
 #[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 10, read_only, idempotent)]
 async fn test_custom_header(p: RegionArgs) -> Result<RichOutput, ToolError> {
     text(format!("region {}", p.region))
+}
+
+/// Conformance fixture: the suite's hook to change the tool list; announces a server-wide change, as
+/// whatever changes the tools every client sees does.
+#[tool_metadata(category = fixture, runtime = Async, timeout_seconds = 10, read_only)]
+async fn test_trigger_tool_change(_p: NoArgs) -> Result<RichOutput, ToolError> {
+    crate::protocol::announce_tools_changed();
+    text("announced a tool list change".into())
 }

@@ -4,6 +4,7 @@
 //! so limits, timeouts, caching and metrics apply to it as to the tool. A prompt is a message template
 //! whose arguments are a serde struct, validated like tool parameters.
 
+mod changes;
 mod client;
 mod complete;
 mod tasks;
@@ -18,6 +19,7 @@ use tool_metadata::{Content, ResourceBody, ToolError};
 
 use crate::Router;
 
+pub use changes::{announce_tools_changed, tools_changes};
 pub use client::{client, with_client};
 pub use complete::{Completion, CompletionRef, MAX_COMPLETIONS, complete};
 pub use tasks::{TaskSupport, TaskSupportDecl, task_support};
