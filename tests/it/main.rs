@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod http;
 mod index;
+mod legacy_tasks;
 mod mcp;
 mod protocol;
 mod protocol_2026;

@@ -230,6 +230,10 @@ fn check_object(obj: Map<String, Value>) -> Checked {
     if let Some(reason) = params_shape(&method, obj.get("params")) {
         return refused(id, INVALID_PARAMS, reason);
     }
+    let mut obj = obj;
+    if method == "tools/call" && task_augmented(obj.get("params")) {
+        obj.insert("method".into(), TASK_AUGMENTED_CALL.into());
+    }
     let raw = obj.clone();
     match serde_json::from_value::<ClientJsonRpcMessage>(Value::Object(obj)) {
         Ok(JsonRpcMessage::Request(r)) if is_custom_standard(&r.request) => {
@@ -242,6 +246,21 @@ fn check_object(obj: Map<String, Value>) -> Checked {
         Ok(m) => Checked::Message(Box::new(m)),
         Err(e) => refused(id, INVALID_REQUEST, format!("not a valid request: {e}")),
     }
+}
+
+/// The method a 2025-11-25 task-augmented `tools/call` is handed to the handler as: rmcp's typed
+/// `tools/call` would drop its `task` parameter.
+pub(crate) const TASK_AUGMENTED_CALL: &str = "pipette/taskAugmentedToolsCall";
+
+/// A `tools/call` of the 2025-11-25 era asking to run as a task (`params.task` an object). A 2026-07-28
+/// request (by its `_meta`) never is: there the server alone decides, and a leftover `task` is ignored.
+fn task_augmented(params: Option<&Value>) -> bool {
+    let Some(params) = params else { return false };
+    let modern = params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v >= "2026-07-28");
+    params.get("task").is_some_and(Value::is_object) && !modern
 }
 
 /// What is wrong with the shape of a request's params, before rmcp reads them.
@@ -640,6 +659,14 @@ pub(crate) async fn http(req: Request, next: Next) -> Response {
         return refused;
     }
     match check(&bytes) {
+        // A task-augmented call goes on as the guard rewrote it.
+        Checked::Message(m)
+            if matches!(&*m, JsonRpcMessage::Request(r)
+            if matches!(&r.request, ClientRequest::CustomRequest(c) if c.method == TASK_AUGMENTED_CALL)) =>
+        {
+            let bytes = serde_json::to_vec(&*m).unwrap_or(bytes);
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
         Checked::Message(_) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Checked::Refused(refusals) => {
             for r in &refusals {

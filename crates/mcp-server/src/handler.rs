@@ -221,75 +221,28 @@ impl PipetteServer {
             .map(|r| Some(Arc::new(r)))
     }
 
-    /// The router, acting for the request's principal.
-    pub(crate) fn router_for(&self, context: &RequestContext<RoleServer>) -> Router {
-        self.router.acting_for(self.principal(context))
-    }
-
-    /// This handler's session tag (logs and subscriptions are kept per session).
-    pub fn session(&self) -> u64 {
-        self.session
-    }
-
-    /// The router behind the server.
-    pub fn router(&self) -> &Router {
-        &self.router
-    }
-}
-
-impl ServerHandler for PipetteServer {
-    fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
-            .enable_tools()
-            .enable_tool_list_changed()
-            .enable_resources()
-            .enable_resources_subscribe()
-            .enable_prompts()
-            .enable_completions()
-            .enable_logging()
-            .enable_tasks()
-            .build();
-        ServerConfig::new(capabilities)
-            .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
-            .with_instructions(
-                "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
-                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
-                 (or as MCP tasks). Every tool also accepts async_mode: true (start as a job at once). Tools come in \
-                 toolsets: toolsets_list shows them all, toolset_enable adds one to this session. Read-only views \
-                 are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
-                 workflows are prompts (prompts/list).",
-            )
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
-        let listed = self.tools.listed(toolsets::current(&self.selection));
-        Ok(ListToolsResult::with_all_items(listed.as_ref().clone()))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.get(name)
-    }
-
-    async fn call_tool(
+    /// `tools/call`; `task_requested`: a 2025-11-25 task-augmented call (its `task` parameter), a task at once.
+    pub(crate) async fn call(
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
+        task_requested: bool,
     ) -> Result<CallToolResponse, McpError> {
         if let Some(answer) = toolsets::intercept(&self.router, &self.selection, &request, &context).await {
             return answer;
         }
         let support = mcp_tools::protocol::task_support(&request.name);
-        let takes_tasks = tasks::accepted(&context);
+        let takes_tasks = task_requested || tasks::accepted(&context);
         if support == TaskSupport::Required && !takes_tasks {
             // Such a tool only answers as a task (SEP-2663): a client that cannot take one is refused.
             let needs = ClientCapabilities::builder().enable_tasks().build();
             return Err(McpError::missing_required_client_capability(needs));
         }
-        let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
+        let mut arguments = request.arguments.unwrap_or_default();
+        if task_requested {
+            arguments.insert("async_mode".into(), true.into());
+        }
+        let args = serde_json::Value::Object(arguments);
         let asked = args.clone();
         let rounds = self.rounds(
             &context,
@@ -362,6 +315,67 @@ impl ServerHandler for PipetteServer {
             )),
             Err(e) => Ok(error_result(&e).into()),
         }
+    }
+
+    /// The router, acting for the request's principal.
+    pub(crate) fn router_for(&self, context: &RequestContext<RoleServer>) -> Router {
+        self.router.acting_for(self.principal(context))
+    }
+
+    /// This handler's session tag (logs and subscriptions are kept per session).
+    pub fn session(&self) -> u64 {
+        self.session
+    }
+
+    /// The router behind the server.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl ServerHandler for PipetteServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_resources()
+            .enable_resources_subscribe()
+            .enable_prompts()
+            .enable_completions()
+            .enable_logging()
+            .enable_tasks()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
+            .with_instructions(
+                "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
+                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
+                 (or as MCP tasks). Every tool also accepts async_mode: true (start as a job at once). Tools come in \
+                 toolsets: toolsets_list shows them all, toolset_enable adds one to this session. Read-only views \
+                 are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
+                 workflows are prompts (prompts/list).",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let listed = self.tools.listed(toolsets::current(&self.selection));
+        Ok(ListToolsResult::with_all_items(listed.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.get(name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        self.call(request, context, false).await
     }
 
     async fn on_roots_list_changed(&self, _context: rmcp::service::NotificationContext<RoleServer>) {
@@ -553,6 +567,6 @@ impl ServerHandler for PipetteServer {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        tasks::custom(&self.router_for(&context), request, context).await
+        tasks::custom(self, &self.router_for(&context), request, context).await
     }
 }

@@ -198,10 +198,14 @@ pub(crate) fn update(router: &Router, request: UpdateTaskParams) -> Result<(), M
 
 /// The custom requests of the 2025-11-25 Tasks API: `tasks/result` and `tasks/list`.
 pub(crate) async fn custom(
+    server: &crate::PipetteServer,
     router: &Router,
     request: CustomRequest,
     context: RequestContext<RoleServer>,
 ) -> Result<CustomResult, McpError> {
+    if request.method == crate::guard::TASK_AUGMENTED_CALL {
+        return task_augmented(server, request, context).await;
+    }
     // SEP-2663 removed both: a request without an `initialize` session (2026-07-28) is told so.
     if crate::mrtr::answers_by_retrying(&context) {
         return Err(McpError::new(ErrorCode::METHOD_NOT_FOUND, request.method.clone(), None));
@@ -258,15 +262,37 @@ async fn result(
 
 /// A task in the 2025-11-25 shape (`ttl`, `pollInterval`), with the SEP-2663 names alongside.
 fn legacy_task(rec: &JobRecord) -> serde_json::Value {
-    let d = detailed(rec);
-    let mut v = serde_json::to_value(&d.task).unwrap_or_default();
+    v1_task(&detailed(rec).task)
+}
+
+fn v1_task(task: &Task) -> serde_json::Value {
+    let mut v = serde_json::to_value(task).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("ttl".into(), serde_json::Value::Null);
-        if let Some(p) = d.task.poll_interval_ms {
+        if let Some(p) = task.poll_interval_ms {
             o.insert("pollInterval".into(), p.into());
         }
     }
     v
+}
+
+/// A 2025-11-25 task-augmented `tools/call` (its `task` parameter, which rmcp's typed request drops; the
+/// guard hands it over as this custom request): the call starts as a task at once and is answered with the
+/// 2025-11-25 `CreateTaskResult`, `{task: {...}}`. A call refused before it started answers as it would have.
+async fn task_augmented(
+    server: &crate::PipetteServer,
+    request: CustomRequest,
+    context: RequestContext<RoleServer>,
+) -> Result<CustomResult, McpError> {
+    let params = request.params.unwrap_or_default();
+    let params: rmcp::model::CallToolRequestParams = serde_json::from_value(params)
+        .map_err(|e| McpError::invalid_params(format!("invalid params for `tools/call`: {e}"), None))?;
+    let answer = match server.call(params, context, true).await? {
+        CallToolResponse::Task(created) => serde_json::json!({ "task": v1_task(&created.task) }),
+        other => serde_json::to_value(rmcp::model::ServerResult::from(other))
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?,
+    };
+    Ok(CustomResult::new(answer))
 }
 
 /// `tasks/list`: the tasks (jobs), newest first, `PAGE` at a time; the cursor is an offset.
