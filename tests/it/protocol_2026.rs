@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use pipette_test_support::Reply;
+
 use crate::support::Raw2026;
 
 fn created(answer: &Value) {
@@ -132,4 +134,56 @@ async fn a_task_waits_for_the_person_until_tasks_update_answers() {
     assert_eq!(done["result"]["status"], "completed", "{done}");
     assert_ne!(done["result"]["result"]["isError"], true, "{done}");
     assert!(!exists(&mut raw, 102).await);
+}
+
+#[tokio::test]
+async fn a_stateless_clients_model_writes_the_summary_after_one_round() {
+    let upstream = pipette_test_support::UpstreamServer::start().await;
+    upstream.route(
+        "GET",
+        "/eutils/esearch.fcgi",
+        Reply::fixture("pubmed/esearch_json_apc_pE1317Q_retmax100.json"),
+    );
+    upstream.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    let env =
+        [("PIPETTE_PUBMED_BASE", format!("{}/eutils", upstream.url())), ("PIPETTE_PUBMED_RATE", "0".into())];
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = Raw2026::start_with("pipette-mcp", dir.path(), &env);
+    let model = json!({"sampling": {}});
+    let call = json!({"name": "pubmed_search", "arguments": {"query": "APC p.E1317Q", "summarize": true}});
+
+    // Asked twice: the first round's fallback was never kept as the answer (the result cache included).
+    for id in [1, 2] {
+        let first = raw.ask(id, "tools/call", call.clone(), &model).await;
+        let (_, request) = question(&first);
+        assert_eq!(request["method"], "sampling/createMessage", "{request}");
+        assert_eq!(request["params"]["maxTokens"], 600, "{request}");
+    }
+    let first = raw.ask(3, "tools/call", call.clone(), &model).await;
+    let (key, request) = question(&first);
+    let prompt = request["params"]["messages"][0]["content"]["text"].as_str().unwrap();
+    assert!(
+        prompt.contains("PubMed") && prompt.contains("APC p.E1317Q"),
+        "the model sees the results: {prompt}"
+    );
+
+    let mut retry = call.clone();
+    retry["inputResponses"] = json!({ key: {
+        "role": "assistant", "model": "test-model", "stopReason": "endTurn",
+        "content": {"type": "text", "text": "MODEL SUMMARY: one article."},
+    }});
+    retry["requestState"] = first["result"]["requestState"].clone();
+    let done = raw.ask(4, "tools/call", retry, &model).await;
+    let summary = &done["result"]["structuredContent"]["summary"];
+    assert_eq!(summary["source"], "client_model", "{done}");
+    assert_eq!(summary["text"], "MODEL SUMMARY: one article.");
+    assert_eq!(summary["model"], "test-model");
+
+    // Another search, from a client without sampling: the deterministic summary at once, saying why.
+    let mut other = call;
+    other["arguments"]["query"] = "APC".into();
+    let plain = raw.ask(5, "tools/call", other, &json!({})).await;
+    let summary = &plain["result"]["structuredContent"]["summary"];
+    assert_eq!(summary["source"], "deterministic", "{plain}");
+    assert!(summary["fallback_reason"].as_str().unwrap().contains("sampling"), "{plain}");
 }

@@ -191,6 +191,10 @@ impl ClientBridge for PeerBridge {
         self.capabilities.roots.is_some()
     }
 
+    fn awaits_answers(&self) -> bool {
+        self.rounds.as_ref().is_some_and(|r| r.asked_anything())
+    }
+
     fn sample(&self, request: SampleRequest) -> BridgeFuture<'_, Sampled> {
         Box::pin(async move { self.sample_as(&self.key("sampling"), request).await })
     }

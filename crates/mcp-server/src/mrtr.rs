@@ -109,6 +109,11 @@ impl Rounds {
         ToolError::new(ErrorKind::Conflict, format!("waiting for the client's answer to `{key}`"))
     }
 
+    /// Whether this round asked anything (it ends with the questions, whatever the handler does).
+    pub(crate) fn asked_anything(&self) -> bool {
+        !self.asked.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
     /// Notes that the handler needs a capability the request did not declare.
     pub(crate) fn need(&self, capabilities: ClientCapabilities) {
         *self.missing.lock().unwrap_or_else(|p| p.into_inner()) = Some(capabilities);

@@ -83,6 +83,12 @@ pub trait ClientBridge: Send + Sync {
         let _ = retry;
         Box::pin(async { Ok(false) })
     }
+    /// Whether a question this call asked ended its round: the client answers by sending the request again
+    /// (MCP 2026-07-28 input-required results). A tool that falls back when the client cannot answer must
+    /// return the question's error instead, so that the retry, with the answer, gets the real result.
+    fn awaits_answers(&self) -> bool {
+        false
+    }
     /// Whether the client declared the roots capability.
     fn supports_roots(&self) -> bool {
         false
