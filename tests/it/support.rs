@@ -209,8 +209,14 @@ pub(crate) struct Raw2026 {
 
 impl Raw2026 {
     pub(crate) fn start(name: &str, data_dir: &Path) -> Raw2026 {
+        Raw2026::start_with(name, data_dir, &[])
+    }
+
+    /// [`Raw2026::start`] with extra environment variables.
+    pub(crate) fn start_with(name: &str, data_dir: &Path, env: &[(&str, String)]) -> Raw2026 {
         use tokio::io::AsyncBufReadExt;
         let mut child = command(name, data_dir)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())

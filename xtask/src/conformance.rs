@@ -1,6 +1,10 @@
 //! `cargo xtask conformance`: the official MCP conformance suite (`@modelcontextprotocol/conformance`,
-//! server scenarios) against `pipette-mcp --http` built with the `conformance` feature (its fixture tools,
-//! resources and prompts). Fails on any failure not listed in `.ci/conformance-expected-failures.yml`.
+//! every server scenario: `--suite all`, both protocol eras — 2025-11-25 sessions and 2026-07-28 stateless
+//! requests — and the tasks extension) against `pipette-mcp --http` built with the `conformance` feature
+//! (its fixture tools, resources and prompts). Fails on any failure not listed in
+//! `.ci/conformance-expected-failures.yml`; warnings (SHOULDs) are printed.
+//!
+//! The 0.1.16 run it replaced is gone: 0.2.0-alpha.12 has all 32 of its server scenarios.
 //!
 //! `--release-plain` runs it against the release build without the feature instead, and only reports:
 //! which scenarios stay meaningful without the fixtures.
@@ -16,7 +20,7 @@ use anyhow::{Context as _, bail};
 use crate::{root, run};
 
 /// The suite's version, pinned: its scenarios are the contract.
-const SUITE: &str = "@modelcontextprotocol/conformance@0.1.16";
+const SUITE: &str = "@modelcontextprotocol/conformance@0.2.0-alpha.12";
 /// The suite needs Node ≥ 22, installed from the npm registry as a package.
 const NODE: &str = "node@22";
 
@@ -24,7 +28,13 @@ const NODE: &str = "node@22";
 fn install(root: &Path) -> anyhow::Result<PathBuf> {
     let prefix = root.join(".ci/node");
     let bin = prefix.join("node_modules/.bin");
-    if bin.join("conformance").exists() && bin.join("node").exists() {
+    let manifest = prefix.join("node_modules/@modelcontextprotocol/conformance/package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+        .and_then(|m| m["version"].as_str().map(str::to_owned));
+    let pinned = SUITE.rsplit('@').next().unwrap_or_default();
+    if installed.as_deref() == Some(pinned) && bin.join("conformance").exists() && bin.join("node").exists() {
         return Ok(bin);
     }
     let prefix_arg = prefix.to_string_lossy().into_owned();

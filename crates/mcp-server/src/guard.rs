@@ -230,6 +230,10 @@ fn check_object(obj: Map<String, Value>) -> Checked {
     if let Some(reason) = params_shape(&method, obj.get("params")) {
         return refused(id, INVALID_PARAMS, reason);
     }
+    let mut obj = obj;
+    if method == "tools/call" && task_augmented(obj.get("params")) {
+        obj.insert("method".into(), TASK_AUGMENTED_CALL.into());
+    }
     let raw = obj.clone();
     match serde_json::from_value::<ClientJsonRpcMessage>(Value::Object(obj)) {
         Ok(JsonRpcMessage::Request(r)) if is_custom_standard(&r.request) => {
@@ -242,6 +246,21 @@ fn check_object(obj: Map<String, Value>) -> Checked {
         Ok(m) => Checked::Message(Box::new(m)),
         Err(e) => refused(id, INVALID_REQUEST, format!("not a valid request: {e}")),
     }
+}
+
+/// The method a 2025-11-25 task-augmented `tools/call` is handed to the handler as: rmcp's typed
+/// `tools/call` would drop its `task` parameter.
+pub(crate) const TASK_AUGMENTED_CALL: &str = "pipette/taskAugmentedToolsCall";
+
+/// A `tools/call` of the 2025-11-25 era asking to run as a task (`params.task` an object). A 2026-07-28
+/// request (by its `_meta`) never is: there the server alone decides, and a leftover `task` is ignored.
+fn task_augmented(params: Option<&Value>) -> bool {
+    let Some(params) = params else { return false };
+    let modern = params
+        .pointer("/_meta/io.modelcontextprotocol~1protocolVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v >= "2026-07-28");
+    params.get("task").is_some_and(Value::is_object) && !modern
 }
 
 /// What is wrong with the shape of a request's params, before rmcp reads them.
@@ -636,7 +655,18 @@ pub(crate) async fn http(req: Request, next: Next) -> Response {
         }
         bytes.extend_from_slice(&chunk);
     }
+    if let Some(refused) = removed_in_2026(&parts.headers, &bytes) {
+        return refused;
+    }
     match check(&bytes) {
+        // A task-augmented call goes on as the guard rewrote it.
+        Checked::Message(m)
+            if matches!(&*m, JsonRpcMessage::Request(r)
+            if matches!(&r.request, ClientRequest::CustomRequest(c) if c.method == TASK_AUGMENTED_CALL)) =>
+        {
+            let bytes = serde_json::to_vec(&*m).unwrap_or(bytes);
+            next.run(Request::from_parts(parts, Body::from(bytes))).await
+        }
         Checked::Message(_) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
         Checked::Refused(refusals) => {
             for r in &refusals {
@@ -655,6 +685,39 @@ pub(crate) async fn http(req: Request, next: Next) -> Response {
         // A notification or response that cannot be used: accepted and dropped, as JSON-RPC wants.
         Checked::Ignore => StatusCode::ACCEPTED.into_response(),
     }
+}
+
+/// Methods a 2026-07-28 request may not use (its lifecycle has no `initialize`, logging levels ride in
+/// `_meta`, subscriptions go through `subscriptions/listen`, and SEP-2663 dropped the two task methods).
+const REMOVED_IN_2026: [&str; 6] = [
+    "initialize",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "tasks/result",
+    "tasks/list",
+];
+
+/// 404 with -32601 for a 2026-07-28 request (by its `MCP-Protocol-Version` header) to a removed method,
+/// before its parameters are checked against the method's old shape. (Its standard and custom headers,
+/// `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` of `x-mcp-header` parameters, are rmcp's to check.)
+fn removed_in_2026(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Option<Response> {
+    let version = headers.get("mcp-protocol-version")?.to_str().ok()?.trim();
+    if version < "2026-07-28" {
+        return None;
+    }
+    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else { return None };
+    let method = message.get("method")?.as_str()?;
+    if REMOVED_IN_2026.contains(&method) {
+        let id = message.get("id").and_then(usable_id).unwrap_or(Value::Null);
+        let refusal = Refusal::new(
+            id,
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND.0,
+            format!("`{method}` is not part of MCP {version}"),
+        );
+        return Some((StatusCode::NOT_FOUND, Json(refusal.to_json())).into_response());
+    }
+    None
 }
 
 #[cfg(test)]

@@ -8,15 +8,16 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use mcp_tools::protocol::TaskSupport;
 use mcp_tools::{CallOptions, CallOutcome, ErrorKind, Principal, Router, ToolError, ToolInfo, Toolsets};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, CompleteRequestParams,
-    CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams, GetPromptResponse,
-    GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
-    UpdateTaskParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ClientCapabilities,
+    CompleteRequestParams, CompleteResult, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
+    GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool, ToolAnnotations,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -24,6 +25,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::bridge::PeerBridge;
+use crate::mrtr::Rounds;
 use crate::toolsets::{Selection, ToolLists};
 use crate::{completion, logging, prompts, resources, tasks, toolsets};
 
@@ -201,6 +203,120 @@ impl PipetteServer {
         }
     }
 
+    /// The rounds of a request whose client answers questions by retrying it (2026-07-28: no
+    /// `initialize` session behind it); `None` for a 2025-11-25 session, which is asked directly.
+    pub(crate) fn rounds(
+        &self,
+        context: &RequestContext<RoleServer>,
+        method: &str,
+        name: &str,
+        arguments: &serde_json::Value,
+        responses: Option<&rmcp::model::InputResponses>,
+        state: Option<&str>,
+    ) -> Result<Option<Arc<Rounds>>, McpError> {
+        if !crate::mrtr::answers_by_retrying(context) {
+            return Ok(None);
+        }
+        Rounds::open(&self.principal(context), method, name, arguments, responses, state)
+            .map(|r| Some(Arc::new(r)))
+    }
+
+    /// `tools/call`; `task_requested`: a 2025-11-25 task-augmented call (its `task` parameter), a task at once.
+    pub(crate) async fn call(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+        task_requested: bool,
+    ) -> Result<CallToolResponse, McpError> {
+        if let Some(answer) = toolsets::intercept(&self.router, &self.selection, &request, &context).await {
+            return answer;
+        }
+        let support = mcp_tools::protocol::task_support(&request.name);
+        let takes_tasks = task_requested || tasks::accepted(&context);
+        if support == TaskSupport::Required && !takes_tasks {
+            // Such a tool only answers as a task (SEP-2663): a client that cannot take one is refused.
+            let needs = ClientCapabilities::builder().enable_tasks().build();
+            return Err(McpError::missing_required_client_capability(needs));
+        }
+        let mut arguments = request.arguments.unwrap_or_default();
+        if task_requested {
+            arguments.insert("async_mode".into(), true.into());
+        }
+        let args = serde_json::Value::Object(arguments);
+        let asked = args.clone();
+        let rounds = self.rounds(
+            &context,
+            "tools/call",
+            &request.name,
+            &args,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
+        let token = context.meta.get_progress_token();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        // A call that is a task from its start (declared so, or `async_mode: true`) asks its questions as one.
+        let task_first = takes_tasks
+            && (support == TaskSupport::Immediate
+                || args.get("async_mode") == Some(&serde_json::Value::Bool(true)));
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()).task_first(task_first));
+        let options = CallOptions {
+            progress: token.is_some().then_some(tx),
+            cancel: context.ct.clone(),
+            inline_ms: task_first.then_some(0),
+            client: Some(bridge.clone()),
+        };
+        let span = tracing::info_span!("mcp_call", mcp_session = self.session, tool = %request.name);
+        let router = self.router_for(&context);
+        self.read_client_roots(&request.name, &context).await;
+        let call = router.call(&request.name, args, options).instrument(span);
+        tokio::pin!(call);
+        let notify = |update: tool_metadata::ProgressUpdate| {
+            let peer = context.peer.clone();
+            let token = token.clone();
+            async move {
+                let Some(token) = token else { return };
+                let mut p = ProgressNotificationParam::new(token, update.current as f64);
+                p.total = update.total.map(|t| t as f64);
+                p.message = update.message;
+                if let Err(e) = peer.notify_progress(p).await {
+                    tracing::debug!(error = %e, "progress notification not delivered");
+                }
+            }
+        };
+        let outcome = loop {
+            tokio::select! {
+                out = &mut call => break out,
+                Some(update) = rx.recv() => notify(update).await,
+            }
+        };
+        // Every progress report goes out before the result, so clients never lose the last ones.
+        while let Ok(update) = rx.try_recv() {
+            notify(update).await;
+        }
+        // Likewise the call's log messages.
+        logging::flush(self.session).await;
+        // A round that asked the client something ends with what it asked (2026-07-28).
+        if !matches!(outcome, Ok(CallOutcome::Job(_)))
+            && let Some(asked) = rounds.as_ref().and_then(|r| r.outcome())
+        {
+            return asked.map(CallToolResponse::InputRequired);
+        }
+        match outcome {
+            Ok(CallOutcome::Done(value)) => Ok(done_result(&request.name, &asked, value).into()),
+            // A client that speaks Tasks gets its job as a task (task id = job id).
+            Ok(CallOutcome::Job(ticket)) if takes_tasks => {
+                bridge.became_task(&ticket.job_id);
+                Ok(tasks::created(&router, &ticket, &context))
+            }
+            Ok(job @ CallOutcome::Job(_)) => Ok(done_result(&request.name, &asked, job.into_value()).into()),
+            Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
+                Cow::Owned(e.message.clone()),
+                Some(serde_json::to_value(&e).unwrap_or_default()),
+            )),
+            Err(e) => Ok(error_result(&e).into()),
+        }
+    }
+
     /// The router, acting for the request's principal.
     pub(crate) fn router_for(&self, context: &RequestContext<RoleServer>) -> Router {
         self.router.acting_for(self.principal(context))
@@ -259,63 +375,7 @@ impl ServerHandler for PipetteServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        if let Some(answer) = toolsets::intercept(&self.router, &self.selection, &request, &context).await {
-            return answer;
-        }
-        let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
-        let asked = args.clone();
-        let token = context.meta.get_progress_token();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let bridge = PeerBridge::new(&context);
-        let options = CallOptions {
-            progress: token.is_some().then_some(tx),
-            cancel: context.ct.clone(),
-            inline_ms: None,
-            client: Some(Arc::new(bridge)),
-        };
-        let span = tracing::info_span!("mcp_call", mcp_session = self.session, tool = %request.name);
-        let router = self.router_for(&context);
-        self.read_client_roots(&request.name, &context).await;
-        let call = router.call(&request.name, args, options).instrument(span);
-        tokio::pin!(call);
-        let notify = |update: tool_metadata::ProgressUpdate| {
-            let peer = context.peer.clone();
-            let token = token.clone();
-            async move {
-                let Some(token) = token else { return };
-                let mut p = ProgressNotificationParam::new(token, update.current as f64);
-                p.total = update.total.map(|t| t as f64);
-                p.message = update.message;
-                if let Err(e) = peer.notify_progress(p).await {
-                    tracing::debug!(error = %e, "progress notification not delivered");
-                }
-            }
-        };
-        let outcome = loop {
-            tokio::select! {
-                out = &mut call => break out,
-                Some(update) = rx.recv() => notify(update).await,
-            }
-        };
-        // Every progress report goes out before the result, so clients never lose the last ones.
-        while let Ok(update) = rx.try_recv() {
-            notify(update).await;
-        }
-        // Likewise the call's log messages.
-        logging::flush(self.session).await;
-        match outcome {
-            Ok(CallOutcome::Done(value)) => Ok(done_result(&request.name, &asked, value).into()),
-            // A client that speaks Tasks gets its job as a task (task id = job id).
-            Ok(CallOutcome::Job(ticket)) if tasks::accepted(&context) => {
-                Ok(tasks::created(&router, &ticket, &context))
-            }
-            Ok(job @ CallOutcome::Job(_)) => Ok(done_result(&request.name, &asked, job.into_value()).into()),
-            Err(e) if e.kind == ErrorKind::UnknownTool => Err(McpError::invalid_params(
-                Cow::Owned(e.message.clone()),
-                Some(serde_json::to_value(&e).unwrap_or_default()),
-            )),
-            Err(e) => Ok(error_result(&e).into()),
-        }
+        self.call(request, context, false).await
     }
 
     async fn on_roots_list_changed(&self, _context: rmcp::service::NotificationContext<RoleServer>) {
@@ -344,7 +404,23 @@ impl ServerHandler for PipetteServer {
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(&self.router_for(&context), request).await.map(Into::into)
+        let args =
+            request.arguments.clone().map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
+        let rounds = self.rounds(
+            &context,
+            "prompts/get",
+            &request.name,
+            &args,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()));
+        let got =
+            mcp_tools::protocol::with_client(bridge, prompts::get(&self.router_for(&context), request)).await;
+        if let Some(asked) = rounds.as_ref().and_then(|r| r.outcome()) {
+            return asked.map(GetPromptResponse::InputRequired);
+        }
+        got.map(Into::into)
     }
 
     async fn list_resources(
@@ -368,7 +444,24 @@ impl ServerHandler for PipetteServer {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        resources::read(&self.router_for(&context), &request.uri).await.map(Into::into)
+        let rounds = self.rounds(
+            &context,
+            "resources/read",
+            &request.uri,
+            &serde_json::Value::Null,
+            request.input_responses.as_ref(),
+            request.request_state.as_deref(),
+        )?;
+        let bridge = Arc::new(PeerBridge::new(&context, rounds.clone()));
+        let read = mcp_tools::protocol::with_client(
+            bridge,
+            resources::read(&self.router_for(&context), &request.uri),
+        )
+        .await;
+        if let Some(asked) = rounds.as_ref().and_then(|r| r.outcome()) {
+            return asked.map(ReadResourceResponse::InputRequired);
+        }
+        read.map(Into::into)
     }
 
     async fn subscribe(
@@ -389,6 +482,8 @@ impl ServerHandler for PipetteServer {
         let mut accepted = SubscriptionFilter::new();
         let asked = requested.resource_subscriptions.as_deref().unwrap_or_default();
         accepted.resource_subscriptions = Some(resources::Subscriptions::listenable(asked));
+        // And changes of the server-wide tool list.
+        accepted.tools_list_changed = requested.tools_list_changed.filter(|asked| *asked);
         Some(accepted)
     }
 
@@ -401,7 +496,25 @@ impl ServerHandler for PipetteServer {
             let target = resources::Target::Listen(context.sink().clone());
             self.subscriptions.subscribe(&router, id, target, uri)?;
         }
-        context.cancelled().await;
+        let mut tools =
+            context.accepted().tools_list_changed.unwrap_or(false).then(mcp_tools::protocol::tools_changes);
+        loop {
+            tokio::select! {
+                () = context.cancelled() => break,
+                Some(heard) = async { match tools.as_mut() { Some(rx) => Some(rx.recv().await), None => None } } => {
+                    let sent = match heard {
+                        Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            context.sink().notify_tool_list_changed().await.map_err(|e| e.to_string())
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => Err("no more changes".to_owned()),
+                    };
+                    if let Err(e) = sent {
+                        tracing::debug!(error = %e, "a tools/list_changed notification was not delivered");
+                        tools = None;
+                    }
+                }
+            }
+        }
         for uri in &uris {
             self.subscriptions.unsubscribe(id, uri);
         }
@@ -446,7 +559,7 @@ impl ServerHandler for PipetteServer {
         request: UpdateTaskParams,
         context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        tasks::update(&self.router_for(&context), &request.task_id)
+        tasks::update(&self.router_for(&context), request)
     }
 
     async fn on_custom_request(
@@ -454,6 +567,6 @@ impl ServerHandler for PipetteServer {
         request: CustomRequest,
         context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        tasks::custom(&self.router_for(&context), request, context).await
+        tasks::custom(self, &self.router_for(&context), request, context).await
     }
 }

@@ -7,6 +7,8 @@ mod guard;
 mod handler;
 mod http;
 mod logging;
+mod mrtr;
+mod parked;
 mod prompts;
 mod resources;
 mod status;

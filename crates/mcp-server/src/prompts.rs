@@ -43,6 +43,9 @@ pub(crate) async fn get(
     let args = request.arguments.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null);
     let output: PromptOutput = (d.get)(router.clone(), args).await.map_err(|e| to_mcp_error(&e))?;
     let value = serde_json::json!({ "description": output.description, "messages": output.messages });
-    serde_json::from_value(value)
-        .map_err(|e| McpError::internal_error(format!("prompt {}: {e}", d.name), None))
+    let mut result: GetPromptResult = serde_json::from_value(value)
+        .map_err(|e| McpError::internal_error(format!("prompt {}: {e}", d.name), None))?;
+    // What the constructors set (rmcp leaves it out for 2025-era peers); from JSON it would be absent.
+    result.result_type = Some(rmcp::model::ResultType::COMPLETE);
+    Ok(result)
 }

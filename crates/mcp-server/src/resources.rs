@@ -86,11 +86,15 @@ pub(crate) async fn read(router: &Router, uri: &str) -> Result<ReadResourceResul
         let known: Vec<_> = protocol::resources().iter().map(|d| d.uri).collect();
         return Err(McpError::resource_not_found(
             format!("no resource matches {uri}; pipette serves {}", known.join(", ")),
-            None,
+            Some(serde_json::json!({ "uri": uri })),
         ));
     };
     let bodies = (d.read)(router.clone(), request).await.map_err(|e| to_mcp_error(&e))?;
-    serde_json::from_value(serde_json::json!({ "contents": bodies })).map_err(internal)
+    let mut result: ReadResourceResult =
+        serde_json::from_value(serde_json::json!({ "contents": bodies })).map_err(internal)?;
+    // What the constructors set (rmcp leaves it out for 2025-era peers); from JSON it would be absent.
+    result.result_type = Some(rmcp::model::ResultType::COMPLETE);
+    Ok(result)
 }
 
 /// Where a resource update goes: a 2025-era session (`resources/subscribe`) or a 2026-era

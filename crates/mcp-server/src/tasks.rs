@@ -12,7 +12,7 @@ use mcp_tools::{JobRecord, JobStatus, JobTicket, Router, ToolError};
 use rmcp::model::{
     CallToolResponse, CreateTaskResult, CustomRequest, CustomResult, DetailedTask, ErrorCode, GetTaskResult,
     JsonObject, ServerNotification, Task, TaskPayload, TaskStatus, TaskStatusNotification,
-    TaskStatusNotificationParams,
+    TaskStatusNotificationParams, UpdateTaskParams,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -102,6 +102,16 @@ fn call_result(rec: &JobRecord) -> Option<rmcp::model::CallToolResult> {
 pub(crate) fn detailed(rec: &JobRecord) -> DetailedTask {
     let mut task = Task::new(&rec.job_id, TaskStatus::Working, &rec.started_at, &rec.updated_at);
     let payload = match rec.status {
+        JobStatus::Queued | JobStatus::Running if !crate::parked::open_questions(&rec.job_id).is_empty() => {
+            task = task
+                .with_poll_interval_ms(POLL_INTERVAL_MS)
+                .with_status_message("waiting for the client's input");
+            let input_requests = crate::parked::open_questions(&rec.job_id)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
+                .collect();
+            TaskPayload::InputRequired { input_requests }
+        }
         JobStatus::Queued | JobStatus::Running => {
             task = task.with_poll_interval_ms(POLL_INTERVAL_MS);
             if let Some(p) = &rec.progress {
@@ -115,6 +125,12 @@ pub(crate) fn detailed(rec: &JobRecord) -> DetailedTask {
                 });
             }
             TaskPayload::Working
+        }
+        // A tool that failed unexpectedly (a panic, an internal error) failed at the protocol level.
+        JobStatus::Failed if rec.error.as_ref().is_some_and(|e| e.kind == mcp_tools::ErrorKind::Internal) => {
+            let error = rpc_error(rec.error.as_ref());
+            task = task.with_status_message(error.message.to_string());
+            TaskPayload::Failed { error: object(serde_json::to_value(error).unwrap_or_default()) }
         }
         JobStatus::Completed | JobStatus::Failed => {
             if let Some(e) = &rec.error {
@@ -149,7 +165,11 @@ fn record(router: &Router, task_id: &str) -> Result<JobRecord, McpError> {
 
 /// `tasks/get`.
 pub(crate) fn get(router: &Router, task_id: &str) -> Result<GetTaskResult, McpError> {
-    Ok(GetTaskResult::new(detailed(&record(router, task_id)?)))
+    let rec = record(router, task_id)?;
+    if rec.status.is_terminal() {
+        crate::parked::forget(&rec.job_id);
+    }
+    Ok(GetTaskResult::new(detailed(&rec)))
 }
 
 /// `tasks/cancel`: cancels the job and waits briefly until it has stopped. Cancelling a finished or
@@ -162,21 +182,34 @@ pub(crate) async fn cancel(router: &Router, task_id: &str) -> Result<(), McpErro
     Ok(())
 }
 
-/// `tasks/update`: pipette's tasks never ask for input, so there is nothing to update.
-pub(crate) fn update(router: &Router, task_id: &str) -> Result<(), McpError> {
-    let rec = record(router, task_id)?;
-    Err(McpError::invalid_params(
-        format!("task `{task_id}` ({}) has no outstanding input requests", rec.status.as_str()),
-        None,
-    ))
+/// `tasks/update`: answers the task's open questions (`inputResponses` by key; keys it did not ask are
+/// ignored) and acknowledges; the task goes on, as the next `tasks/get` shows.
+pub(crate) fn update(router: &Router, request: UpdateTaskParams) -> Result<(), McpError> {
+    let rec = record(router, &request.task_id)?;
+    if !crate::parked::answer(&rec.job_id, request.input_responses.into_iter().collect()) {
+        tracing::info!(
+            task_id = rec.job_id,
+            status = rec.status.as_str(),
+            "tasks/update for a task that asked nothing"
+        );
+    }
+    Ok(())
 }
 
 /// The custom requests of the 2025-11-25 Tasks API: `tasks/result` and `tasks/list`.
 pub(crate) async fn custom(
+    server: &crate::PipetteServer,
     router: &Router,
     request: CustomRequest,
     context: RequestContext<RoleServer>,
 ) -> Result<CustomResult, McpError> {
+    if request.method == crate::guard::TASK_AUGMENTED_CALL {
+        return task_augmented(server, request, context).await;
+    }
+    // SEP-2663 removed both: a request without an `initialize` session (2026-07-28) is told so.
+    if crate::mrtr::answers_by_retrying(&context) {
+        return Err(McpError::new(ErrorCode::METHOD_NOT_FOUND, request.method.clone(), None));
+    }
     match request.method.as_str() {
         "tasks/result" => {
             let task_id = param(&request, "taskId")?
@@ -229,15 +262,37 @@ async fn result(
 
 /// A task in the 2025-11-25 shape (`ttl`, `pollInterval`), with the SEP-2663 names alongside.
 fn legacy_task(rec: &JobRecord) -> serde_json::Value {
-    let d = detailed(rec);
-    let mut v = serde_json::to_value(&d.task).unwrap_or_default();
+    v1_task(&detailed(rec).task)
+}
+
+fn v1_task(task: &Task) -> serde_json::Value {
+    let mut v = serde_json::to_value(task).unwrap_or_default();
     if let Some(o) = v.as_object_mut() {
         o.insert("ttl".into(), serde_json::Value::Null);
-        if let Some(p) = d.task.poll_interval_ms {
+        if let Some(p) = task.poll_interval_ms {
             o.insert("pollInterval".into(), p.into());
         }
     }
     v
+}
+
+/// A 2025-11-25 task-augmented `tools/call` (its `task` parameter, which rmcp's typed request drops; the
+/// guard hands it over as this custom request): the call starts as a task at once and is answered with the
+/// 2025-11-25 `CreateTaskResult`, `{task: {...}}`. A call refused before it started answers as it would have.
+async fn task_augmented(
+    server: &crate::PipetteServer,
+    request: CustomRequest,
+    context: RequestContext<RoleServer>,
+) -> Result<CustomResult, McpError> {
+    let params = request.params.unwrap_or_default();
+    let params: rmcp::model::CallToolRequestParams = serde_json::from_value(params)
+        .map_err(|e| McpError::invalid_params(format!("invalid params for `tools/call`: {e}"), None))?;
+    let answer = match server.call(params, context, true).await? {
+        CallToolResponse::Task(created) => serde_json::json!({ "task": v1_task(&created.task) }),
+        other => serde_json::to_value(rmcp::model::ServerResult::from(other))
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?,
+    };
+    Ok(CustomResult::new(answer))
 }
 
 /// `tasks/list`: the tasks (jobs), newest first, `PAGE` at a time; the cursor is an offset.

@@ -94,15 +94,16 @@ const SYSTEM: &str = "You summarize biomedical search results for a researcher o
 brief (at most 8 bullet points), cite PMIDs or NCT ids as given, never invent data that is not in the results.";
 
 /// When `wanted`, a summary of `markdown` (the result's deterministic rendering) by the client's model,
-/// or `markdown` itself when the client cannot sample or sampling fails.
+/// or `markdown` itself when the client cannot sample or sampling fails. The error when the client answers
+/// by retrying (2026-07-28): its retry brings the model's answer.
 pub(crate) async fn summarize(
     ctx: &ToolContext,
     wanted: bool,
     task: &str,
     markdown: &str,
-) -> Option<Summary> {
+) -> Result<Option<Summary>, ToolError> {
     if !wanted {
-        return None;
+        return Ok(None);
     }
     let fallback = |reason: String| Summary {
         text: markdown.to_owned(),
@@ -111,14 +112,14 @@ pub(crate) async fn summarize(
         fallback_reason: Some(reason),
     };
     let Some(client) = ctx.client().filter(|c| c.supports_sampling()) else {
-        return Some(fallback("the MCP client does not offer sampling".to_owned()));
+        return Ok(Some(fallback("the MCP client does not offer sampling".to_owned())));
     };
     let request = SampleRequest {
         system: Some(SYSTEM.to_owned()),
         prompt: format!("{task}\n\n{markdown}"),
         max_tokens: 600,
     };
-    match client.sample(request).await {
+    Ok(match client.sample(request).await {
         Ok(s) if !s.text.trim().is_empty() => Some(Summary {
             text: s.text,
             source: SummarySource::ClientModel,
@@ -126,9 +127,10 @@ pub(crate) async fn summarize(
             fallback_reason: None,
         }),
         Ok(_) => Some(fallback("the client's model answered with no text".to_owned())),
+        Err(e) if client.awaits_answers() => return Err(e),
         Err(e) => {
             tracing::info!(error = %e.message, "sampling failed; using the deterministic summary");
             Some(fallback(e.message))
         }
-    }
+    })
 }

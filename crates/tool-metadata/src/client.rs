@@ -83,4 +83,35 @@ pub trait ClientBridge: Send + Sync {
         let _ = retry;
         Box::pin(async { Ok(false) })
     }
+    /// Whether a question this call asked ended its round: the client answers by sending the request again
+    /// (MCP 2026-07-28 input-required results). A tool that falls back when the client cannot answer must
+    /// return the question's error instead, so that the retry, with the answer, gets the real result.
+    fn awaits_answers(&self) -> bool {
+        false
+    }
+    /// Whether the client declared the roots capability.
+    fn supports_roots(&self) -> bool {
+        false
+    }
+    /// [`ClientBridge::elicit`] under a name of the tool's choosing: a client that answers by retrying the
+    /// request (MCP 2026-07-28 input-required results) sees `key` as the input request's key.
+    fn elicit_as(&self, key: &str, message: String, schema: serde_json::Value) -> BridgeFuture<'_, Elicited> {
+        let _ = key;
+        self.elicit(message, schema)
+    }
+    /// [`ClientBridge::sample`] under a name of the tool's choosing (see [`ClientBridge::elicit_as`]).
+    fn sample_as(&self, key: &str, request: SampleRequest) -> BridgeFuture<'_, Sampled> {
+        let _ = key;
+        self.sample(request)
+    }
+    /// The client's roots (their URIs), asked under `key` (see [`ClientBridge::elicit_as`]).
+    fn list_roots(&self, key: &str) -> BridgeFuture<'_, Vec<String>> {
+        let _ = key;
+        Box::pin(async {
+            Err(ToolError::new(
+                crate::ErrorKind::Conflict,
+                "the MCP client did not declare the roots capability",
+            ))
+        })
+    }
 }

@@ -4,8 +4,10 @@
 //! logging, the client bridge) without production builds ever listing them.
 
 mod client;
+mod mrtr;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 /// A 1×1 red PNG, the smallest real image.

@@ -4,7 +4,10 @@
 //! so limits, timeouts, caching and metrics apply to it as to the tool. A prompt is a message template
 //! whose arguments are a serde struct, validated like tool parameters.
 
+mod changes;
+mod client;
 mod complete;
+mod tasks;
 pub(crate) mod template;
 
 use std::collections::BTreeMap;
@@ -16,7 +19,10 @@ use tool_metadata::{Content, ResourceBody, ToolError};
 
 use crate::Router;
 
+pub use changes::{announce_tools_changed, tools_changes};
+pub use client::{client, with_client};
 pub use complete::{Completion, CompletionRef, MAX_COMPLETIONS, complete};
+pub use tasks::{TaskSupport, TaskSupportDecl, task_support};
 pub use template::{Matched, UriTemplate};
 
 /// A boxed future of a protocol handler.

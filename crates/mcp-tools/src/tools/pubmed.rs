@@ -24,7 +24,7 @@ async fn pubmed_search(
     let indexed = index_into(&ctx, p.index.as_deref(), &result.articles).await?;
     let markdown = with_index_note(indexed.as_ref(), result.markdown(format));
     let task = "Summarize what these PubMed articles report, for the query above.";
-    let summary = summarize(&ctx, wanted, task, &markdown).await;
+    let summary = summarize(&ctx, wanted, task, &markdown).await?;
     let markdown = summary.as_ref().map_or(markdown, |s| s.text.clone());
     Ok(Shown { result: Summarized { result: Indexed { result, indexed }, summary }, markdown })
 }

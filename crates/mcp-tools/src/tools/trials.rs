@@ -47,7 +47,7 @@ async fn trials_match(
     let result = mutation::trials_match(&upstreams, &q.mutation, &q.filters, &q.limits, &progress).await?;
     let indexed = index_into(&ctx, p.index.as_deref(), &result.matches).await?;
     let task = "Summarize which trials fit this mutation and why, strongest matches first.";
-    let summary = summarize(&ctx, p.request.summarize, task, &result.summary_markdown).await;
+    let summary = summarize(&ctx, p.request.summarize, task, &result.summary_markdown).await?;
     Ok(Summarized { result: Indexed { result, indexed }, summary }.into())
 }
 
