@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod fulltext;
 mod http;
 mod index;
 mod mcp;

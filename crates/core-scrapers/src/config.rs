@@ -527,7 +527,10 @@ mod tests {
         assert_eq!(c.europepmc.base_url, "http://127.0.0.1:9/epmc");
         assert_eq!(c.pmc_oai_base, "http://127.0.0.1:9/oai/oai.cgi");
         assert_eq!(c.pmc_oa_base, "http://127.0.0.1:9/oa/oa.fcgi");
-        assert_eq!((c.pmc.base_url.as_str(), c.pmc_s3.base_url.as_str()), ("http://127.0.0.1:9/pmc", "http://127.0.0.1:9/s3"));
+        assert_eq!(
+            (c.pmc.base_url.as_str(), c.pmc_s3.base_url.as_str()),
+            ("http://127.0.0.1:9/pmc", "http://127.0.0.1:9/s3")
+        );
         assert_eq!(c.doi.base_url, "http://127.0.0.1:9/doi");
 
         for (var, value) in [

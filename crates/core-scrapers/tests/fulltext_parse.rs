@@ -3,7 +3,8 @@
 //! parse (ids, metadata, the section tree, captions, reference ids, text sizes), not the articles' text.
 
 use core_scrapers::fulltext::{
-    FullText, JatsAnswer, Section, Source, parse_article_html, parse_elink, parse_europepmc_search, parse_jats,
+    FullText, JatsAnswer, Section, Source, parse_article_html, parse_elink, parse_europepmc_search,
+    parse_jats,
 };
 use pipette_test_support::fixture;
 use serde_json::{Value, json};
@@ -111,19 +112,30 @@ fn europepmc_bare_digit_pmcid() {
 #[test]
 fn refusals_say_not_open() {
     let oa = fixture("fulltext/related/pmc_oa_fcgi__PMC3040717_idIsNotOpenAccess__biomcp.xml");
-    assert!(matches!(parse_jats(&oa, Source::PmcOai), Ok(JatsAnswer::NotOpen(m)) if m.contains("idIsNotOpenAccess")));
+    assert!(
+        matches!(parse_jats(&oa, Source::PmcOai), Ok(JatsAnswer::NotOpen(m)) if m.contains("idIsNotOpenAccess"))
+    );
     let bean = fixture("fulltext/related/europepmc_supplementaryFiles__PMC3040717_not_OA__biomcp.xml");
-    assert!(matches!(parse_jats(&bean, Source::EuropePmc), Ok(JatsAnswer::NotOpen(m)) if m.contains("not open access")));
+    assert!(
+        matches!(parse_jats(&bean, Source::EuropePmc), Ok(JatsAnswer::NotOpen(m)) if m.contains("not open access"))
+    );
 }
 
 #[test]
 fn pmc_web_page() {
     let html = String::from_utf8(fixture("fulltext/html/pmc_article_page__PMC3040717__biomcp.html")).unwrap();
-    let a = parse_article_html(&html, Source::PmcWebPage, Some("https://pmc.ncbi.nlm.nih.gov/articles/PMC3040717/"));
+    let a = parse_article_html(
+        &html,
+        Source::PmcWebPage,
+        Some("https://pmc.ncbi.nlm.nih.gov/articles/PMC3040717/"),
+    );
     assert_eq!(a.ids.pmid.as_deref(), Some("20516115"));
     assert_eq!(a.ids.pmcid.as_deref(), Some("PMC3040717"));
     assert_eq!(a.ids.doi.as_deref(), Some("10.1158/0008-5472.CAN-09-4563"));
-    assert_eq!(a.pdf_url.as_deref(), Some("https://pmc.ncbi.nlm.nih.gov/articles/PMC3040717/pdf/nihms265402.pdf"));
+    assert_eq!(
+        a.pdf_url.as_deref(),
+        Some("https://pmc.ncbi.nlm.nih.gov/articles/PMC3040717/pdf/nihms265402.pdf")
+    );
     assert_eq!(a.authors.len(), 11);
     assert_eq!(a.authors[2].affiliations.len(), 2);
     assert!(a.abstract_text.as_deref().is_some_and(|t| t.starts_with("Genetic screening")));
@@ -133,7 +145,9 @@ fn pmc_web_page() {
 
 #[test]
 fn publisher_landing_page() {
-    let html = String::from_utf8(fixture("fulltext/html/journal_landing__plos_one_pone.0213978__sandcrawler.html")).unwrap();
+    let html =
+        String::from_utf8(fixture("fulltext/html/journal_landing__plos_one_pone.0213978__sandcrawler.html"))
+            .unwrap();
     let a = parse_article_html(&html, Source::PublisherPage, None);
     assert_eq!(a.ids.doi.as_deref(), Some("10.1371/journal.pone.0213978"));
     assert_eq!(

@@ -209,8 +209,10 @@ pub async fn citations(upstreams: &Upstreams, request: &CitationsRequest) -> Res
     let ids = parse_elink(&body, linkname)?;
     let count = ids.len();
     let shown: Vec<String> = ids.into_iter().take(request.limit as usize).collect();
-    let mut articles: Vec<CitedArticle> =
-        shown.iter().map(|p| CitedArticle { pmid: p.clone(), title: None, year: None, journal: None }).collect();
+    let mut articles: Vec<CitedArticle> = shown
+        .iter()
+        .map(|p| CitedArticle { pmid: p.clone(), title: None, year: None, journal: None })
+        .collect();
     let mut note = None;
     let titled: Vec<String> = shown.iter().take(TITLED).cloned().collect();
     if !titled.is_empty() {

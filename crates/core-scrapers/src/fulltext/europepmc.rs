@@ -182,7 +182,8 @@ pub fn parse_europepmc_search(json: &[u8], query: &str) -> Result<EuropePmcSearc
                     .into_iter()
                     .filter_map(|u| {
                         let url = u.url?;
-                        let what = [u.document_style, u.availability].into_iter().flatten().collect::<Vec<_>>();
+                        let what =
+                            [u.document_style, u.availability].into_iter().flatten().collect::<Vec<_>>();
                         Some(if what.is_empty() { url } else { format!("{url} ({})", what.join(", ")) })
                     })
                     .collect(),
@@ -190,9 +191,7 @@ pub fn parse_europepmc_search(json: &[u8], query: &str) -> Result<EuropePmcSearc
         })
         .collect();
     let same_cursor = wire.request.and_then(|r| r.cursor_mark) == wire.next_cursor_mark;
-    let next_cursor = wire
-        .next_cursor_mark
-        .filter(|c| !c.is_empty() && !same_cursor && !articles.is_empty());
+    let next_cursor = wire.next_cursor_mark.filter(|c| !c.is_empty() && !same_cursor && !articles.is_empty());
     Ok(EuropePmcSearch { query: query.to_owned(), total: wire.hit_count, next_cursor, articles })
 }
 

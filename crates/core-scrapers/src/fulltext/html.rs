@@ -121,10 +121,20 @@ pub fn parse_article_html(html: &str, source: Source, url: Option<&str>) -> Full
         ids.pmcid = ft.url.as_deref().and_then(pmcid_in_url);
     }
     ft.ids = ids;
-    ft.journal = meta.first(&["citation_journal_title", "prism.publicationname", "dc.source", "og:site_name"]);
+    ft.journal =
+        meta.first(&["citation_journal_title", "prism.publicationname", "dc.source", "og:site_name"]);
     ft.publisher = meta.first(&["citation_publisher", "dc.publisher"]);
     for (kind, names) in [
-        ("published", &["citation_publication_date", "citation_date", "dc.date", "prism.publicationdate", "article:published_time"][..]),
+        (
+            "published",
+            &[
+                "citation_publication_date",
+                "citation_date",
+                "dc.date",
+                "prism.publicationdate",
+                "article:published_time",
+            ][..],
+        ),
         ("online", &["citation_online_date"][..]),
     ] {
         if let Some(d) = meta.first(names) {
@@ -200,7 +210,9 @@ fn references_from_meta(meta: &Meta) -> Vec<Reference> {
                 match k {
                     "citation_title" => r.title = Some(v.to_owned()),
                     "citation_doi" => r.doi = normalize_doi(v),
-                    "citation_pmid" => r.pmid = Some(v.to_owned()).filter(|p| p.bytes().all(|b| b.is_ascii_digit())),
+                    "citation_pmid" => {
+                        r.pmid = Some(v.to_owned()).filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+                    }
                     // PLOS writes the volume here: not a label to trust.
                     "citation_number" => continue,
                     "citation_author" => {
@@ -234,7 +246,8 @@ fn inline_text(e: ElementRef<'_>, out: &mut String) {
                 if matches!(el.name(), "script" | "style" | "noscript" | "button" | "svg" | "template") {
                     continue;
                 }
-                let block = matches!(el.name(), "p" | "div" | "li" | "br" | "td" | "th" | "tr" | "h2" | "h3" | "h4");
+                let block =
+                    matches!(el.name(), "p" | "div" | "li" | "br" | "td" | "th" | "tr" | "h2" | "h3" | "h4");
                 if block {
                     out.push(' ');
                 }
@@ -315,8 +328,19 @@ impl Walk {
         let name = el.name();
         if matches!(
             name,
-            "script" | "style" | "noscript" | "nav" | "header" | "footer" | "aside" | "form" | "button" | "svg"
-                | "template" | "dialog" | "h1"
+            "script"
+                | "style"
+                | "noscript"
+                | "nav"
+                | "header"
+                | "footer"
+                | "aside"
+                | "form"
+                | "button"
+                | "svg"
+                | "template"
+                | "dialog"
+                | "h1"
         ) {
             return;
         }
@@ -324,7 +348,9 @@ impl Walk {
         if el.attr("hidden").is_some() || SKIP_MARKS.iter().any(|m| marks.contains(m)) {
             return;
         }
-        if self.abstract_text.is_none() && (marks.split_whitespace().any(|w| w == "abstract" || w.starts_with("abstract")) ) {
+        if self.abstract_text.is_none()
+            && (marks.split_whitespace().any(|w| w == "abstract" || w.starts_with("abstract")))
+        {
             let paragraphs: Vec<String> =
                 e.select(sel!("p")).map(text_of).filter(|p| !p.is_empty()).collect();
             self.abstract_text = Some(if paragraphs.is_empty() {
@@ -334,12 +360,18 @@ impl Walk {
             });
             return;
         }
-        if marks.contains("ref-list") || marks.split_whitespace().any(|w| w == "references" || w == "bibliography") {
+        if marks.contains("ref-list")
+            || marks.split_whitespace().any(|w| w == "references" || w == "bibliography")
+        {
             self.reference_list(e);
             return;
         }
-        if name == "figure" || name == "table" || marks.contains("fig ") || marks.starts_with("fig ")
-            || marks.contains("tw xbox") || marks.split_whitespace().any(|w| w == "figure" || w == "table-wrap")
+        if name == "figure"
+            || name == "table"
+            || marks.contains("fig ")
+            || marks.starts_with("fig ")
+            || marks.contains("tw xbox")
+            || marks.split_whitespace().any(|w| w == "figure" || w == "table-wrap")
         {
             self.caption(e, name);
             return;
@@ -358,7 +390,8 @@ impl Walk {
             }
             "li" if self.in_refs => self.reference_item(e),
             "ul" | "ol" if !self.in_refs && e.select(sel!("p")).next().is_none() => {
-                let items: Vec<String> = e.child_elements().filter(|c| c.value().name() == "li").map(text_of).collect();
+                let items: Vec<String> =
+                    e.child_elements().filter(|c| c.value().name() == "li").map(text_of).collect();
                 let t = items.join("; ");
                 if !t.is_empty() {
                     self.current().paragraphs.push(t);
@@ -387,7 +420,10 @@ impl Walk {
                 break;
             }
         }
-        self.in_refs = matches!(lower.as_str(), "references" | "bibliography" | "literature cited" | "references and notes");
+        self.in_refs = matches!(
+            lower.as_str(),
+            "references" | "bibliography" | "literature cited" | "references and notes"
+        );
         if self.in_refs {
             return;
         }
@@ -424,7 +460,10 @@ impl Walk {
     }
 
     fn caption(&mut self, e: ElementRef<'_>, name: &str) {
-        let kind = if name == "table" || e.value().attr("class").unwrap_or_default().contains("tw") || e.value().attr("data-doi").is_some_and(|d| d.contains(".t0")) {
+        let kind = if name == "table"
+            || e.value().attr("class").unwrap_or_default().contains("tw")
+            || e.value().attr("data-doi").is_some_and(|d| d.contains(".t0"))
+        {
             CaptionKind::Table
         } else {
             CaptionKind::Figure
@@ -471,11 +510,7 @@ impl Walk {
 
     fn reference_item(&mut self, li: ElementRef<'_>) {
         let label = li.select(sel!(".label")).next().map(text_of).filter(|l| !l.is_empty());
-        let text = li
-            .select(sel!("cite"))
-            .next()
-            .map(text_of)
-            .unwrap_or_else(|| text_of(li));
+        let text = li.select(sel!("cite")).next().map(text_of).unwrap_or_else(|| text_of(li));
         if text.is_empty() {
             return;
         }
@@ -519,7 +554,10 @@ mod tests {
             <h2>References</h2><ol><li>Ref one <a href="https://doi.org/10.5/x">doi</a></li></ol></main></body></html>"#;
         let ft = parse_article_html(html, Source::PublisherPage, Some("https://example.org/a"));
         assert_eq!(ft.title, "A paper on <i>things</i>");
-        assert_eq!(ft.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Ada Lovelace", "Alan Turing"]);
+        assert_eq!(
+            ft.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            ["Ada Lovelace", "Alan Turing"]
+        );
         assert_eq!(ft.ids.doi.as_deref(), Some("10.1234/abc.5"));
         assert_eq!(ft.abstract_text.as_deref(), Some("What we found."));
         assert_eq!(ft.sections.len(), 2);

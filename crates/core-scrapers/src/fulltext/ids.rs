@@ -84,7 +84,9 @@ pub async fn resolve_ids(upstreams: &Upstreams, known: &mut ArticleIds) -> Vec<S
     };
     match search_raw(upstreams, &query, 1, None, "lite").await {
         Ok(found) => match found.articles.into_iter().next() {
-            Some(a) => known.merge(&ArticleIds { pmid: a.pmid, pmcid: a.pmcid, doi: a.doi, pmc_version: None }),
+            Some(a) => {
+                known.merge(&ArticleIds { pmid: a.pmid, pmcid: a.pmcid, doi: a.doi, pmc_version: None })
+            }
             None => notes.push(format!("Europe PMC has no record for {query}")),
         },
         Err(err) => notes.push(format!("Europe PMC id look-up failed: {err}")),
@@ -92,7 +94,8 @@ pub async fn resolve_ids(upstreams: &Upstreams, known: &mut ArticleIds) -> Vec<S
     if known.pmcid.is_some() && (known.pmid.is_some() || known.doi.is_some()) {
         return notes;
     }
-    let id = known.pmid.clone().or_else(|| known.pmcid.clone()).or_else(|| known.doi.clone()).unwrap_or_default();
+    let id =
+        known.pmid.clone().or_else(|| known.pmcid.clone()).or_else(|| known.doi.clone()).unwrap_or_default();
     let params = [("ids", id), ("format", "json".to_owned()), ("tool", "pipette".to_owned())];
     match upstreams.pmc.get("/tools/idconv/api/v1/articles/", &params).await.and_then(|b| parse_idconv(&b)) {
         Ok(ids) => known.merge(&ids),

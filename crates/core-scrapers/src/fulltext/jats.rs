@@ -417,8 +417,7 @@ fn article_of(tree: &Tree, article: usize, source: Source) -> FullText {
                         .map(|j| tree.text(j))
                 })
                 .filter(|t| !t.is_empty());
-            ft.publisher =
-                tree.find(jm, "publisher-name").map(|t| tree.text(t)).filter(|t| !t.is_empty());
+            ft.publisher = tree.find(jm, "publisher-name").map(|t| tree.text(t)).filter(|t| !t.is_empty());
         }
         if let Some(meta) = tree.child(front, "article-meta") {
             front_meta(tree, meta, &mut ft);
@@ -467,7 +466,9 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
     for id in tree.children_named(meta, "article-id") {
         let value = tree.text(id);
         match tree.attr(id, "pub-id-type").unwrap_or_default() {
-            "pmid" if ids.pmid.is_none() && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+            "pmid"
+                if ids.pmid.is_none() && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 ids.pmid = Some(value);
                 continue;
             }
@@ -491,9 +492,9 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
     }
     ids.pmcid = pmc_candidates.iter().flatten().find_map(|v| normalize_pmcid(v));
     if ids.pmc_version.is_none()
-        && let Some(v) = tree.children_named(meta, "article-version").find(|v| {
-            tree.attr(*v, "article-version-type") == Some("pmc-version")
-        })
+        && let Some(v) = tree
+            .children_named(meta, "article-version")
+            .find(|v| tree.attr(*v, "article-version-type") == Some("pmc-version"))
     {
         ids.pmc_version = tree.text(v).parse().ok();
     }
@@ -542,16 +543,18 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
             let orcid = tree
                 .children_named(contrib, "contrib-id")
                 .find(|c| tree.attr(*c, "contrib-id-type") == Some("orcid"))
-                .map(|c| tree.text(c).trim_start_matches("https://orcid.org/").trim_start_matches("http://orcid.org/").to_owned());
+                .map(|c| {
+                    tree.text(c)
+                        .trim_start_matches("https://orcid.org/")
+                        .trim_start_matches("http://orcid.org/")
+                        .to_owned()
+                });
             ft.authors.push(FullTextAuthor { name, affiliations, orcid });
         }
     }
     for d in tree.children_named(meta, "pub-date") {
-        let kind = tree
-            .attr(d, "pub-type")
-            .or_else(|| tree.attr(d, "date-type"))
-            .unwrap_or("published")
-            .to_owned();
+        let kind =
+            tree.attr(d, "pub-type").or_else(|| tree.attr(d, "date-type")).unwrap_or("published").to_owned();
         if let Some(date) = date_of(tree, d) {
             ft.dates.push(ArticleDate { kind, date });
         }
@@ -573,7 +576,9 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
             .or_else(|| tree.child(lic, "license_ref").map(|r| tree.text(r)))
             .filter(|u| !u.is_empty());
         let p: Vec<String> = tree.children_named(lic, "license-p").map(|p| tree.text(p)).collect();
-        ft.license = Some(p.join(" ")).filter(|t| !t.is_empty()).or_else(|| tree.attr(lic, "license-type").map(str::to_owned));
+        ft.license = Some(p.join(" "))
+            .filter(|t| !t.is_empty())
+            .or_else(|| tree.attr(lic, "license-type").map(str::to_owned));
     }
     // The article's abstract: the first one that is not a graphical, teaser or other special abstract.
     let abstracts: Vec<usize> = tree.children_named(meta, "abstract").collect();
@@ -583,7 +588,15 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
         .find(|a| {
             !matches!(
                 tree.attr(*a, "abstract-type"),
-                Some("graphical" | "teaser" | "toc" | "precis" | "web-summary" | "editor" | "author-highlights")
+                Some(
+                    "graphical"
+                        | "teaser"
+                        | "toc"
+                        | "precis"
+                        | "web-summary"
+                        | "editor"
+                        | "author-highlights"
+                )
             )
         })
         .or_else(|| abstracts.first().copied());
@@ -601,9 +614,10 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
 }
 
 fn author_name(tree: &Tree, contrib: usize) -> String {
-    if let Some(name) = tree.child(contrib, "name").or_else(|| {
-        tree.child(contrib, "name-alternatives").and_then(|n| tree.child(n, "name"))
-    }) {
+    if let Some(name) = tree
+        .child(contrib, "name")
+        .or_else(|| tree.child(contrib, "name-alternatives").and_then(|n| tree.child(n, "name")))
+    {
         let given = tree.child(name, "given-names").map(|g| tree.text(g)).unwrap_or_default();
         let surname = tree.child(name, "surname").map(|s| tree.text(s)).unwrap_or_default();
         let suffix = tree.child(name, "suffix").map(|s| tree.text(s)).unwrap_or_default();
@@ -746,9 +760,9 @@ fn reference(tree: &Tree, r: usize) -> Reference {
         label: tree.child(r, "label").map(|l| tree.text(l)).filter(|l| !l.is_empty()),
         ..Reference::default()
     };
-    let citation = tree
-        .children(r)
-        .find(|c| matches!(tree.name(*c), "element-citation" | "mixed-citation" | "citation" | "nlm-citation"));
+    let citation = tree.children(r).find(|c| {
+        matches!(tree.name(*c), "element-citation" | "mixed-citation" | "citation" | "nlm-citation")
+    });
     let Some(cit) = citation else {
         out.text = tree.text_without(r, &["label"]);
         return out;
@@ -770,9 +784,7 @@ fn reference(tree: &Tree, r: usize) -> Reference {
         let mut links = Vec::new();
         tree.find_all(cit, "ext-link", &[], &mut links);
         out.doi = links.into_iter().find_map(|l| {
-            (tree.attr(l, "ext-link-type") == Some("doi"))
-                .then(|| normalize_doi(&tree.text(l)))
-                .flatten()
+            (tree.attr(l, "ext-link-type") == Some("doi")).then(|| normalize_doi(&tree.text(l))).flatten()
         });
     }
     out
@@ -788,7 +800,10 @@ mod tests {
         assert_eq!(normalize_pmcid("3258128").as_deref(), Some("PMC3258128"));
         assert_eq!(normalize_pmcid("NIHMS1"), None);
         assert_eq!(normalize_doi("https://doi.org/10.1/ab.c.").as_deref(), Some("10.1/ab.c"));
-        assert_eq!(normalize_doi("doi: 10.1158/0008-5472.CAN-09-4563").as_deref(), Some("10.1158/0008-5472.CAN-09-4563"));
+        assert_eq!(
+            normalize_doi("doi: 10.1158/0008-5472.CAN-09-4563").as_deref(),
+            Some("10.1158/0008-5472.CAN-09-4563")
+        );
         assert_eq!(normalize_doi("110.5/x"), None);
     }
 

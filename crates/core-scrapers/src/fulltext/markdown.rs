@@ -2,11 +2,11 @@
 //! with their first sentences, every caption) or detailed (everything, bounded, with the call that gets
 //! the rest).
 
-use crate::render::ResponseFormat;
 use crate::fulltext::citations::{Citations, Direction};
 use crate::fulltext::europepmc::EuropePmcSearch;
 use crate::fulltext::model::{FullText, Section};
 use crate::fulltext::sources::FullTextResult;
+use crate::render::ResponseFormat;
 
 /// The most characters of body text a detailed rendering shows before it stops at a section boundary.
 pub const DETAILED_MAX_CHARS: usize = 60_000;
@@ -24,7 +24,11 @@ pub(crate) fn first_sentences(text: &str, n: usize) -> String {
         {
             // "et al. Smith", "Fig. 2": not sentence ends.
             let before = &text[..i];
-            if before.ends_with(" al") || before.ends_with("Fig") || before.ends_with(" e.g") || before.ends_with(" i.e") {
+            if before.ends_with(" al")
+                || before.ends_with("Fig")
+                || before.ends_with(" e.g")
+                || before.ends_with(" i.e")
+            {
                 continue;
             }
             count += 1;
@@ -81,7 +85,8 @@ fn section_concise(s: &Section, depth: usize, out: &mut String) {
     let indent = "  ".repeat(depth);
     let first = s.paragraphs.first().map(|p| first_sentences(p, CONCISE_SENTENCES)).unwrap_or_default();
     let title = if s.title.is_empty() { "(untitled)" } else { s.title.as_str() };
-    let more = if s.paragraphs.len() > 1 { format!(" ({} paragraphs)", s.paragraphs.len()) } else { String::new() };
+    let more =
+        if s.paragraphs.len() > 1 { format!(" ({} paragraphs)", s.paragraphs.len()) } else { String::new() };
     if first.is_empty() {
         out.push_str(&format!("{indent}- **{title}**{more}\n"));
     } else {
@@ -109,7 +114,8 @@ impl FullTextResult {
     /// The result as markdown.
     pub fn markdown(&self, format: ResponseFormat) -> String {
         let a = &self.article;
-        let mut out = format!("# {}\n\n{}\n", if a.title.is_empty() { "(untitled)" } else { &a.title }, id_line(a));
+        let mut out =
+            format!("# {}\n\n{}\n", if a.title.is_empty() { "(untitled)" } else { &a.title }, id_line(a));
         out.push_str(&format!("Source: {}", a.source.label()));
         if let Some(l) = a.license_url.as_ref().or(a.license.as_ref()) {
             out.push_str(&format!(" · Licence: {}", clip(l, 160)));
@@ -128,11 +134,17 @@ impl FullTextResult {
             out.push_str(&format!("\n**{n}**\n"));
         }
         if let Some(ab) = &a.abstract_text {
-            let text = if format.is_detailed() || !self.full_text { ab.clone() } else { first_sentences(ab, 3) };
+            let text =
+                if format.is_detailed() || !self.full_text { ab.clone() } else { first_sentences(ab, 3) };
             out.push_str(&format!("\n## Abstract\n\n{text}\n"));
         }
         if !self.all_sections.is_empty() {
-            out.push_str(&format!("\nSections kept by `sections`: {} of {} ({}).\n", a.sections.len(), self.all_sections.len(), self.all_sections.join(" | ")));
+            out.push_str(&format!(
+                "\nSections kept by `sections`: {} of {} ({}).\n",
+                a.sections.len(),
+                self.all_sections.len(),
+                self.all_sections.join(" | ")
+            ));
         }
         let mut cut: Vec<String> = Vec::new();
         if !a.sections.is_empty() {
@@ -185,13 +197,17 @@ impl FullTextResult {
                 }
             } else {
                 let with_pmid = a.references.iter().filter(|r| r.pmid.is_some()).count();
-                out.push_str(&format!("\n{} references ({with_pmid} with a PMID): response_format `detailed` lists them.\n", a.references.len()));
+                out.push_str(&format!(
+                    "\n{} references ({with_pmid} with a PMID): response_format `detailed` lists them.\n",
+                    a.references.len()
+                ));
             }
         }
         if !self.links.is_empty() {
             out.push_str(&format!("\nLinks: {}\n", self.links.join(" · ")));
         }
-        let tried: Vec<String> = self.attempts.iter().map(|t| format!("{}: {}", t.source.label(), t.outcome)).collect();
+        let tried: Vec<String> =
+            self.attempts.iter().map(|t| format!("{}: {}", t.source.label(), t.outcome)).collect();
         if !tried.is_empty() && (!self.full_text || format.is_detailed()) {
             out.push_str(&format!("\nSources tried: {}\n", tried.join("; ")));
         }
@@ -226,7 +242,8 @@ impl Citations {
             if let Some(t) = &a.title {
                 line.push_str(&format!(": {t}"));
             }
-            let venue: Vec<String> = [a.journal.clone(), a.year.map(|y| y.to_string())].into_iter().flatten().collect();
+            let venue: Vec<String> =
+                [a.journal.clone(), a.year.map(|y| y.to_string())].into_iter().flatten().collect();
             if !venue.is_empty() {
                 line.push_str(&format!(" ({})", venue.join(" ")));
             }
@@ -243,7 +260,12 @@ impl Citations {
 impl EuropePmcSearch {
     /// The result as markdown.
     pub fn markdown(&self, format: ResponseFormat) -> String {
-        let mut out = format!("{} Europe PMC results for `{}`; {} shown.\n\n", self.total, self.query, self.articles.len());
+        let mut out = format!(
+            "{} Europe PMC results for `{}`; {} shown.\n\n",
+            self.total,
+            self.query,
+            self.articles.len()
+        );
         for a in &self.articles {
             let mut ids = Vec::new();
             if let Some(p) = &a.pmid {

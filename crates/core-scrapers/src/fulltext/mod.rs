@@ -15,7 +15,7 @@ mod model;
 mod sources;
 
 pub use citations::{
-    CitationsRequest, CitedArticle, Citations, Direction, MAX_CITATIONS, citations, parse_elink,
+    Citations, CitationsRequest, CitedArticle, Direction, MAX_CITATIONS, citations, parse_elink,
 };
 pub use europepmc::{
     EuropePmcArticle, EuropePmcRequest, EuropePmcSearch, MAX_EUROPEPMC_RESULTS, europepmc_search,

@@ -74,7 +74,10 @@ pub fn request_ids(request: &FullTextRequest) -> Result<ArticleIds, ScrapeError>
     }
     if let Some(p) = blank(&request.pmcid) {
         ids.pmcid = Some(normalize_pmcid(&p).ok_or_else(|| {
-            ScrapeError::invalid("pmcid", format!("{p:?} is not a PMCID: expected `PMC` and digits, e.g. PMC3040717"))
+            ScrapeError::invalid(
+                "pmcid",
+                format!("{p:?} is not a PMCID: expected `PMC` and digits, e.g. PMC3040717"),
+            )
         })?);
     }
     if let Some(d) = blank(&request.doi) {
@@ -89,7 +92,10 @@ pub fn request_ids(request: &FullTextRequest) -> Result<ArticleIds, ScrapeError>
 }
 
 /// The whole chain (module docs).
-pub async fn fulltext(upstreams: &Upstreams, request: &FullTextRequest) -> Result<FullTextResult, ScrapeError> {
+pub async fn fulltext(
+    upstreams: &Upstreams,
+    request: &FullTextRequest,
+) -> Result<FullTextResult, ScrapeError> {
     let mut ids = request_ids(request)?;
     let mut notes = Vec::new();
     if ids.pmcid.is_none() {
@@ -163,14 +169,23 @@ pub async fn fulltext(upstreams: &Upstreams, request: &FullTextRequest) -> Resul
             Ok(body) => match oa_answer(&body) {
                 OaAnswer::Open => open_access = Some(true),
                 OaAnswer::NotOpen(m) => {
+                    // PMC's own word on it comes first.
                     open_access = Some(false);
-                    not_open.get_or_insert(m);
+                    not_open = Some(m);
                 }
                 OaAnswer::Other(m) => notes.push(format!("PMC OA service: {m}")),
             },
             Err(err) => notes.push(format!("PMC OA service: {err}")),
         }
-        let outcome = page(upstreams, Source::PmcWebPage, &format!("/articles/{pmcid}/"), &mut ids, &mut found, &mut partial).await;
+        let outcome = page(
+            upstreams,
+            Source::PmcWebPage,
+            &format!("/articles/{pmcid}/"),
+            &mut ids,
+            &mut found,
+            &mut partial,
+        )
+        .await;
         attempts.push(Attempt { source: Source::PmcWebPage, outcome });
     }
     if found.is_none() {
@@ -261,9 +276,18 @@ fn encode_doi(doi: &str) -> String {
     let mut out = String::with_capacity(doi.len());
     for b in doi.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b'(' | b')' | b':' | b';' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b'('
+            | b')'
+            | b':'
+            | b';' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -291,7 +315,11 @@ fn oa_answer(body: &[u8]) -> OaAnswer {
             OaAnswer::Other(format!("{code}: {message}"))
         };
     }
-    if text.contains("<record") { OaAnswer::Open } else { OaAnswer::Other("an answer without records".into()) }
+    if text.contains("<record") {
+        OaAnswer::Open
+    } else {
+        OaAnswer::Other("an answer without records".into())
+    }
 }
 
 /// No body anywhere: the best front matter seen, completed with the abstract from PubMed (else Europe PMC).
@@ -334,7 +362,12 @@ async fn abstract_only(
                     if article.journal.is_none() {
                         article.journal = a.journal.as_ref().and_then(|j| j.title.clone());
                     }
-                    ids.merge(&ArticleIds { pmid: Some(a.pmid), pmcid: a.pmcid, doi: a.doi, pmc_version: None });
+                    ids.merge(&ArticleIds {
+                        pmid: Some(a.pmid),
+                        pmcid: a.pmcid,
+                        doi: a.doi,
+                        pmc_version: None,
+                    });
                     return article;
                 }
             }

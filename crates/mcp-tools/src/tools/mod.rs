@@ -1,6 +1,7 @@
 //! The tools, one file per family; each is a thin wrapper over a core crate or the router's services.
 
 mod cache;
+mod fulltext;
 mod index;
 mod index_admin;
 mod jobs;
