@@ -41,8 +41,12 @@ fn env(lab: &Lab) -> Vec<(&'static str, String)> {
 }
 
 async fn connect(lab: &Lab) -> (Conn, Client) {
+    connect_with(lab, &[]).await
+}
+
+async fn connect_with(lab: &Lab, extra: &[(&str, String)]) -> (Conn, Client) {
     let env = env(lab);
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = env.iter().chain(extra).map(|(k, v)| (*k, v.as_str())).collect();
     let mut cmd = command("pipette-mcp", lab.dir.path());
     cmd.envs(pairs.iter().copied());
     let (conn, client, _) = stdio_pid(cmd).await;

@@ -103,9 +103,9 @@ pub fn parse_elink(body: &[u8], linkname: &str) -> Result<Vec<String>, ScrapeErr
                     let id = match link {
                         serde_json::Value::String(s) => Some(s.clone()),
                         serde_json::Value::Number(n) => Some(n.to_string()),
-                        serde_json::Value::Object(o) => o.get("id").and_then(|i| match i {
-                            serde_json::Value::String(s) => Some(s.clone()),
-                            other => Some(other.to_string()),
+                        serde_json::Value::Object(o) => o.get("id").map(|i| match i {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
                         }),
                         _ => None,
                     };

@@ -11,6 +11,8 @@
 //! One pass of quick-xml events builds a compact element tree (names and attributes by local name, text
 //! decoded once); the walk over it is the model.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -33,20 +35,23 @@ pub enum JatsAnswer {
 }
 
 #[derive(Debug)]
-struct Node {
-    name: Box<str>,
-    attrs: Vec<(Box<str>, Box<str>)>,
-    kids: Vec<Kid>,
+struct Node<'a> {
+    /// The local name (namespace prefix dropped), borrowed from the document.
+    name: Cow<'a, str>,
+    /// Attributes by local name.
+    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    kids: Vec<Kid<'a>>,
 }
 
 #[derive(Debug)]
-enum Kid {
+enum Kid<'a> {
     El(usize),
-    Text(Box<str>),
+    Text(Cow<'a, str>),
 }
 
-struct Tree {
-    nodes: Vec<Node>,
+/// The document as a compact tree whose names and text borrow from the input where they can.
+struct Tree<'a> {
+    nodes: Vec<Node<'a>>,
 }
 
 fn local(name: &[u8]) -> &[u8] {
@@ -56,8 +61,22 @@ fn local(name: &[u8]) -> &[u8] {
     }
 }
 
-fn utf8(bytes: &[u8]) -> Box<str> {
-    String::from_utf8_lossy(bytes).into()
+fn cow_str(bytes: Cow<'_, [u8]>) -> Cow<'_, str> {
+    match bytes {
+        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
+    }
+}
+
+fn sub_cow<'a>(whole: &Cow<'a, [u8]>, part: &[u8]) -> Cow<'a, str> {
+    match whole {
+        Cow::Borrowed(b) => {
+            // `part` lies inside `b`: re-slice with the input's lifetime.
+            let at = part.as_ptr() as usize - b.as_ptr() as usize;
+            String::from_utf8_lossy(&b[at..at + part.len()])
+        }
+        Cow::Owned(_) => Cow::Owned(String::from_utf8_lossy(part).into_owned()),
+    }
 }
 
 fn entity(name: &str) -> Option<char> {
@@ -84,66 +103,54 @@ fn entity(name: &str) -> Option<char> {
     })
 }
 
-impl Tree {
-    fn parse(xml: &[u8], service: Service) -> Result<Tree, ScrapeError> {
+impl<'a> Tree<'a> {
+    fn parse(xml: &'a [u8], service: Service) -> Result<Tree<'a>, ScrapeError> {
         let mut reader = Reader::from_reader(xml);
-        let mut nodes: Vec<Node> = Vec::with_capacity(xml.len() / 40);
-        nodes.push(Node { name: "#document".into(), attrs: Vec::new(), kids: Vec::new() });
+        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(xml.len() / 48);
+        nodes.push(Node { name: Cow::Borrowed("#document"), attrs: Vec::new(), kids: Vec::new() });
         let mut stack: Vec<usize> = vec![0];
         let fail = |reader: &Reader<&[u8]>, detail: String| {
             ScrapeError::parse(service, format!("JATS XML near byte {}: {detail}", reader.buffer_position()))
-        };
-        let mut text = String::new();
-        let flush = |text: &mut String, nodes: &mut Vec<Node>, stack: &[usize]| {
-            if !text.is_empty() {
-                let parent = *stack.last().unwrap_or(&0);
-                nodes[parent].kids.push(Kid::Text(std::mem::take(text).into_boxed_str()));
-            }
         };
         loop {
             let event = reader.read_event().map_err(|e| fail(&reader, e.to_string()))?;
             match event {
                 Event::Start(e) => {
-                    flush(&mut text, &mut nodes, &stack);
-                    let id = push_node(&mut nodes, &stack, &e);
+                    let id = push_node(&mut nodes, &stack, xml, &e);
                     stack.push(id);
                 }
                 Event::Empty(e) => {
-                    flush(&mut text, &mut nodes, &stack);
-                    push_node(&mut nodes, &stack, &e);
+                    push_node(&mut nodes, &stack, xml, &e);
                 }
                 Event::End(_) => {
-                    flush(&mut text, &mut nodes, &stack);
                     if stack.len() <= 1 {
                         return Err(fail(&reader, "an end tag without a start".to_owned()));
                     }
                     stack.pop();
                 }
-                Event::Text(t) => {
-                    let decoded = t.decode().map_err(|e| fail(&reader, e.to_string()))?;
-                    if stack.len() > 1 {
-                        text.push_str(&decoded);
-                    }
+                Event::Text(t) if stack.len() > 1 => {
+                    let text = cow_str(t.into_inner());
+                    let parent = stack[stack.len() - 1];
+                    nodes[parent].kids.push(Kid::Text(text));
                 }
-                Event::CData(t) => {
-                    let decoded = t.decode().map_err(|e| fail(&reader, e.to_string()))?;
-                    text.push_str(&decoded);
+                Event::CData(t) if stack.len() > 1 => {
+                    let text = cow_str(t.into_inner());
+                    let parent = stack[stack.len() - 1];
+                    nodes[parent].kids.push(Kid::Text(text));
                 }
-                Event::GeneralRef(r) => {
-                    match r.resolve_char_ref().map_err(|e| fail(&reader, e.to_string()))? {
-                        Some(ch) => text.push(ch),
+                Event::GeneralRef(r) if stack.len() > 1 => {
+                    let text = match r.resolve_char_ref().map_err(|e| fail(&reader, e.to_string()))? {
+                        Some(ch) => ch.to_string(),
                         None => {
                             let name = r.decode().map_err(|e| fail(&reader, e.to_string()))?;
                             match entity(&name) {
-                                Some(ch) => text.push(ch),
-                                None => {
-                                    text.push('&');
-                                    text.push_str(&name);
-                                    text.push(';');
-                                }
+                                Some(ch) => ch.to_string(),
+                                None => format!("&{name};"),
                             }
                         }
-                    }
+                    };
+                    let parent = stack[stack.len() - 1];
+                    nodes[parent].kids.push(Kid::Text(Cow::Owned(text)));
                 }
                 Event::Eof => break,
                 _ => {}
@@ -160,7 +167,7 @@ impl Tree {
     }
 
     fn attr(&self, id: usize, key: &str) -> Option<&str> {
-        self.nodes[id].attrs.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+        self.nodes[id].attrs.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| &**v)
     }
 
     fn children(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
@@ -174,7 +181,7 @@ impl Tree {
         self.children(id).find(|c| self.name(*c) == name)
     }
 
-    fn children_named<'a>(&'a self, id: usize, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    fn children_named<'b>(&'b self, id: usize, name: &'b str) -> impl Iterator<Item = usize> + 'b {
         self.children(id).filter(move |c| self.name(*c) == name)
     }
 
@@ -279,13 +286,42 @@ impl Tree {
     }
 }
 
-fn push_node(nodes: &mut Vec<Node>, stack: &[usize], e: &quick_xml::events::BytesStart<'_>) -> usize {
-    let name = utf8(local(e.name().as_ref()));
+fn push_node<'a>(
+    nodes: &mut Vec<Node<'a>>,
+    stack: &[usize],
+    xml: &'a [u8],
+    e: &quick_xml::events::BytesStart<'_>,
+) -> usize {
+    let name_len = e.name().as_ref().len();
+    // The tag's bytes lie inside the input (a slice reader borrows): take them with the input's lifetime.
+    let raw: &[u8] = e;
+    let (start, base) = (raw.as_ptr() as usize, xml.as_ptr() as usize);
+    let content: Cow<'a, [u8]> = if start >= base && start + raw.len() <= base + xml.len() {
+        Cow::Borrowed(&xml[start - base..start - base + raw.len()])
+    } else {
+        Cow::Owned(raw.to_vec())
+    };
+    let name = sub_cow(&content, local(&content[..name_len]));
     let mut attrs = Vec::new();
-    for a in e.attributes().with_checks(false).flatten() {
-        let key = local(a.key.as_ref());
-        let value = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
-        attrs.push((utf8(key), value.into_boxed_str()));
+    if content.len() > name_len
+        && let Ok(text) = std::str::from_utf8(&content)
+    {
+        let mut iter = quick_xml::events::attributes::Attributes::new(text, name_len);
+        iter.with_checks(false);
+        while let Some(Ok(a)) = iter.next() {
+            let key = sub_cow(&content, local(a.key.as_ref()));
+            let raw = sub_cow(&content, a.value.as_ref());
+            let value = if raw.contains('&') {
+                Cow::Owned(
+                    quick_xml::escape::unescape(&raw)
+                        .map(|v| v.into_owned())
+                        .unwrap_or_else(|_| raw.into_owned()),
+                )
+            } else {
+                raw
+            };
+            attrs.push((key, value));
+        }
     }
     let id = nodes.len();
     nodes.push(Node { name, attrs, kids: Vec::new() });
@@ -354,6 +390,7 @@ pub fn normalize_doi(raw: &str) -> Option<String> {
         || prefix.ends_with("doi:")
         || prefix.ends_with("doi.org/")
         || prefix.ends_with("doi: ")
+        || prefix.ends_with("doi/")
         || prefix.ends_with("dx.doi.org/"))
     {
         return None;
@@ -402,7 +439,7 @@ pub fn parse_jats(xml: &[u8], source: Source) -> Result<JatsAnswer, ScrapeError>
     Ok(JatsAnswer::Article(Box::new(article_of(&tree, article, source))))
 }
 
-fn article_of(tree: &Tree, article: usize, source: Source) -> FullText {
+fn article_of(tree: &Tree<'_>, article: usize, source: Source) -> FullText {
     let mut ft = FullText::new(source);
     ft.article_type = tree.attr(article, "article-type").map(str::to_owned);
     let front = tree.child(article, "front");
@@ -460,7 +497,7 @@ fn article_of(tree: &Tree, article: usize, source: Source) -> FullText {
     ft
 }
 
-fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
+fn front_meta(tree: &Tree<'_>, meta: usize, ft: &mut FullText) {
     let mut ids = ArticleIds::default();
     let mut pmc_candidates: [Option<String>; 5] = Default::default();
     for id in tree.children_named(meta, "article-id") {
@@ -613,7 +650,7 @@ fn front_meta(tree: &Tree, meta: usize, ft: &mut FullText) {
     }
 }
 
-fn author_name(tree: &Tree, contrib: usize) -> String {
+fn author_name(tree: &Tree<'_>, contrib: usize) -> String {
     if let Some(name) = tree
         .child(contrib, "name")
         .or_else(|| tree.child(contrib, "name-alternatives").and_then(|n| tree.child(n, "name")))
@@ -629,7 +666,7 @@ fn author_name(tree: &Tree, contrib: usize) -> String {
     tree.child(contrib, "collab").map(|c| tree.text(c)).unwrap_or_default()
 }
 
-fn date_of(tree: &Tree, d: usize) -> Option<String> {
+fn date_of(tree: &Tree<'_>, d: usize) -> Option<String> {
     let part = |name: &str| tree.child(d, name).map(|c| tree.text(c)).and_then(|t| t.parse::<u32>().ok());
     let year = part("year")?;
     Some(match (part("month"), part("day")) {
@@ -639,9 +676,9 @@ fn date_of(tree: &Tree, d: usize) -> Option<String> {
     })
 }
 
-fn abstract_text(tree: &Tree, a: usize) -> String {
+fn abstract_text(tree: &Tree<'_>, a: usize) -> String {
     let mut parts: Vec<String> = Vec::new();
-    fn walk(tree: &Tree, id: usize, parts: &mut Vec<String>) {
+    fn walk(tree: &Tree<'_>, id: usize, parts: &mut Vec<String>) {
         let mut title: Option<String> = None;
         for c in tree.children(id) {
             match tree.name(c) {
@@ -673,7 +710,7 @@ fn abstract_text(tree: &Tree, a: usize) -> String {
 /// Elements of a section that are not running text.
 const NOT_TEXT: &[&str] = &["fig", "table-wrap", "fig-group", "table-wrap-group", "supplementary-material"];
 
-fn body_sections(tree: &Tree, body: usize) -> Vec<Section> {
+fn body_sections(tree: &Tree<'_>, body: usize) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     let mut loose = Section::default();
     for c in tree.children(body) {
@@ -696,7 +733,7 @@ fn body_sections(tree: &Tree, body: usize) -> Vec<Section> {
     out
 }
 
-fn paragraph_into(tree: &Tree, c: usize, name: &str, s: &mut Section) {
+fn paragraph_into(tree: &Tree<'_>, c: usize, name: &str, s: &mut Section) {
     match name {
         "p" | "list" | "disp-quote" | "disp-formula" | "def-list" | "preformat" | "speech" | "statement"
         | "verse-group" => {
@@ -715,7 +752,7 @@ fn paragraph_into(tree: &Tree, c: usize, name: &str, s: &mut Section) {
     }
 }
 
-fn section(tree: &Tree, sec: usize) -> Section {
+fn section(tree: &Tree<'_>, sec: usize) -> Section {
     let mut s = Section::default();
     let mut label = String::new();
     for c in tree.children(sec) {
@@ -745,7 +782,7 @@ fn section(tree: &Tree, sec: usize) -> Section {
     s
 }
 
-fn caption(tree: &Tree, f: usize) -> Option<Caption> {
+fn caption(tree: &Tree<'_>, f: usize) -> Option<Caption> {
     let kind = if tree.name(f) == "fig" { CaptionKind::Figure } else { CaptionKind::Table };
     let label = tree
         .child(f, "label")
@@ -755,7 +792,7 @@ fn caption(tree: &Tree, f: usize) -> Option<Caption> {
     (label.is_some() || !text.is_empty()).then_some(Caption { kind, label, text })
 }
 
-fn reference(tree: &Tree, r: usize) -> Reference {
+fn reference(tree: &Tree<'_>, r: usize) -> Reference {
     let mut out = Reference {
         label: tree.child(r, "label").map(|l| tree.text(l)).filter(|l| !l.is_empty()),
         ..Reference::default()
@@ -805,6 +842,7 @@ mod tests {
             Some("10.1158/0008-5472.CAN-09-4563")
         );
         assert_eq!(normalize_doi("110.5/x"), None);
+        assert_eq!(normalize_doi("info:doi/10.5/x").as_deref(), Some("10.5/x"));
     }
 
     #[test]

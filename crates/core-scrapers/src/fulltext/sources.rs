@@ -13,7 +13,7 @@ use crate::fulltext::html::parse_article_html;
 use crate::fulltext::ids::resolve_ids;
 use crate::fulltext::jats::{JatsAnswer, normalize_doi, normalize_pmcid, parse_jats};
 use crate::fulltext::model::{ArticleIds, FullText, FullTextAuthor, Source};
-use crate::http::Upstreams;
+use crate::http::{Upstream, Upstreams};
 use crate::pubmed::{self, normalize_pmid};
 
 /// A full-text request: at least one identifier.
@@ -127,7 +127,7 @@ pub async fn fulltext(
                         ("identifier", format!("oai:pubmedcentral.nih.gov:{digits}")),
                         ("metadataPrefix", "pmc".to_owned()),
                     ];
-                    upstreams.pmc_oai.get("", &q).await
+                    get_endpoint(&upstreams.pmc_oai, "oai.cgi", &q).await
                 }
             };
             let outcome = match answer.and_then(|body| parse_jats(&body, source)) {
@@ -165,7 +165,7 @@ pub async fn fulltext(
     if found.is_none()
         && let Some(pmcid) = ids.pmcid.clone()
     {
-        match upstreams.pmc_oa.get("", &[("id", pmcid.clone())]).await {
+        match get_endpoint(&upstreams.pmc_oa, "oa.fcgi", &[("id", pmcid.clone())]).await {
             Ok(body) => match oa_answer(&body) {
                 OaAnswer::Open => open_access = Some(true),
                 OaAnswer::NotOpen(m) => {
@@ -214,6 +214,23 @@ pub async fn fulltext(
     let all_sections = filter_sections(&mut article, &request.sections);
     let links = links(&article);
     Ok(FullTextResult { full_text: full, open_access, notice, article, attempts, links, all_sections, notes })
+}
+
+/// A request to a CGI endpoint whose base URL may name the endpoint itself (`…/oa.fcgi`, `…/api/oai/v1/mh`)
+/// or the folder holding it (`…/pmc/utils/oa`): the likelier form first, the other when it is not found.
+async fn get_endpoint(
+    upstream: &Upstream,
+    file: &str,
+    query: &[(&str, String)],
+) -> Result<bytes::Bytes, ScrapeError> {
+    let base = upstream.base_url();
+    let endpoint = base.ends_with(".cgi") || base.ends_with(".fcgi") || base.contains("/api/oai/");
+    let with_file = format!("/{file}");
+    let paths: [&str; 2] = if endpoint { ["", &with_file] } else { [&with_file, ""] };
+    match upstream.get(paths[0], query).await {
+        Err(ScrapeError::NotFound { .. }) => upstream.get(paths[1], query).await,
+        other => other,
+    }
 }
 
 fn outcome_of(err: &ScrapeError) -> String {

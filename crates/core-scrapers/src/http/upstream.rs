@@ -225,7 +225,6 @@ impl Upstream {
 
     /// Another upstream of the same organisation: its own base URL and service (errors, metrics, cache
     /// scope), drawing on this one's rate limit (NCBI counts every request to its hosts together).
-    #[allow(clippy::too_many_arguments)]
     fn sibling(
         &self,
         service: Service,
