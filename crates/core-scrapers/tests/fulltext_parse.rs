@@ -196,3 +196,44 @@ fn europepmc_search_core_and_lite() {
     assert!(!a.open_access);
     assert_eq!(s.next_cursor, None);
 }
+
+/// The text a model reads: concise (section titles with first sentences, every caption, the call for more)
+/// and detailed (everything up to the bound, then the call for the sections left out).
+#[test]
+fn markdown_concise_and_detailed() {
+    use core_scrapers::ResponseFormat;
+    use core_scrapers::fulltext::{Attempt, DETAILED_MAX_CHARS, FullTextResult};
+    let article = jats("jats/oai_getrecord__PMC4500000__pubmed-client.xml", Source::PmcOai);
+    let result = FullTextResult {
+        full_text: true,
+        open_access: None,
+        notice: None,
+        attempts: vec![Attempt { source: Source::PmcOai, outcome: "full text".into() }],
+        links: vec!["https://pubmed.ncbi.nlm.nih.gov/26180337/".into()],
+        all_sections: Vec::new(),
+        notes: Vec::new(),
+        article,
+    };
+    let concise = result.markdown(ResponseFormat::Concise);
+    insta::assert_snapshot!("markdown_PMC4500000_concise", concise);
+    let detailed = result.markdown(ResponseFormat::Detailed);
+    for s in &result.article.sections {
+        for p in &s.paragraphs {
+            assert!(detailed.contains(p.as_str()), "detailed holds every paragraph");
+        }
+    }
+    assert!(detailed.contains("## References") && detailed.contains("PMID 7740577"));
+
+    // A body past the bound: the rendering stops at a section and names the call for the rest.
+    let mut big = result.clone();
+    let long = "word ".repeat(DETAILED_MAX_CHARS / 5);
+    big.article.sections[1].paragraphs.push(long);
+    let cut = big.markdown(ResponseFormat::Detailed);
+    assert!(cut.len() < DETAILED_MAX_CHARS + 40_000, "{}", cut.len());
+    assert!(
+        cut.contains(r#"article_fulltext {"pmcid": "PMC4500000", "sections": ["RESULTS", "DISCUSSION"], "response_format": "detailed"}"#)
+            || cut.contains(r#""sections": ["SUBJECTS AND METHODS""#),
+        "{}",
+        &cut[cut.len().saturating_sub(600)..]
+    );
+}

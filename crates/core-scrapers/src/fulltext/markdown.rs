@@ -28,6 +28,7 @@ pub(crate) fn first_sentences(text: &str, n: usize) -> String {
                 || before.ends_with("Fig")
                 || before.ends_with(" e.g")
                 || before.ends_with(" i.e")
+                || before.ends_with(" vs")
             {
                 continue;
             }
