@@ -318,3 +318,27 @@ async fn the_index_argument_makes_the_body_searchable_and_resources_read_it() {
         assert_eq!(v["article"]["ids"]["pmcid"], PMCID, "{uri}");
     }
 }
+
+/// Neither Europe PMC nor the ID converter knows the PMID: the PubMed record gives the DOI; the DOI leads to
+/// a page about another article, which is refused; the answer is the record's abstract.
+#[tokio::test]
+async fn the_pubmed_record_resolves_and_a_page_about_another_article_is_refused() {
+    let lab = Lab::start().await;
+    let s = &lab.server;
+    s.route("GET", "/eutils/efetch.fcgi", Reply::fixture("pubmed/efetch_pubmed_22663011.xml"));
+    s.route(
+        "GET",
+        "/doi/10.1056/NEJMoa1203421",
+        Reply::fixture("fulltext/html/journal_landing__plos_one_pone.0213978__sandcrawler.html"),
+    );
+    let (conn, _client) = connect(&lab).await;
+    let v = call_ok(&conn, "article_fulltext", json!({ "pmid": crate::research::PMID })).await;
+    assert_eq!(v["full_text"], false);
+    assert_eq!(v["article"]["source"], "abstract_only");
+    assert_eq!(v["article"]["ids"]["doi"], "10.1056/NEJMoa1203421");
+    assert_eq!(v["article"]["title"], "Improved survival with MEK inhibition in BRAF-mutated melanoma.");
+    assert!(v["article"]["abstract"].as_str().is_some_and(|a| !a.is_empty()));
+    let tried = outcomes(&v);
+    assert!(tried.iter().any(|(s, o)| s == "publisher_page" && o.contains("another article")), "{tried:?}");
+    assert!(tried.iter().any(|(s, o)| s == "pmc_efetch" && o.contains("no PMCID")), "{tried:?}");
+}

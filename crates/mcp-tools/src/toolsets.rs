@@ -291,7 +291,7 @@ pub mod dynamic {
     /// `toolsets_list`'s description.
     pub const LIST_DESCRIPTION: &str = "Toolsets, their tools, and which are enabled here.";
     /// `toolset_enable`'s description.
-    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset for this session.";
+    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset here.";
 
     /// `toolsets_list`'s input schema.
     pub fn list_input() -> serde_json::Value {

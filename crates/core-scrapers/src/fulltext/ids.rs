@@ -1,6 +1,8 @@
 //! Identifier resolution, PMID ↔ PMCID ↔ DOI: Europe PMC search (`EXT_ID:<pmid> AND SRC:MED`, `PMCID:…`,
-//! `DOI:"…"`, lite results), then NCBI's ID converter (`/tools/idconv/api/v1/articles/`, JSON). Answers are
-//! cached by the HTTP layer like every other upstream answer; an id already known is never looked up.
+//! `DOI:"…"`, lite results: no NCBI rate spent), then NCBI's ID converter (`/tools/idconv/api/v1/articles/`,
+//! JSON), then the PubMed record itself (efetch: its own `ArticleIdList`, never its references'; a record
+//! `pubmed_fetch` already fetched is a cache hit). Answers are cached by the HTTP layer like every other
+//! upstream answer; an id already known is never looked up.
 
 use serde::Deserialize;
 
@@ -100,6 +102,22 @@ pub async fn resolve_ids(upstreams: &Upstreams, known: &mut ArticleIds) -> Vec<S
     match upstreams.pmc.get("/tools/idconv/api/v1/articles/", &params).await.and_then(|b| parse_idconv(&b)) {
         Ok(ids) => known.merge(&ids),
         Err(err) => notes.push(format!("NCBI ID converter look-up failed: {err}")),
+    }
+    if known.pmcid.is_none()
+        && let Some(pmid) = known.pmid.clone()
+    {
+        match crate::pubmed::fetch(upstreams, std::slice::from_ref(&pmid)).await {
+            Ok(found) => match found.articles.into_iter().find(|a| a.pmid == pmid) {
+                Some(a) => known.merge(&ArticleIds {
+                    pmid: None,
+                    pmcid: a.pmcid.as_deref().and_then(normalize_pmcid),
+                    doi: a.doi.as_deref().and_then(normalize_doi),
+                    pmc_version: None,
+                }),
+                None => notes.push(format!("PubMed has no record {pmid}")),
+            },
+            Err(err) => notes.push(format!("PubMed record look-up failed: {err}")),
+        }
     }
     notes
 }
