@@ -4,6 +4,7 @@ mod alerts;
 mod api;
 mod cli;
 mod deploy;
+mod fulltext;
 mod http;
 mod index;
 mod legacy_tasks;

@@ -12,10 +12,13 @@ use crate::support::*;
 /// The production tool set: a new tool must be added here on purpose.
 const PRODUCTION_TOOLS: &[&str] = &[
     "alerts",
+    "article_citations",
+    "article_fulltext",
     "cache_analytics",
     "cache_report",
     "circuit_status",
     "discover_biomolecules",
+    "europepmc_search",
     "health",
     "index_add",
     "index_config_get",

@@ -267,7 +267,7 @@ async fn upstream_faults_reach_the_client_named_and_open_the_circuit() {
     let circuits = call_ok(&conn, "circuit_status", json!({})).await;
     let services: Vec<&str> =
         circuits["circuits"].as_array().unwrap().iter().map(|c| c["service"].as_str().unwrap()).collect();
-    assert_eq!(services, ["pubmed", "ctgov", "uniprot", "chembl"]);
+    assert_eq!(services, ["pubmed", "ctgov", "uniprot", "chembl", "europepmc", "pmc", "pmc_s3", "doi"]);
     let pubmed = &circuits["circuits"][0];
     assert_eq!((pubmed["state"].as_str(), pubmed["consecutive_failures"].as_u64()), (Some("open"), Some(2)));
     assert!(pubmed["retry_in_ms"].as_u64().is_some_and(|ms| ms > 0), "{pubmed}");

@@ -136,10 +136,12 @@ async fn complete_prompt(conn: &WConn, arg: &str, value: &str, ctx: &[(&str, &st
     conn.complete_prompt_argument("fixture_prompt", arg, value, ctx).await.expect("completion/complete")
 }
 
-const TEMPLATES: [&str; 6] = [
+const TEMPLATES: [&str; 8] = [
+    "article://{pmid}/fulltext",
     "index://{id}/doc/{doc_id}",
     "index://{id}/status",
     "job://{job_id}",
+    "pmc://{pmcid}",
     "pubmed://{pmid}",
     "trial://{nct_id}",
     "workflow://saved/{name}",

@@ -56,6 +56,7 @@ const SETS: &[(&str, &[&str])] = &[
         "workflows",
         &["workflow_cancel", "workflow_list", "workflow_run", "workflow_status", "workflow_validate"],
     ),
+    ("fulltext", &["article_citations", "article_fulltext", "europepmc_search"]),
 ];
 
 async fn listed(conn: &Conn) -> Vec<String> {

@@ -16,6 +16,7 @@ const AREAS: &[(&str, &str, &str)] = &[
     ("workflow", "pipette-tests", "bench_workflow"),
     ("research", "core-scrapers", "bench_parse"),
     ("research", "core-scrapers", "bench_match"),
+    ("fulltext", "core-scrapers", "bench_fulltext"),
     ("results", "core-scrapers", "bench_results"),
     ("trials-results", "core-scrapers", "bench_trials_results"),
     ("index", "core-indexing", "bench_index"),
@@ -28,7 +29,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
     let known: Vec<&str> = AREAS.iter().map(|a| a.0).chain(["interface"]).collect();
     if let Some(bad) = areas.iter().find(|a| !known.contains(&a.as_str())) {
         bail!(
-            "unknown benchmark area `{bad}`; expected one of: router, api, memory, queue, reliability, workflow, research, results, trials-results, index, testing, interface"
+            "unknown benchmark area `{bad}`; expected one of: router, api, memory, queue, reliability, workflow, research, fulltext, results, trials-results, index, testing, interface"
         );
     }
     if areas.is_empty() || areas.iter().any(|a| a.as_str() == "interface") {
@@ -50,6 +51,11 @@ pub(crate) fn run(root: &Path, args: &[String]) -> anyhow::Result<()> {
             continue;
         }
         eprintln!("\n## bench {area}: {package} {example}");
+        if *area == "fulltext" {
+            // Parsers only: no release build of the workspace's binaries needed.
+            crate::run("cargo", &["run", "--release", "--quiet", "-p", package, "--example", example])?;
+            continue;
+        }
         if *area == "results" {
             // Byte counts: no release build of the workspace needed.
             crate::run("cargo", &["run", "--quiet", "-p", package, "--example", example])?;

@@ -20,6 +20,8 @@ pub(crate) fn pubmed_schema() -> SchemaDef {
             FieldDef::new("mesh", Text),
             FieldDef::new("publication_types", String),
             FieldDef::new("keywords", Text),
+            // An article's full text (`article_fulltext` with `index`): searchable, not stored.
+            FieldDef::new("body", Text).tokenizer(Tokenizer::EnStem).unstored(),
         ],
     }
 }

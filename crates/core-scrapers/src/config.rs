@@ -9,6 +9,13 @@
 //! | `PIPETTE_CTGOV_BASE` | `https://clinicaltrials.gov/api/v2` | ClinicalTrials.gov API v2 base URL |
 //! | `PIPETTE_UNIPROT_BASE` | `https://rest.uniprot.org` | UniProt REST base URL |
 //! | `PIPETTE_CHEMBL_BASE` | `https://www.ebi.ac.uk/chembl/api/data` | ChEMBL REST base URL |
+//! | `PIPETTE_EUROPEPMC_BASE` | `https://www.ebi.ac.uk/europepmc/webservices/rest` | Europe PMC REST (search, `{PMCID}/fullTextXML`) |
+//! | `PIPETTE_PMC_BASE` | `https://pmc.ncbi.nlm.nih.gov` | PMC web pages (`/articles/PMC…/`) and the ID converter (`/tools/idconv/api/v1/articles/`); NCBI rate |
+//! | `PIPETTE_PMC_OAI_BASE` | `https://pmc.ncbi.nlm.nih.gov/api/oai/v1/mh/` | the PMC OAI-PMH endpoint (`GetRecord`); NCBI rate |
+//! | `PIPETTE_PMC_OA_BASE` | `https://www.ncbi.nlm.nih.gov/pmc/utils/oa/oa.fcgi` | the PMC OA web service; NCBI rate |
+//! | `PIPETTE_PMC_S3_BASE` | `https://pmc-oa-opendata.s3.amazonaws.com` | the PMC Article Datasets bucket (`/PMC….N/PMC….N.xml`) |
+//! | `PIPETTE_DOI_BASE` | `https://doi.org` | the DOI resolver; its redirects lead to publishers' landing pages |
+//! | `PIPETTE_{EUROPEPMC,PMC_S3,DOI}_RATE` | 10, 10, 2 | requests/s (the PMC pages, OAI and OA service draw on `PIPETTE_PUBMED_RATE`: one NCBI limit) |
 //! | `NCBI_API_KEY` | unset | sent as `api_key`; raises the PubMed rate to 10/s |
 //! | `NCBI_EMAIL` | unset | sent as `email` to NCBI |
 //! | `PIPETTE_NCBI_TOOL` | `pipette` | sent as `tool` to NCBI |
@@ -51,6 +58,18 @@ pub struct ScrapersConfig {
     pub ctgov: UpstreamConfig,
     pub uniprot: UpstreamConfig,
     pub chembl: UpstreamConfig,
+    /// Europe PMC REST (search, full text XML).
+    pub europepmc: UpstreamConfig,
+    /// PMC web pages and the ID converter (NCBI: its requests draw on the PubMed rate).
+    pub pmc: UpstreamConfig,
+    /// The PMC OAI-PMH endpoint (NCBI; budgets and cache TTL of `pmc`).
+    pub pmc_oai_base: String,
+    /// The PMC OA web service (NCBI; budgets and cache TTL of `pmc`).
+    pub pmc_oa_base: String,
+    /// The PMC Article Datasets bucket.
+    pub pmc_s3: UpstreamConfig,
+    /// The DOI resolver and the landing pages it redirects to.
+    pub doi: UpstreamConfig,
     /// Sent to NCBI as `api_key`.
     pub ncbi_api_key: Option<Secret>,
     /// Sent to NCBI as `email`.
@@ -179,6 +198,41 @@ impl Default for ScrapersConfig {
                 body: Duration::from_secs(15),
                 hedge_floor: Duration::from_millis(500),
             },
+            europepmc: UpstreamConfig {
+                base_url: "https://www.ebi.ac.uk/europepmc/webservices/rest".to_owned(),
+                rate_per_second: 10.0,
+                cache_ttl: Duration::from_secs(24 * 3600),
+                first_byte: Duration::from_secs(8),
+                body: Duration::from_secs(20),
+                hedge_floor: Duration::from_millis(500),
+            },
+            pmc: UpstreamConfig {
+                base_url: "https://pmc.ncbi.nlm.nih.gov".to_owned(),
+                rate_per_second: NCBI_RATE,
+                cache_ttl: Duration::from_secs(24 * 3600),
+                first_byte: Duration::from_secs(8),
+                body: Duration::from_secs(20),
+                hedge_floor: Duration::from_millis(500),
+            },
+            pmc_oai_base: "https://pmc.ncbi.nlm.nih.gov/api/oai/v1/mh".to_owned(),
+            pmc_oa_base: "https://www.ncbi.nlm.nih.gov/pmc/utils/oa/oa.fcgi".to_owned(),
+            pmc_s3: UpstreamConfig {
+                base_url: "https://pmc-oa-opendata.s3.amazonaws.com".to_owned(),
+                rate_per_second: 10.0,
+                cache_ttl: Duration::from_secs(24 * 3600),
+                first_byte: Duration::from_secs(5),
+                body: Duration::from_secs(20),
+                hedge_floor: Duration::from_millis(500),
+            },
+            doi: UpstreamConfig {
+                base_url: "https://doi.org".to_owned(),
+                // Publishers' sites are not APIs: ask gently.
+                rate_per_second: 2.0,
+                cache_ttl: Duration::from_secs(24 * 3600),
+                first_byte: Duration::from_secs(10),
+                body: Duration::from_secs(20),
+                hedge_floor: Duration::ZERO,
+            },
             ncbi_api_key: None,
             ncbi_email: None,
             ncbi_tool: "pipette".to_owned(),
@@ -219,6 +273,10 @@ impl ScrapersConfig {
             ("CTGOV", &mut c.ctgov),
             ("UNIPROT", &mut c.uniprot),
             ("CHEMBL", &mut c.chembl),
+            ("EUROPEPMC", &mut c.europepmc),
+            ("PMC", &mut c.pmc),
+            ("PMC_S3", &mut c.pmc_s3),
+            ("DOI", &mut c.doi),
         ] {
             let var = format!("PIPETTE_{name}_BASE");
             if let Some(v) = get(&var) {
@@ -249,6 +307,13 @@ impl ScrapersConfig {
             }
         }
 
+        for (var, slot) in
+            [("PIPETTE_PMC_OAI_BASE", &mut c.pmc_oai_base), ("PIPETTE_PMC_OA_BASE", &mut c.pmc_oa_base)]
+        {
+            if let Some(v) = get(var) {
+                *slot = base_url(var, &v)?;
+            }
+        }
         c.ncbi_api_key = get("NCBI_API_KEY").map(Secret::new);
         c.redis_url = get("REDIS_URL").map(Secret::new);
         if let Some(v) = get("PIPETTE_CACHE_NAMESPACE") {
@@ -296,6 +361,10 @@ impl ScrapersConfig {
             ("PIPETTE_CTGOV_BASE", &self.ctgov),
             ("PIPETTE_UNIPROT_BASE", &self.uniprot),
             ("PIPETTE_CHEMBL_BASE", &self.chembl),
+            ("PIPETTE_EUROPEPMC_BASE", &self.europepmc),
+            ("PIPETTE_PMC_BASE", &self.pmc),
+            ("PIPETTE_PMC_S3_BASE", &self.pmc_s3),
+            ("PIPETTE_DOI_BASE", &self.doi),
         ] {
             base_url(name, &upstream.base_url)?;
             let service = name.trim_start_matches("PIPETTE_").trim_end_matches("_BASE");
@@ -308,6 +377,8 @@ impl ScrapersConfig {
                 }
             }
         }
+        base_url("PIPETTE_PMC_OAI_BASE", &self.pmc_oai_base)?;
+        base_url("PIPETTE_PMC_OA_BASE", &self.pmc_oa_base)?;
         let positive = [
             ("PIPETTE_HTTP_CONNECT_TIMEOUT_MS", self.timeouts.connect),
             ("PIPETTE_HTTP_READ_TIMEOUT_MS", self.timeouts.read),
@@ -341,6 +412,10 @@ impl ScrapersConfig {
             Service::ClinicalTrials => &self.ctgov,
             Service::UniProt => &self.uniprot,
             Service::Chembl => &self.chembl,
+            Service::EuropePmc => &self.europepmc,
+            Service::Pmc => &self.pmc,
+            Service::PmcDatasets => &self.pmc_s3,
+            Service::Doi => &self.doi,
         }
     }
 
@@ -350,6 +425,19 @@ impl ScrapersConfig {
         self.ctgov.base_url = ctgov.trim_end_matches('/').to_owned();
         self.uniprot.base_url = uniprot.trim_end_matches('/').to_owned();
         self.chembl.base_url = chembl.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Points the full-text upstreams at one server (for example a local test server), each under its own
+    /// prefix: `/europepmc`, `/pmc`, `/oai`, `/oa`, `/s3`, `/doi`.
+    pub fn with_fulltext_base(mut self, base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        self.europepmc.base_url = format!("{base}/europepmc");
+        self.pmc.base_url = format!("{base}/pmc");
+        self.pmc_oai_base = format!("{base}/oai");
+        self.pmc_oa_base = format!("{base}/oa");
+        self.pmc_s3.base_url = format!("{base}/s3");
+        self.doi.base_url = format!("{base}/doi");
         self
     }
 }
@@ -394,6 +482,9 @@ mod tests {
         assert_eq!(c.uniprot.base_url, "https://rest.uniprot.org");
         assert_eq!(c.chembl.base_url, "https://www.ebi.ac.uk/chembl/api/data");
         assert_eq!(c.pubmed.rate_per_second, 3.0);
+        assert_eq!(c.europepmc.base_url, "https://www.ebi.ac.uk/europepmc/webservices/rest");
+        assert_eq!(c.pmc.base_url, "https://pmc.ncbi.nlm.nih.gov");
+        assert_eq!(c.doi.base_url, "https://doi.org");
         assert_eq!(c.max_body_bytes, 16 * 1024 * 1024);
         assert!(c.user_agent.starts_with("pipette/"));
     }
@@ -424,6 +515,23 @@ mod tests {
         assert_eq!(c.ctgov.first_byte, Duration::from_millis(700));
         assert_eq!(c.uniprot.hedge_floor, Duration::ZERO, "0 = no hedging");
         assert_eq!(c.pubmed.first_byte, ScrapersConfig::default().pubmed.first_byte);
+        let c = config(&[
+            ("PIPETTE_EUROPEPMC_BASE", "http://127.0.0.1:9/epmc/"),
+            ("PIPETTE_PMC_BASE", "http://127.0.0.1:9/pmc"),
+            ("PIPETTE_PMC_OAI_BASE", "http://127.0.0.1:9/oai/oai.cgi"),
+            ("PIPETTE_PMC_OA_BASE", "http://127.0.0.1:9/oa/oa.fcgi"),
+            ("PIPETTE_PMC_S3_BASE", "http://127.0.0.1:9/s3"),
+            ("PIPETTE_DOI_BASE", "http://127.0.0.1:9/doi"),
+        ])
+        .expect("full-text bases");
+        assert_eq!(c.europepmc.base_url, "http://127.0.0.1:9/epmc");
+        assert_eq!(c.pmc_oai_base, "http://127.0.0.1:9/oai/oai.cgi");
+        assert_eq!(c.pmc_oa_base, "http://127.0.0.1:9/oa/oa.fcgi");
+        assert_eq!(
+            (c.pmc.base_url.as_str(), c.pmc_s3.base_url.as_str()),
+            ("http://127.0.0.1:9/pmc", "http://127.0.0.1:9/s3")
+        );
+        assert_eq!(c.doi.base_url, "http://127.0.0.1:9/doi");
 
         for (var, value) in [
             ("PIPETTE_PUBMED_BASE", "not a url"),
@@ -433,6 +541,8 @@ mod tests {
             ("PIPETTE_CTGOV_FIRST_BYTE_MS", "0"),
             ("PIPETTE_PUBMED_HEDGE_MS", "-5"),
             ("PIPETTE_HTTP_RETRY_DEADLINE_MS", "0"),
+            ("PIPETTE_PMC_OAI_BASE", "ftp://x"),
+            ("PIPETTE_DOI_BASE", "doi.org"),
         ] {
             match config(&[(var, value)]) {
                 Err(ScrapeError::InvalidArgument { name, .. }) => assert_eq!(name, var),

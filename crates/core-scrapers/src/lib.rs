@@ -6,6 +6,7 @@ mod prose;
 mod render;
 
 pub mod biomolecules;
+pub mod fulltext;
 pub mod http;
 pub mod mutation;
 pub mod pubmed;

@@ -247,7 +247,7 @@ async fn the_circuit_opens_after_its_threshold_and_closes_after_its_cooldown() {
     let status = u.chembl.circuit();
     assert_eq!((status.state, status.consecutive_failures), (CircuitState::Closed, 0));
     let all = u.circuits();
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 8, "one circuit per service");
     assert!(all.iter().all(|s| s.state == CircuitState::Closed));
     let json = serde_json::to_value(&all[3]).expect("json");
     assert_eq!(json["service"], "chembl");

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use core_indexing::{AddResponse, BuiltinSchema, IndexManager};
+use core_scrapers::fulltext::FullTextResult;
 use core_scrapers::mutation::{MutationTrials, TrialMatch};
 use core_scrapers::pubmed::Article;
 use core_scrapers::trials::Trial;
@@ -126,6 +127,29 @@ impl IndexDocument for Article {
             .list("mesh", self.mesh.iter().map(|m| m.descriptor.as_str()))
             .list("publication_types", self.publication_types.iter().map(String::as_str))
             .list("keywords", self.keywords.iter().map(String::as_str))
+            .done()
+    }
+}
+
+/// A full text is kept as its article's PubMed document with the body (`body`, searchable) added.
+impl IndexDocument for FullTextResult {
+    const SCHEMA: BuiltinSchema = BuiltinSchema::Pubmed;
+
+    fn document(&self) -> Value {
+        let a = &self.article;
+        let body = a.body_text();
+        let year = a.year();
+        Doc::default()
+            .text("pmid", a.ids.pmid.as_deref())
+            .text("title", Some(&a.title))
+            .text("abstract", a.abstract_text.as_deref())
+            .list("authors", a.authors.iter().map(|x| x.name.as_str()))
+            .text("journal", a.journal.as_deref())
+            .value("year", year.map(Value::from))
+            .text("doi", a.ids.doi.as_deref())
+            .text("pmcid", a.ids.pmcid.as_deref())
+            .list("keywords", a.keywords.iter().map(String::as_str))
+            .text("body", Some(&body))
             .done()
     }
 }

@@ -4,12 +4,15 @@
 //! | URI | tool | list |
 //! |---|---|---|
 //! | `pubmed://{pmid}` | `pubmed_fetch` | |
+//! | `pmc://{pmcid}` | `article_fulltext` | |
+//! | `article://{pmid}/fulltext` | `article_fulltext` | |
 //! | `trial://{nct_id}?sections=a,b` | `trial_get` | |
 //! | `index://{id}/doc/{doc_id}` | `index_get` | |
 //! | `index://{id}/status` | `index_status` | every index |
 //! | `job://{job_id}` (subscribable) | `job_status` | the 50 newest jobs |
 //! | `workflow://saved/{name}` | (a saved workflow definition) | both saved workflows |
 
+mod fulltext;
 mod local;
 mod research;
 mod workflow;

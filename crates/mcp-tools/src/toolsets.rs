@@ -28,18 +28,25 @@ pub enum Toolset {
     Ops,
     /// Workflows: durable DAGs of tool calls (not in the default set).
     Workflows,
+    /// Full text, citations and Europe PMC search (not in the default set).
+    Fulltext,
 }
+
+/// The research tools of the `fulltext` toolset, kept out of `research` (the default tools/list stays small).
+const FULLTEXT_TOOLS: &[&str] = &["article_citations", "article_fulltext", "europepmc_search"];
 
 /// What a toolset holds: whole categories plus single tools of other categories.
 struct Spec {
     description: &'static str,
     categories: &'static [Category],
     extra_tools: &'static [&'static str],
+    /// Tools of those categories that belong to another set instead.
+    except_tools: &'static [&'static str],
 }
 
 impl Toolset {
     /// Every toolset, in order.
-    pub const ALL: [Toolset; 7] = [
+    pub const ALL: [Toolset; 8] = [
         Toolset::Research,
         Toolset::Index,
         Toolset::Testing,
@@ -47,6 +54,7 @@ impl Toolset {
         Toolset::Cache,
         Toolset::Ops,
         Toolset::Workflows,
+        Toolset::Fulltext,
     ];
 
     /// What a session serves unless told otherwise: a researcher's tools.
@@ -61,36 +69,49 @@ impl Toolset {
                 description: "PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules; following jobs and searching the results kept in a local index",
                 categories: &[Category::Research],
                 extra_tools: &["job_status", "index_search"],
+                except_tools: FULLTEXT_TOOLS,
             },
             Toolset::Index => Spec {
                 description: "local full-text indexes: create, ingest, search, maintain",
                 categories: &[Category::Indexing],
                 extra_tools: &[],
+                except_tools: &[],
             },
             Toolset::Testing => Spec {
                 description: "run a project's tests and linters, detect them, rerun failures",
                 categories: &[Category::Testing],
                 extra_tools: &["job_status"],
+                except_tools: &[],
             },
             Toolset::Jobs => Spec {
                 description: "background jobs: status, list, cancel, resume, prune",
                 categories: &[Category::Jobs],
                 extra_tools: &[],
+                except_tools: &[],
             },
             Toolset::Cache => Spec {
                 description: "the result cache: analytics, warm, invalidate",
                 categories: &[Category::Cache],
                 extra_tools: &[],
+                except_tools: &[],
             },
             Toolset::Ops => Spec {
                 description: "health, metrics, circuit breakers",
                 categories: &[Category::Ops],
                 extra_tools: &[],
+                except_tools: &[],
             },
             Toolset::Workflows => Spec {
                 description: "workflows: durable DAGs of tool calls submitted once (validate, run, status, cancel, list)",
                 categories: &[Category::Workflows],
                 extra_tools: &[],
+                except_tools: &[],
+            },
+            Toolset::Fulltext => Spec {
+                description: "articles' full text (PMC, Europe PMC, publisher pages), citations both ways, Europe PMC search",
+                categories: &[],
+                extra_tools: FULLTEXT_TOOLS,
+                except_tools: &[],
             },
         }
     }
@@ -105,6 +126,7 @@ impl Toolset {
             Toolset::Cache => "cache",
             Toolset::Ops => "ops",
             Toolset::Workflows => "workflows",
+            Toolset::Fulltext => "fulltext",
         }
     }
 
@@ -113,14 +135,15 @@ impl Toolset {
         self.spec().description
     }
 
-    fn bit(self) -> u8 {
+    fn bit(self) -> u16 {
         1 << (self as u8)
     }
 
     /// Whether a tool of `category` named `name` belongs to this set.
     pub fn contains(self, name: &str, category: Category) -> bool {
         let spec = self.spec();
-        spec.categories.contains(&category) || spec.extra_tools.contains(&name)
+        (spec.categories.contains(&category) && !spec.except_tools.contains(&name))
+            || spec.extra_tools.contains(&name)
     }
 }
 
@@ -146,7 +169,7 @@ fn names(sets: &[Toolset]) -> String {
 
 /// A selection of toolsets (a small bit set): what one session lists and may call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Toolsets(u8);
+pub struct Toolsets(u16);
 
 impl Default for Toolsets {
     fn default() -> Toolsets {
@@ -268,7 +291,7 @@ pub mod dynamic {
     /// `toolsets_list`'s description.
     pub const LIST_DESCRIPTION: &str = "Toolsets, their tools, and which are enabled here.";
     /// `toolset_enable`'s description.
-    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset for this session.";
+    pub const ENABLE_DESCRIPTION: &str = "Enable a toolset here.";
 
     /// `toolsets_list`'s input schema.
     pub fn list_input() -> serde_json::Value {

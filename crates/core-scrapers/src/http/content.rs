@@ -11,6 +11,8 @@ pub(crate) enum Expect {
     Any,
     /// A JSON document.
     Json,
+    /// A web page: HTML is the answer, not an error page.
+    Html,
 }
 
 /// Largest JSON body inspected for a top-level `error` member (bigger ones are real data).
@@ -25,6 +27,9 @@ pub(crate) fn check(
     expect: Expect,
 ) -> Result<(), ScrapeError> {
     let head = trimmed_start(body);
+    if expect == Expect::Html {
+        return Ok(());
+    }
     if is_html_page(content_type, body) {
         let title = html_title(body).map(|t| format!(" titled {t:?}")).unwrap_or_default();
         return Err(ScrapeError::UnexpectedContent {

@@ -29,20 +29,45 @@ pub enum Service {
     /// ChEMBL REST.
     #[serde(rename = "chembl")]
     Chembl,
+    /// Europe PMC REST (search, full text).
+    #[serde(rename = "europepmc")]
+    EuropePmc,
+    /// NCBI PubMed Central: web pages, OAI-PMH, the OA service, the ID converter.
+    #[serde(rename = "pmc")]
+    Pmc,
+    /// The PMC Article Datasets bucket (AWS Open Data).
+    #[serde(rename = "pmc_s3")]
+    PmcDatasets,
+    /// The DOI resolver and the publishers' landing pages it leads to.
+    #[serde(rename = "doi")]
+    Doi,
 }
 
 impl Service {
     /// Every service, in a stable order.
-    pub const ALL: [Service; 4] =
-        [Service::PubMed, Service::ClinicalTrials, Service::UniProt, Service::Chembl];
+    pub const ALL: [Service; 8] = [
+        Service::PubMed,
+        Service::ClinicalTrials,
+        Service::UniProt,
+        Service::Chembl,
+        Service::EuropePmc,
+        Service::Pmc,
+        Service::PmcDatasets,
+        Service::Doi,
+    ];
 
-    /// The short name used in cache scopes, metrics labels and JSON: `pubmed`, `ctgov`, `uniprot`, `chembl`.
+    /// The short name used in cache scopes, metrics labels and JSON: `pubmed`, `ctgov`, `uniprot`, `chembl`,
+    /// `europepmc`, `pmc`, `pmc_s3`, `doi`.
     pub fn as_str(self) -> &'static str {
         match self {
             Service::PubMed => "pubmed",
             Service::ClinicalTrials => "ctgov",
             Service::UniProt => "uniprot",
             Service::Chembl => "chembl",
+            Service::EuropePmc => "europepmc",
+            Service::Pmc => "pmc",
+            Service::PmcDatasets => "pmc_s3",
+            Service::Doi => "doi",
         }
     }
 }
@@ -54,6 +79,10 @@ impl fmt::Display for Service {
             Service::ClinicalTrials => "ClinicalTrials.gov",
             Service::UniProt => "UniProt",
             Service::Chembl => "ChEMBL",
+            Service::EuropePmc => "Europe PMC",
+            Service::Pmc => "PubMed Central (NCBI)",
+            Service::PmcDatasets => "PMC Article Datasets (AWS)",
+            Service::Doi => "the DOI resolver / publisher site",
         })
     }
 }

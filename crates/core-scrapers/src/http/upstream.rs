@@ -119,10 +119,14 @@ struct Inner {
     client: LazyClient,
     cache: core_cache::Cache,
     cache_ttl: Duration,
-    limiter: Option<DefaultDirectRateLimiter>,
+    /// Shared by the upstreams of one rate (the NCBI ones: E-utilities and PMC).
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
     /// The spacing of the rate limit (shared through Redis when `shared` is set).
     interval: Option<Duration>,
-    breaker: Breaker,
+    /// The service whose rate limit the attempts draw on (its own, or `PubMed` for the NCBI ones).
+    rate_service: Service,
+    /// Shared by the upstreams of one service (PMC's pages, OAI-PMH and OA service).
+    breaker: Arc<Breaker>,
     /// The rate limits and breakers shared by every process on one Redis (`REDIS_URL`).
     shared: Option<Arc<SharedLimits>>,
     retry: RetryConfig,
@@ -192,6 +196,13 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// What an upstream shares with the others of its rate and service (see [`Upstream::sibling`]).
+struct Family {
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    interval: Option<Duration>,
+    rate_service: Service,
+}
+
 impl Upstream {
     /// Builds the upstream `service` from `config`.
     fn new(
@@ -206,7 +217,50 @@ impl Upstream {
             .then(|| Duration::from_secs_f64(RATE_SAFETY_MARGIN / upstream.rate_per_second));
         let limiter = interval
             .and_then(Quota::with_period)
-            .map(|quota| RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN)));
+            .map(|quota| Arc::new(RateLimiter::direct(quota.allow_burst(NonZeroU32::MIN))));
+        let family = Family { limiter, interval, rate_service: service };
+        let breaker = Arc::new(Breaker::new(service, config.breaker.threshold, config.breaker.cooldown));
+        Self::build(service, config, upstream.base_url.as_str(), cache, client, shared, family, breaker)
+    }
+
+    /// Another upstream of the same organisation: its own base URL and service (errors, metrics, cache
+    /// scope), drawing on this one's rate limit (NCBI counts every request to its hosts together).
+    fn sibling(
+        &self,
+        service: Service,
+        base_url: &str,
+        config: &ScrapersConfig,
+        breaker: Arc<Breaker>,
+    ) -> Result<Self, ScrapeError> {
+        let family = Family {
+            limiter: self.inner.limiter.clone(),
+            interval: self.inner.interval,
+            rate_service: self.inner.rate_service,
+        };
+        Self::build(
+            service,
+            config,
+            base_url,
+            self.inner.cache.clone(),
+            self.inner.client.clone(),
+            self.inner.shared.clone(),
+            family,
+            breaker,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        service: Service,
+        config: &ScrapersConfig,
+        base_url: &str,
+        cache: core_cache::Cache,
+        client: LazyClient,
+        shared: Option<Arc<SharedLimits>>,
+        family: Family,
+        breaker: Arc<Breaker>,
+    ) -> Result<Self, ScrapeError> {
+        let upstream = config.upstream(service);
         let mut extra = Vec::new();
         if service == Service::PubMed {
             if let Some(key) = &config.ncbi_api_key {
@@ -220,13 +274,14 @@ impl Upstream {
         Ok(Self {
             inner: Arc::new(Inner {
                 service,
-                base_url: upstream.base_url.trim_end_matches('/').to_owned(),
+                base_url: base_url.trim_end_matches('/').to_owned(),
                 client,
                 cache,
                 cache_ttl: upstream.cache_ttl,
-                limiter,
-                interval,
-                breaker: Breaker::new(service, config.breaker.threshold, config.breaker.cooldown),
+                limiter: family.limiter,
+                interval: family.interval,
+                rate_service: family.rate_service,
+                breaker,
                 shared,
                 retry: config.retry.clone(),
                 first_byte: upstream.first_byte,
@@ -267,6 +322,12 @@ impl Upstream {
         serde_path_to_error::deserialize(&mut de).map_err(|err| {
             ScrapeError::parse(self.inner.service, format!("{path}: at `{}`: {}", err.path(), err.inner()))
         })
+    }
+
+    /// GET a web page (HTML is the answer here, not an error page); redirects are followed, so a DOI
+    /// resolver leads to the landing page. Cached like any GET.
+    pub async fn get_page(&self, path: &str) -> Result<Bytes, ScrapeError> {
+        self.fetch(self.request(Method::Get, path, &[], Expect::Html)?).await
     }
 
     /// POST a form (for requests that are idempotent by nature, such as efetch with a long id list);
@@ -526,7 +587,7 @@ impl Inner {
             let waited = Instant::now();
             // The shared schedule when Redis answers.
             let slot = match (&self.shared, self.interval) {
-                (Some(shared), Some(interval)) => shared.reserve(self.service, interval).await,
+                (Some(shared), Some(interval)) => shared.reserve(self.rate_service, interval).await,
                 _ => None,
             };
             // A free slot means no sleep at all (a zero sleep still waits for the timer's next tick, ~1 ms).
@@ -733,13 +794,25 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// The four upstreams pipette talks to, built once and shared.
+/// The upstreams pipette talks to, built once and shared.
 #[derive(Clone, Debug)]
 pub struct Upstreams {
     pub pubmed: Upstream,
     pub ctgov: Upstream,
     pub uniprot: Upstream,
     pub chembl: Upstream,
+    /// Europe PMC REST.
+    pub europepmc: Upstream,
+    /// PMC web pages and the ID converter (NCBI rate, shared with `pubmed`).
+    pub pmc: Upstream,
+    /// PMC OAI-PMH (NCBI rate; the breaker of `pmc`).
+    pub pmc_oai: Upstream,
+    /// PMC OA web service (NCBI rate; the breaker of `pmc`).
+    pub pmc_oa: Upstream,
+    /// PMC Article Datasets bucket.
+    pub pmc_s3: Upstream,
+    /// DOI resolver → landing pages.
+    pub doi: Upstream,
 }
 
 impl Upstreams {
@@ -752,11 +825,23 @@ impl Upstreams {
             None => None,
         };
         let build = |service, cache, client| Upstream::new(service, config, cache, client, shared.clone());
+        let pubmed = build(Service::PubMed, cache.clone(), client.clone())?;
+        let pmc_breaker =
+            Arc::new(Breaker::new(Service::Pmc, config.breaker.threshold, config.breaker.cooldown));
+        let pmc = pubmed.sibling(Service::Pmc, &config.pmc.base_url, config, pmc_breaker.clone())?;
+        let pmc_oai = pubmed.sibling(Service::Pmc, &config.pmc_oai_base, config, pmc_breaker.clone())?;
+        let pmc_oa = pubmed.sibling(Service::Pmc, &config.pmc_oa_base, config, pmc_breaker)?;
         Ok(Self {
-            pubmed: build(Service::PubMed, cache.clone(), client.clone())?,
+            pubmed,
             ctgov: build(Service::ClinicalTrials, cache.clone(), client.clone())?,
             uniprot: build(Service::UniProt, cache.clone(), client.clone())?,
-            chembl: build(Service::Chembl, cache, client)?,
+            chembl: build(Service::Chembl, cache.clone(), client.clone())?,
+            europepmc: build(Service::EuropePmc, cache.clone(), client.clone())?,
+            pmc,
+            pmc_oai,
+            pmc_oa,
+            pmc_s3: build(Service::PmcDatasets, cache.clone(), client.clone())?,
+            doi: build(Service::Doi, cache, client)?,
         })
     }
 
@@ -769,13 +854,26 @@ impl Upstreams {
     /// Records every circuit's state in the `pipette_upstream_circuit_state` gauge (0 closed, 1 half-open, 2
     /// open); later changes record themselves.
     pub fn report_circuits(&self) {
-        for u in [&self.pubmed, &self.ctgov, &self.uniprot, &self.chembl] {
+        for u in self.one_per_service() {
             u.inner.breaker.report();
         }
     }
 
-    /// Every circuit, in the order pubmed, ctgov, uniprot, chembl.
+    /// Every circuit, one per service, in the order of [`Service::ALL`].
     pub fn circuits(&self) -> Vec<CircuitStatus> {
-        [&self.pubmed, &self.ctgov, &self.uniprot, &self.chembl].iter().map(|u| u.circuit()).collect()
+        self.one_per_service().iter().map(|u| u.circuit()).collect()
+    }
+
+    fn one_per_service(&self) -> [&Upstream; 8] {
+        [
+            &self.pubmed,
+            &self.ctgov,
+            &self.uniprot,
+            &self.chembl,
+            &self.europepmc,
+            &self.pmc,
+            &self.pmc_s3,
+            &self.doi,
+        ]
     }
 }

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod cache;
+mod fulltext;
 mod index;
 mod index_admin;
 mod jobs;
