@@ -348,11 +348,11 @@ impl ServerHandler for PipetteServer {
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("pipette", env!("CARGO_PKG_VERSION")).with_title("pipette"))
             .with_instructions(
-                "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, a local full-text \
-                 index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
+                "pipette: PubMed, ClinicalTrials.gov, mutation→trial matching, biomolecules, articles' full text \
+                 and citations (the fulltext toolset), a local full-text index and a structured test runner. Long calls answer {job_id}; follow them with job_status \
                  (or as MCP tasks). Every tool also accepts async_mode: true (start as a job at once). Tools come in \
                  toolsets: toolsets_list shows them all, toolset_enable adds one to this session. Read-only views \
-                 are resources (resources/templates/list: pubmed://, trial://, index://, job://); ready-made \
+                 are resources (resources/templates/list: pubmed://, trial://, pmc://, article://, index://, job://); ready-made \
                  workflows are prompts (prompts/list).",
             )
     }
