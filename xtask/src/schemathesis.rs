@@ -21,7 +21,8 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
                       response_headers_conformance,response_schema_conformance";
 
 /// The recorded answers: a PubMed search and article, the ClinicalTrials.gov EGFR L858R search and its two
-/// studies, UniProt's BRAF; anything else the upstream answers 404 (which tools report as not found).
+/// studies, UniProt's BRAF, a Europe PMC search; anything else the upstream answers 404 (which tools report as
+/// not found). Every base URL points at it: nothing leaves the machine.
 fn route(upstream: &UpstreamServer) {
     upstream.route(
         "GET",
@@ -48,6 +49,11 @@ fn route(upstream: &UpstreamServer) {
         "/uniprot/uniprotkb/search",
         Reply::fixture("uniprot/search_BRAF_human_reviewed_20260812.json"),
     );
+    upstream.route(
+        "GET",
+        "/europepmc/search",
+        Reply::fixture("fulltext/europepmc_search/search_core__query-cancer__pyEuropePMC.json"),
+    );
 }
 
 fn start(binary: &Path, root: &Path, upstream: &str) -> anyhow::Result<(Server, u16)> {
@@ -64,10 +70,16 @@ fn start(binary: &Path, root: &Path, upstream: &str) -> anyhow::Result<(Server, 
         .env("PIPETTE_CTGOV_BASE", format!("{upstream}/ctgov"))
         .env("PIPETTE_UNIPROT_BASE", format!("{upstream}/uniprot"))
         .env("PIPETTE_CHEMBL_BASE", format!("{upstream}/chembl"))
+        .env("PIPETTE_EUROPEPMC_BASE", format!("{upstream}/europepmc"))
+        .env("PIPETTE_PMC_BASE", format!("{upstream}/pmc"))
+        .env("PIPETTE_PMC_OAI_BASE", format!("{upstream}/pmc-oai"))
+        .env("PIPETTE_PMC_OA_BASE", format!("{upstream}/pmc-oa"))
+        .env("PIPETTE_PMC_S3_BASE", format!("{upstream}/pmc-s3"))
+        .env("PIPETTE_DOI_BASE", format!("{upstream}/doi"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
-    for service in ["PUBMED", "CTGOV", "UNIPROT", "CHEMBL"] {
+    for service in ["PUBMED", "CTGOV", "UNIPROT", "CHEMBL", "EUROPEPMC", "PMC_S3", "DOI"] {
         cmd.env(format!("PIPETTE_{service}_RATE"), "0");
     }
     let child = cmd.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
