@@ -11,6 +11,7 @@ mod legacy_tasks;
 mod mcp;
 mod protocol;
 mod protocol_2026;
+mod python_sdk;
 mod queue;
 mod reliability;
 mod research;

@@ -93,15 +93,16 @@ fn works(program: &str, args: &[&str]) -> bool {
 static TOOLS_PATH: std::sync::OnceLock<std::ffi::OsString> = std::sync::OnceLock::new();
 
 /// The Python tools the test runner's tests drive (pytest with pytest-cov, mypy, ruff, flake8), at the
-/// versions the parsers are tested against, and Schemathesis (`cargo xtask schemathesis`); with the modules
-/// that show they are there.
-const PYTHON_TOOLS: [(&str, &str); 6] = [
+/// versions the parsers are tested against, Schemathesis (`cargo xtask schemathesis`) and the MCP Python SDK
+/// (a second real client, tests/it/python_sdk.rs); with the modules that show they are there.
+const PYTHON_TOOLS: [(&str, &str); 7] = [
     ("pytest>=9,<10", "pytest"),
     ("pytest-cov>=7,<8", "pytest_cov"),
     ("mypy>=2,<3", "mypy"),
     ("ruff>=0.17,<0.18", "ruff"),
     ("flake8>=7,<8", "flake8"),
     ("schemathesis>=4.32,<5", "schemathesis"),
+    ("mcp>=2.3,<3", "mcp"),
 ];
 
 /// Says in one line what the tests need that this machine lacks, before anything is built. (The Python
