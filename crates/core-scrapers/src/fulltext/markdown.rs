@@ -12,6 +12,24 @@ use crate::render::ResponseFormat;
 pub const DETAILED_MAX_CHARS: usize = 60_000;
 const CONCISE_SENTENCES: usize = 2;
 const CAPTION_CHARS: usize = 300;
+/// The most characters of the abstract a concise rendering shows (whole sentences; most abstracts fit).
+const CONCISE_ABSTRACT_CHARS: usize = 3_000;
+
+/// As many whole sentences of `text` as fit in `max` bytes (at least the first), with ` …` when some are left.
+pub(crate) fn sentences_within(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut kept = first_sentences(text, 1);
+    for n in 2.. {
+        let more = first_sentences(text, n);
+        if more.len() > max || more.len() == kept.len() {
+            break;
+        }
+        kept = more;
+    }
+    if kept.len() < text.len() { format!("{kept} …") } else { kept }
+}
 
 /// The first `n` sentences of `text` (a sentence ends at `. `, `? ` or `! ` followed by a capital).
 pub(crate) fn first_sentences(text: &str, n: usize) -> String {
@@ -135,8 +153,13 @@ impl FullTextResult {
             out.push_str(&format!("\n**{n}**\n"));
         }
         if let Some(ab) = &a.abstract_text {
-            let text =
-                if format.is_detailed() || !self.full_text { ab.clone() } else { first_sentences(ab, 3) };
+            // The abstract is the article's own summary (its results and conclusion come last): concise keeps it
+            // whole unless it is unusually long.
+            let text = if format.is_detailed() || !self.full_text {
+                ab.clone()
+            } else {
+                sentences_within(ab, CONCISE_ABSTRACT_CHARS)
+            };
             out.push_str(&format!("\n## Abstract\n\n{text}\n"));
         }
         if !self.all_sections.is_empty() {
@@ -313,5 +336,8 @@ mod tests {
     fn sentences() {
         assert_eq!(first_sentences("One. Two et al. Three. Four.", 2), "One. Two et al. Three.");
         assert_eq!(first_sentences("No end", 2), "No end");
+        assert_eq!(sentences_within("One. Two. Three.", 100), "One. Two. Three.");
+        assert_eq!(sentences_within("One. Two. Three.", 10), "One. Two. …");
+        assert_eq!(sentences_within("A very long first sentence. Two.", 5), "A very long first sentence. …");
     }
 }
