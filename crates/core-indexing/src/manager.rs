@@ -392,11 +392,15 @@ impl IndexManager {
             self.loaded.write().remove(&req.id);
             idx.retire();
         }
-        drop(held);
+        // Merges still running would write new segment files into the directory being removed.
+        for w in held.into_iter().flatten() {
+            if let Err(e) = w.wait_merging_threads() {
+                tracing::warn!(index = %req.id, error = %e, "closing a writer before the drop");
+            }
+        }
         self.metric_stores.lock().remove(&req.id);
         let bytes_freed = dir_size(&dir);
-        std::fs::remove_dir_all(&dir)
-            .map_err(|e| IndexError::io(format!("removing {}", dir.display()), e))?;
+        remove_dir_all_settled(&dir).map_err(|e| IndexError::io(format!("removing {}", dir.display()), e))?;
         tracing::info!(index = %req.id, bytes_freed, "index dropped");
         Ok(DropResponse { id: req.id.clone(), bytes_freed })
     }
@@ -607,6 +611,24 @@ impl Drop for IndexManager {
     fn drop(&mut self) {
         for store in self.metric_stores.lock().values() {
             store.lock().flush();
+        }
+    }
+}
+
+/// `remove_dir_all`, tried again while something still writes into the tree (a last metrics flush or a
+/// merge finishing in another thread or process adds a file between the listing and the removal:
+/// "Directory not empty"): up to 2 s, then the error.
+fn remove_dir_all_settled(dir: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty && tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e),
         }
     }
 }
