@@ -217,7 +217,10 @@ fn markdown_concise_and_detailed() {
     let concise = result.markdown(ResponseFormat::Concise);
     insta::assert_snapshot!("markdown_PMC4500000_concise", concise);
     // The abstract's results and conclusion come last: concise keeps the abstract whole.
-    assert!(concise.contains("[Conclusion] A multifactorial fall prevention program is effective"), "{concise}");
+    assert!(
+        concise.contains("[Conclusion] A multifactorial fall prevention program is effective"),
+        "{concise}"
+    );
     let detailed = result.markdown(ResponseFormat::Detailed);
     for s in &result.article.sections {
         for p in &s.paragraphs {
