@@ -1,5 +1,6 @@
-//! Fuzz targets for the parsers that read the outside world: PubMed XML and JSON, ClinicalTrials.gov JSON, the
-//! test tools' outputs, and what a client sends (JSON-RPC lines through the request guard, tool arguments).
+//! Fuzz targets for the parsers that read the outside world: PubMed XML and JSON, full text (JATS, article HTML,
+//! citations, Europe PMC), ClinicalTrials.gov JSON, the test tools' outputs, and what a client sends (JSON-RPC
+//! lines through the request guard, tool arguments).
 //! Each target takes any bytes and must neither panic nor break the invariants it checks. libFuzzer drives them
 //! through `src/bin` (`cargo xtask fuzz`); the tests run every seed and every saved crash through them.
 
@@ -7,8 +8,19 @@ use std::path::{Path, PathBuf};
 
 /// The targets: name, entry point, and where their seeds live (`fixtures:` = under the recorded fixtures,
 /// read in place; otherwise relative to the workspace root).
-pub const TARGETS: [Target; 4] = [
+pub const TARGETS: [Target; 5] = [
     Target { name: "pubmed", run: pubmed, seeds: &["fixtures:pubmed"] },
+    Target {
+        name: "fulltext",
+        run: fulltext,
+        seeds: &[
+            "fixtures:fulltext/jats",
+            "fixtures:fulltext/html",
+            "fixtures:fulltext/citations",
+            "fixtures:fulltext/europepmc_search",
+            "fixtures:fulltext/related",
+        ],
+    },
     Target { name: "ctgov", run: ctgov, seeds: &["fixtures:clinicaltrials"] },
     Target { name: "test_outputs", run: test_outputs, seeds: &["crates/core-testing/testdata"] },
     Target { name: "tool_args", run: tool_args, seeds: &["fuzz/seeds/tool_args"] },
@@ -52,6 +64,36 @@ impl Target {
 pub fn pubmed(data: &[u8]) {
     let _ = core_scrapers::pubmed::parse_efetch(data);
     let _ = core_scrapers::pubmed::parse_esearch(data);
+}
+
+/// Full text: JATS in every dialect, article HTML pages, elink citations, Europe PMC search, the ID converter;
+/// what parses is rendered both ways (the markdown bounds and sentence cuts must hold on any text).
+pub fn fulltext(data: &[u8]) {
+    use core_scrapers::ResponseFormat;
+    use core_scrapers::fulltext as ft;
+    let render = |article: ft::FullText| {
+        let result = ft::FullTextResult {
+            full_text: true,
+            open_access: None,
+            notice: None,
+            attempts: Vec::new(),
+            links: Vec::new(),
+            all_sections: Vec::new(),
+            notes: Vec::new(),
+            article,
+        };
+        let _ = result.markdown(ResponseFormat::Concise);
+        let _ = result.markdown(ResponseFormat::Detailed);
+    };
+    if let Ok(ft::JatsAnswer::Article(article)) = ft::parse_jats(data, ft::Source::PmcEfetch) {
+        render(*article);
+    }
+    render(ft::parse_article_html(&String::from_utf8_lossy(data), ft::Source::PublisherPage, None));
+    let _ = ft::parse_elink(data, "pubmed_pubmed_citedin");
+    if let Ok(search) = ft::parse_europepmc_search(data, "q") {
+        let _ = search.markdown(ResponseFormat::Concise);
+    }
+    let _ = ft::parse_idconv(data);
 }
 
 /// ClinicalTrials.gov: a search page and one study.
