@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use mcp_tools::{JobManager, JobRecord, JobStatus, Principal, ProgressJson, ToolError};
+use futures::StreamExt;
+use mcp_tools::{JobRecord, JobStatus, ProgressJson, ToolError};
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 
 use crate::error::ApiError;
 use crate::tools::{markdown, wants_markdown};
@@ -96,70 +96,33 @@ pub(crate) async fn cancel(
     Ok(axum::Json(shown(rec)).into_response())
 }
 
-/// What an event stream follows.
-struct Follow {
-    jobs: Arc<JobManager>,
-    principal: Principal,
-    id: String,
-    changes: broadcast::Receiver<String>,
-    last: Option<ProgressJson>,
-    done: bool,
-}
-
 fn event(name: &str, data: &impl serde::Serialize) -> Event {
     Event::default().event(name).json_data(data).unwrap_or_else(|_| Event::default().event(name).data("{}"))
 }
 
-impl Follow {
-    /// The next event: new progress, or the end (`result` or `error`); waits for a change in between.
-    async fn next(mut self) -> Option<(Result<Event, Infallible>, Follow)> {
-        if self.done {
-            return None;
-        }
-        loop {
-            let rec = match self.jobs.get(&self.principal, &self.id) {
-                Ok(rec) => rec,
-                Err(e) => {
-                    self.done = true;
-                    return Some((Ok(event("error", &e)), self));
-                }
-            };
-            if rec.status.is_terminal() {
-                self.done = true;
-                let ev = match (rec.status, shown(rec)) {
-                    (JobStatus::Completed, rec) => event("result", &rec.result.unwrap_or(Value::Null)),
-                    (status, rec) => {
-                        let err = rec.error.unwrap_or_else(|| {
-                            ToolError::internal(format!("job `{}` ended {}", rec.job_id, status.as_str()))
-                        });
-                        event("error", &err)
-                    }
-                };
-                return Some((Ok(ev), self));
+/// The event for one record the job's watch yielded: the end (`result` or `error`), or `progress` when it
+/// moved (a status change without progress says nothing new to an events reader).
+fn follow_event(rec: Result<JobRecord, ToolError>, last: &mut Option<ProgressJson>) -> Option<Event> {
+    let rec = match rec {
+        Ok(rec) => rec,
+        Err(e) => return Some(event("error", &e)),
+    };
+    if rec.status.is_terminal() {
+        return Some(match (rec.status, shown(rec)) {
+            (JobStatus::Completed, rec) => event("result", &rec.result.unwrap_or(Value::Null)),
+            (status, rec) => {
+                let err = rec.error.unwrap_or_else(|| {
+                    ToolError::internal(format!("job `{}` ended {}", rec.job_id, status.as_str()))
+                });
+                event("error", &err)
             }
-            if rec.progress.is_some() && rec.progress != self.last {
-                self.last = rec.progress.clone();
-                let data = json!({ "status": rec.status, "progress": rec.progress });
-                return Some((Ok(event("progress", &data)), self));
-            }
-            let wait = tokio::time::sleep(POLL);
-            tokio::pin!(wait);
-            loop {
-                tokio::select! {
-                    changed = self.changes.recv() => match changed {
-                        Ok(id) if id == self.id => break,
-                        Ok(_) => continue,
-                        Err(broadcast::error::RecvError::Lagged(_)) => break,
-                        Err(broadcast::error::RecvError::Closed) => {
-                            (&mut wait).await;
-                            break;
-                        }
-                    },
-                    _ = &mut wait => break,
-                }
-            }
-        }
+        });
     }
+    if rec.progress.is_some() && rec.progress != *last {
+        last.clone_from(&rec.progress);
+        return Some(event("progress", &json!({ "status": rec.status, "progress": rec.progress })));
+    }
+    None
 }
 
 /// `GET /jobs/{id}/events`: server-sent events for one job, `progress` (`{status, progress}`) as it
@@ -170,11 +133,11 @@ pub(crate) async fn events(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let router = api.router_for(caller);
-    let jobs = router.jobs().clone();
-    let changes = jobs.subscribe_changes();
-    let principal = router.principal().clone();
-    jobs.get(&principal, &id)?; // an unknown job is a 404, not an empty stream
-    let follow = Follow { jobs, principal, id, changes, last: None, done: false };
-    let stream = futures::stream::unfold(follow, Follow::next);
+    let jobs = router.jobs();
+    jobs.get(router.principal(), &id)?; // an unknown job is a 404, not an empty stream
+    let mut last = None;
+    let stream = jobs
+        .watch(router.principal(), &id, POLL)
+        .filter_map(move |rec| std::future::ready(follow_event(rec, &mut last).map(Ok::<_, Infallible>)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }

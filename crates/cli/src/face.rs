@@ -2,6 +2,7 @@
 //! following the job it became, or queued with `--detach`), printed as the tool's own markdown — the text MCP
 //! clients read — or, with `--json`, as the structured result.
 
+use futures::StreamExt;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
@@ -199,8 +200,18 @@ impl Face {
     async fn follow(&self, job_id: &str, bar: &indicatif::ProgressBar) -> anyhow::Result<Value> {
         let jobs = self.router.jobs();
         let me = self.router.principal();
+        let watch = jobs.watch(me, job_id, mcp_tools::WATCH_FALLBACK);
+        futures::pin_mut!(watch);
         loop {
-            let record = jobs.get(me, job_id).map_err(cli_error)?;
+            let next = tokio::select! {
+                next = watch.next() => next,
+                _ = tokio::signal::ctrl_c() => {
+                    jobs.cancel(me, job_id).await.map_err(cli_error)?;
+                    continue;
+                }
+            };
+            let Some(record) = next else { anyhow::bail!("job {job_id}: lost track of it") };
+            let record = record.map_err(cli_error)?;
             if let Some(p) = &record.progress {
                 show_progress(bar, p.current, p.total, p.message.as_deref());
             }
@@ -212,10 +223,6 @@ impl Face {
                     anyhow::bail!("job {job_id} {}: {why}", status.as_str());
                 }
                 _ => {}
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = tokio::signal::ctrl_c() => { jobs.cancel(me, job_id).await.map_err(cli_error)?; }
             }
         }
     }

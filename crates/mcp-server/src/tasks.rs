@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use mcp_tools::{JobRecord, JobStatus, JobTicket, Router, ToolError};
 use rmcp::model::{
     CallToolResponse, CreateTaskResult, CustomRequest, CustomResult, DetailedTask, ErrorCode, GetTaskResult,
@@ -48,7 +49,8 @@ pub(crate) fn created(
 }
 
 /// Sends `notifications/tasks` to `peer` whenever the task's status changes, until it ends or the
-/// client goes away.
+/// client goes away. It polls rather than following `JobManager::watch`: a task's `input_required` comes from
+/// the questions parked for it (`parked.rs`), which the job's record does not show.
 fn watch(router: Router, peer: Peer<RoleServer>, task_id: String) {
     tokio::spawn(async move {
         let mut last = TaskStatus::Working; // what the CreateTaskResult said
@@ -239,16 +241,23 @@ async fn result(
     task_id: &str,
     context: RequestContext<RoleServer>,
 ) -> Result<serde_json::Value, McpError> {
-    let rec = loop {
-        let rec = record(router, task_id)?;
-        if rec.status.is_terminal() {
-            break rec;
+    record(router, task_id)?;
+    let watch = router.jobs().watch(router.principal(), task_id, mcp_tools::WATCH_FALLBACK);
+    let last = async {
+        futures::pin_mut!(watch);
+        let mut last = None;
+        while let Some(rec) = watch.next().await {
+            last = Some(rec);
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-            _ = context.ct.cancelled() => {
-                return Err(McpError::internal_error("tasks/result was cancelled by the client", None));
-            }
+        last
+    };
+    let rec = tokio::select! {
+        last = last => match last {
+            Some(Ok(rec)) => rec,
+            Some(Err(_)) | None => record(router, task_id)?,
+        },
+        _ = context.ct.cancelled() => {
+            return Err(McpError::internal_error("tasks/result was cancelled by the client", None));
         }
     };
     let Some(mut result) = call_result(&rec) else {

@@ -36,7 +36,7 @@ pub use alerts::{
 };
 pub use config::RouterConfig;
 pub use error::Error;
-pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson};
+pub use jobs::{JobManager, JobRecord, JobStatus, JobTicket, ProgressJson, WATCH_FALLBACK};
 pub use registry::{Registry, RegistryError, RegistryStats, ToolInfo};
 pub use research_index::research_documents;
 pub use roots::{FILES_DIR, Roots, default_roots};

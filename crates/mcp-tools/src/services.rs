@@ -109,15 +109,18 @@ async fn warm_on_start_task(router: Router) {
     };
     let id = ticket.job_id;
     tracing::info!(job_id = %id, "start-up warming: started in the background");
-    let job = loop {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        match router.jobs().get(router.principal(), &id) {
-            Ok(job) if job.status.is_terminal() => break job,
-            Ok(_) => {}
-            Err(e) => {
-                return tracing::warn!(job_id = %id, error = %e.message, "start-up warming: lost its job");
-            }
+    let watch = router.jobs().watch(router.principal(), &id, crate::jobs::WATCH_FALLBACK);
+    futures::pin_mut!(watch);
+    let mut last = None;
+    while let Some(rec) = futures::StreamExt::next(&mut watch).await {
+        last = Some(rec);
+    }
+    let job = match last {
+        Some(Ok(job)) => job,
+        Some(Err(e)) => {
+            return tracing::warn!(job_id = %id, error = %e.message, "start-up warming: lost its job");
         }
+        None => return tracing::warn!(job_id = %id, "start-up warming: lost its job"),
     };
     let report = job
         .result

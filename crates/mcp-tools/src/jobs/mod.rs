@@ -7,9 +7,11 @@ mod queue;
 mod redis;
 mod secrets;
 mod store;
+mod watch;
 
 pub use manager::{JobManager, JobTicket};
 pub(crate) use markdown::list_markdown;
 pub(crate) use store::Claimed;
 pub(crate) use store::now as now_string;
 pub use store::{JobRecord, JobStatus, ProgressJson};
+pub use watch::WATCH_FALLBACK;
