@@ -241,7 +241,6 @@ async fn result(
     task_id: &str,
     context: RequestContext<RoleServer>,
 ) -> Result<serde_json::Value, McpError> {
-    record(router, task_id)?;
     let watch = router.jobs().watch(router.principal(), task_id, mcp_tools::WATCH_FALLBACK);
     let last = async {
         futures::pin_mut!(watch);
@@ -254,6 +253,7 @@ async fn result(
     let rec = tokio::select! {
         last = last => match last {
             Some(Ok(rec)) => rec,
+            // Unknown (or not this caller's): the error `tasks/get` gives.
             Some(Err(_)) | None => record(router, task_id)?,
         },
         _ = context.ct.cancelled() => {

@@ -196,11 +196,8 @@ impl Alerts {
         {
             st.ring.pop_front();
         }
-        let budget = |tool: &str| {
-            self.registry
-                .get(tool)
-                .map(|t| t.descriptor.timeout_seconds as f64 * self.config.latency_budget_ratio)
-        };
+        let budget =
+            |tool: &str| self.registry.get(tool).map(|t| self.latency_budget(t.descriptor.timeout_seconds));
         let firing = rules::evaluate(&self.config, &st.ring, &circuits, disk, &budget);
         let mut next = BTreeMap::new();
         for f in firing {
@@ -256,9 +253,14 @@ impl Alerts {
     /// to compare a p99 with.
     pub(crate) fn export_budgets(&self) {
         for t in self.registry.tools() {
-            let budget = t.descriptor.timeout_seconds as f64 * self.config.latency_budget_ratio;
+            let budget = self.latency_budget(t.descriptor.timeout_seconds);
             metrics::gauge!("pipette_tool_latency_budget_seconds", "tool" => t.descriptor.name).set(budget);
         }
+    }
+
+    /// A tool's latency budget in seconds: `PIPETTE_ALERT_LATENCY_BUDGET_RATIO` of its declared timeout.
+    fn latency_budget(&self, timeout_seconds: u64) -> f64 {
+        timeout_seconds as f64 * self.config.latency_budget_ratio
     }
 
     /// The active alerts, critical first, then by name.
